@@ -1,0 +1,78 @@
+#include "CliArgs.h"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace waft::app {
+
+using engine::Expected;
+using engine::Status;
+
+Status CliArgs::parse(const std::vector<std::string>& args) {
+    m_flags.insert("--help");
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "-h") {
+            m_setFlags.insert("--help");
+        } else if (a.size() > 1 && a[0] == '-' && !(a.size() > 1 && (std::isdigit(a[1]) || a[1] == '.'))) {
+            if (m_flags.count(a)) {
+                m_setFlags.insert(a);
+            } else if (m_valueOptions.count(a)) {
+                if (i + 1 >= args.size()) return Status::invalid("option " + a + " needs a value");
+                m_values[a] = args[++i];
+            } else {
+                return Status::invalid("unknown option " + a + " (see --help)");
+            }
+        } else {
+            m_positionals.push_back(a);
+        }
+    }
+    return Status::ok();
+}
+
+std::string CliArgs::string(const std::string& name, const std::string& fallback) const {
+    const auto it = m_values.find(name);
+    return it == m_values.end() ? fallback : it->second;
+}
+
+Expected<int> CliArgs::integer(const std::string& name, int fallback, int lo, int hi) const {
+    const auto it = m_values.find(name);
+    if (it == m_values.end()) return fallback;
+    char* end = nullptr;
+    const long v = std::strtol(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end != '\0' || v < lo || v > hi)
+        return Status::invalid(name + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                               ", got '" + it->second + "'");
+    return int(v);
+}
+
+Expected<float> CliArgs::real(const std::string& name, float fallback, float lo, float hi) const {
+    const auto it = m_values.find(name);
+    if (it == m_values.end()) return fallback;
+    char* end = nullptr;
+    const float v = std::strtof(it->second.c_str(), &end);
+    if (end == it->second.c_str() || *end != '\0' || !std::isfinite(v) || v < lo || v > hi)
+        return Status::invalid(name + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                               "], got '" + it->second + "'");
+    return v;
+}
+
+Expected<std::pair<float, float>> CliArgs::pair(const std::string& name, char separator) const {
+    const auto it = m_values.find(name);
+    if (it == m_values.end()) return Status::invalid(name + " is required");
+    const std::string& s = it->second;
+    const size_t cut = s.find(separator);
+    const std::string example = separator == 'x' ? "WxH" : "A,B";
+    if (cut == std::string::npos) return Status::invalid(name + " must look like " + example + ", got '" + s + "'");
+    char* end = nullptr;
+    const std::string first = s.substr(0, cut), second = s.substr(cut + 1);
+    const float a = std::strtof(first.c_str(), &end);
+    const bool okA = end != first.c_str() && *end == '\0';
+    const float b = std::strtof(second.c_str(), &end);
+    const bool okB = end != second.c_str() && *end == '\0';
+    if (!okA || !okB || !std::isfinite(a) || !std::isfinite(b))
+        return Status::invalid(name + " must look like " + example + ", got '" + s + "'");
+    return std::make_pair(a, b);
+}
+
+}  // namespace waft::app

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "Job.h"
+#include "Status.h"
+
+namespace waft::app {
+
+// Every command takes its arguments (after the command name) and returns the process exit code:
+// 0 success, 1 a failed job or bad input (one line on stderr), 2 a usage error.
+int runExtract(const std::vector<std::string>& args);
+int runAnimate(const std::vector<std::string>& args);
+int runPull(const std::vector<std::string>& args);
+int runFlow(const std::vector<std::string>& args);
+int runInfo(const std::vector<std::string>& args);
+
+// Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
+engine::Status runJobWithProgress(engine::Job& job);
+
+// Prints "waft-cli: <message>" and returns 1 (or 2 for usage errors).
+int fail(const engine::Status& status);
+int usageError(const std::string& message, const char* usage);
+
+}  // namespace waft::app

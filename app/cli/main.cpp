@@ -1,0 +1,70 @@
+// waft-cli: headless Waft. Extracts motion from video, renders loops and scripted pulls, computes flow.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "Commands.h"
+#include "Runtime.h"
+
+namespace waft::app {
+
+engine::Status runJobWithProgress(engine::Job& job) {
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    int lastPercent = -1;
+    engine::Progress progress([&](float fraction, const std::string& stage) {
+        const int percent = int(fraction * 100.0f);
+        if (!tty || percent == lastPercent) return;
+        lastPercent = percent;
+        std::fprintf(stderr, "\r%s: %-14s %3d%%", job.name().c_str(), stage.c_str(), percent);
+    });
+    engine::CancelToken cancel;
+    const engine::Status status = job.run(progress, cancel);
+    if (tty && lastPercent >= 0) std::fprintf(stderr, "\n");
+    return status;
+}
+
+int fail(const engine::Status& status) {
+    std::fprintf(stderr, "waft-cli: %s\n", status.message().c_str());
+    return 1;
+}
+
+int usageError(const std::string& message, const char* usage) {
+    std::fprintf(stderr, "waft-cli: %s\nusage: %s\n", message.c_str(), usage);
+    return 2;
+}
+
+}  // namespace waft::app
+
+namespace {
+constexpr const char* kUsage = R"(usage: waft-cli COMMAND [ARGS] [--help]
+
+commands:
+  extract VIDEO -o SCENE.waft   spectral volume of a video (optical flow + temporal FFT)
+  animate SCENE.waft -o OUT     seamless loop as .mp4, .webm, .gif or a PNG folder (DIR/)
+  pull SCENE.waft -o OUT.mp4    scripted pull-and-release (modal simulation)
+  flow IMG1 IMG2 -o OUT.flo     dense optical flow (Middlebury .flo)
+  info SCENE.waft               scene summary as JSON
+
+exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
+)";
+}
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    waft::engine::initRuntime();
+    if (command == "extract") return waft::app::runExtract(args);
+    if (command == "animate") return waft::app::runAnimate(args);
+    if (command == "pull") return waft::app::runPull(args);
+    if (command == "flow") return waft::app::runFlow(args);
+    if (command == "info") return waft::app::runInfo(args);
+    std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
+    return 2;
+}

@@ -1,0 +1,19 @@
+#include "FrameRenderer.h"
+
+#include "DisplacementSynth.h"
+
+namespace waft::engine {
+
+FrameRenderer::FrameRenderer(const SpectralVolume& volume) : m_volume(volume) {
+    volume.reference.convertTo(m_referenceFloat, CV_32FC3);
+    m_weights = SoftmaxSplatter::splatWeights(meanMotionMagnitude(volume));
+}
+
+Status FrameRenderer::render(const std::vector<std::complex<float>>& q, cv::Mat& outBgr8) {
+    synthesizeDisplacement(m_volume, q, m_field);
+    WAFT_RETURN_IF_ERROR(m_splatter.splat(m_referenceFloat, m_field, m_weights, m_outFloat));
+    m_outFloat.convertTo(outBgr8, CV_8UC3);
+    return Status::ok();
+}
+
+}  // namespace waft::engine

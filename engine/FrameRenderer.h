@@ -1,0 +1,36 @@
+#pragma once
+
+#include <complex>
+#include <opencv2/core/mat.hpp>
+#include <vector>
+
+#include "DisplacementField.h"
+#include "SoftmaxSplatter.h"
+#include "SpectralVolume.h"
+#include "Status.h"
+
+namespace waft::engine {
+
+// Renders frames of one scene on the CPU: displacement synthesis F = Re sum_j S_j q_j, then softmax
+// splatting of the reference image with the scene's fixed weight map (GID §5). Precomputes the float
+// reference and the weights once. Holds a reference to the volume (which must outlive it); one thread.
+class FrameRenderer {
+public:
+    explicit FrameRenderer(const SpectralVolume& volume);
+
+    // q: one complex coordinate per band (playback phasors times gains, plus modal coordinates).
+    Status render(const std::vector<std::complex<float>>& q, cv::Mat& outBgr8);
+
+    const DisplacementField& lastField() const { return m_field; }
+    const std::vector<float>& weights() const { return m_weights; }
+
+private:
+    const SpectralVolume& m_volume;
+    cv::Mat m_referenceFloat;
+    std::vector<float> m_weights;
+    SoftmaxSplatter m_splatter;
+    DisplacementField m_field;
+    cv::Mat m_outFloat;
+};
+
+}  // namespace waft::engine
