@@ -5,6 +5,10 @@
 
 namespace waft::engine {
 
+namespace {
+constexpr double kMaxOmegaStep = 0.05;  // see the header: accuracy, not stability, sets this
+}
+
 ModalSimulator::ModalSimulator(const SpectralVolume& volume, ModalParams params)
     : m_volume(volume), m_params(params) {
     const size_t k = size_t(volume.bands);
@@ -81,7 +85,7 @@ void ModalSimulator::step(double dtSec) {
     if (!(dtSec > 0.0) || m_omega.empty()) return;
     dtSec = std::min(dtSec, 0.25);  // a stalled frame must not fling the scene
     const double omegaMax = *std::max_element(m_omega.begin(), m_omega.end());
-    const int substeps = std::max(1, int(std::ceil(omegaMax * dtSec / 0.5)));
+    const int substeps = std::max(1, int(std::ceil(omegaMax * dtSec / kMaxOmegaStep)));
     const double h = dtSec / substeps;
     const double xi = m_params.dampingRatio;
     for (size_t j = 0; j < m_omega.size(); ++j) {

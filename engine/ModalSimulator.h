@@ -26,7 +26,9 @@ struct ModalParams {
 // Integration: semi-implicit (symplectic) Euler, v += h (f - 2 xi omega v - omega^2 q), q += h v.
 // Its update matrix has det = 1 - 2 xi omega h and trace = 2 - 2 xi omega h - (omega h)^2, which is stable
 // iff (omega h)^2 + 4 xi (omega h) < 4, i.e. omega h < 2 (sqrt(xi^2 + 1) - xi) (1.85 at xi = 0.08).
-// step(dt) sub-steps so that omega_max h <= 0.5, far inside that bound and accurate to ~1% in frequency,
+// step(dt) sub-steps so that omega_max h <= 0.05: stability needs only omega h < 1.85, but the scheme's damped
+// frequency is off by O(xi omega h) (1.7% at xi = 0.2, omega h = 0.16, measured), and at 0.05 it stays
+// within 0.5% for xi <= 0.2. The cost is K * substeps complex updates per frame, negligible next to synthesis,
 // for any frame step (60-240 Hz or a stalled frame).
 //
 // Owned by one thread (the engine thread); holds a reference to the volume, which must outlive it.

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <QString>
+#include <opencv2/core/mat.hpp>
+#include <string>
+
+#include "SpectralVolume.h"
+
+namespace waft::test {
+
+// Path of a file in the shared real-data folder (WAFT_DATA_DIR environment variable, else the build's).
+std::string dataPath(const std::string& relative);
+bool dataAvailable(const std::string& relative);
+
+// A fresh temporary folder for one test function (removed by the OS's tmp cleaning, not by us: failures
+// stay inspectable).
+std::string tempDir(const std::string& tag);
+
+// A textured 8-bit BGR image: a crop of a real nature photo when the data is there, else smooth noise.
+cv::Mat texturedImage(int width, int height);
+
+// A volume with one x-motion band at frequencyHz: amplitude a(p) = amplitudePx * (0.6 + 0.4 sin(...)),
+// smooth in space, zero phase; other bands zero. Frequencies are band (j+1) * baseHz.
+engine::SpectralVolume sinusoidalVolume(int width, int height, int bands, float baseHz, int activeBand,
+                                        float amplitudePx, bool yMotion = false);
+
+}  // namespace waft::test

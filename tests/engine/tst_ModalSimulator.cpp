@@ -1,0 +1,149 @@
+#include <QtTest>
+#include <opencv2/core.hpp>
+#include <cmath>
+
+#include "DisplacementSynth.h"
+#include "ModalSimulator.h"
+#include "TestSupport.h"
+
+using namespace waft::engine;
+
+namespace {
+
+// Samples Re q_0(t) after release at rate hz for seconds.
+std::vector<double> ringDown(ModalSimulator& sim, double hz, double seconds) {
+    std::vector<double> trace;
+    for (int n = 0; n < int(seconds * hz); ++n) {
+        sim.step(1.0 / hz);
+        trace.push_back(sim.coordinates()[0].real());
+    }
+    return trace;
+}
+
+// Frequency from the mean spacing of upward zero crossings (linear interpolation between samples).
+double zeroCrossingFrequency(const std::vector<double>& x, double hz) {
+    std::vector<double> crossings;
+    for (size_t i = 1; i < x.size(); ++i)
+        if (x[i - 1] < 0 && x[i] >= 0) crossings.push_back((double(i - 1) + x[i - 1] / (x[i - 1] - x[i])) / hz);
+    return double(crossings.size() - 1) / (crossings.back() - crossings.front());
+}
+
+// Decay rate from a least-squares fit of log|peak| against time.
+double envelopeDecayRate(const std::vector<double>& x, double hz) {
+    std::vector<std::pair<double, double>> peaks;
+    for (size_t i = 1; i + 1 < x.size(); ++i)
+        if (std::abs(x[i]) >= std::abs(x[i - 1]) && std::abs(x[i]) > std::abs(x[i + 1]) && std::abs(x[i]) > 1e-6)
+            peaks.emplace_back(double(i) / hz, std::log(std::abs(x[i])));
+    double st = 0, sl = 0, stt = 0, stl = 0;
+    for (const auto& [t, l] : peaks) {
+        st += t;
+        sl += l;
+        stt += t * t;
+        stl += t * l;
+    }
+    const double n = double(peaks.size());
+    return -(n * stl - st * sl) / (n * stt - st * st);
+}
+
+}  // namespace
+
+class tst_ModalSimulator : public QObject {
+    Q_OBJECT
+private slots:
+    // A single mode released from rest rings at f_d = f sqrt(1 - xi^2) with envelope exp(-xi omega t).
+    void singleModeFrequencyAndDecay_data() {
+        QTest::addColumn<double>("stepHz");
+        QTest::addColumn<double>("xi");
+        QTest::newRow("60 Hz, xi 0.05") << 60.0 << 0.05;
+        QTest::newRow("240 Hz, xi 0.05") << 240.0 << 0.05;
+        QTest::newRow("60 Hz, xi 0.2") << 60.0 << 0.2;
+    }
+    void singleModeFrequencyAndDecay() {
+        QFETCH(double, stepHz);
+        QFETCH(double, xi);
+        const float f = 1.5f;
+        SpectralVolume v = waft::test::sinusoidalVolume(16, 16, 1, f, 0, 2.0f);
+        ModalSimulator sim(v, {float(xi), 0.05f});
+        sim.setPull(8, 8, 4.0f, 0.0f);
+        for (int n = 0; n < int(40.0 * stepHz); ++n) sim.step(1.0 / stepHz);  // settle under the held force
+        float ux, uy;
+        sim.displacementAt(8, 8, ux, uy);
+        QVERIFY2(std::abs(ux - 4.0f) < 0.02f, qPrintable(QString::number(ux)));  // the grabbed point follows the drag
+        sim.release();
+        const auto trace = ringDown(sim, stepHz, 6.0);
+        const double omega = 2.0 * M_PI * f;
+        const double expectedF = f * std::sqrt(1.0 - xi * xi);
+        const double measuredF = zeroCrossingFrequency(trace, stepHz);
+        const double measuredDecay = envelopeDecayRate(trace, stepHz);
+        QVERIFY2(std::abs(measuredF / expectedF - 1.0) < 0.01,
+                 qPrintable(QString("f %1 vs %2").arg(measuredF).arg(expectedF)));
+        QVERIFY2(std::abs(measuredDecay / (xi * omega) - 1.0) < 0.03,
+                 qPrintable(QString("decay %1 vs %2").arg(measuredDecay).arg(xi * omega)));
+    }
+
+    // Projection onto the mode shape: a drag orthogonal to a mode's motion does not excite it.
+    void forceIsProjectionOntoModeShape() {
+        SpectralVolume v = waft::test::sinusoidalVolume(12, 12, 2, 1.0f, 0, 2.0f);        // band 0 moves in x
+        SpectralVolume y = waft::test::sinusoidalVolume(12, 12, 2, 1.0f, 1, 1.0f, true);  // band 1 moves in y
+        std::copy(y.plane(1, 0), y.plane(1, 0) + 4 * v.planeSize(), v.plane(1, 0));
+        ModalSimulator sim(v);
+        sim.setPull(6, 6, 0.0f, 3.0f);
+        QCOMPARE(std::abs(sim.forces()[0]), 0.0f);
+        QVERIFY(std::abs(sim.forces()[1]) > 0.0f);
+        sim.setPull(6, 6, 3.0f, 0.0f);
+        QVERIFY(std::abs(sim.forces()[0]) > 0.0f);
+        QCOMPARE(std::abs(sim.forces()[1]), 0.0f);
+    }
+
+    // A rigid pixel (no motion in the volume) barely moves when pulled; the floor keeps it bounded.
+    void rigidPixelsResistPulls() {
+        SpectralVolume v = waft::test::sinusoidalVolume(20, 10, 1, 1.0f, 0, 2.0f);
+        for (int y = 0; y < 10; ++y) v.plane(0, 0)[size_t(y) * 20] = 0.0f;  // column 0 is a window frame
+        ModalSimulator sim(v);
+        sim.setPull(0, 5, 10.0f, 0.0f);
+        for (int n = 0; n < 600; ++n) sim.step(1.0 / 60.0);
+        float ux, uy;
+        sim.displacementAt(0, 5, ux, uy);
+        QCOMPARE(ux, 0.0f);
+        sim.displacementAt(10, 5, ux, uy);
+        QVERIFY(std::isfinite(ux) && std::abs(ux) < 200.0f);
+    }
+
+    // Pulls in sequence accumulate on the current state; reset brings everything to rest at once.
+    void sequentialPullsAndReset() {
+        SpectralVolume v = waft::test::sinusoidalVolume(16, 16, 3, 0.8f, 1, 2.0f);
+        ModalSimulator sim(v);
+        QVERIFY(!sim.isMoving());
+        sim.setPull(4, 4, 5.0f, 0.0f);
+        for (int n = 0; n < 30; ++n) sim.step(1.0 / 60.0);
+        sim.release();
+        for (int n = 0; n < 10; ++n) sim.step(1.0 / 60.0);
+        const auto afterFirst = sim.coordinates()[1];
+        sim.setPull(12, 12, -5.0f, 0.0f);
+        sim.step(1.0 / 60.0);
+        QVERIFY(sim.coordinates()[1] != afterFirst);
+        sim.release();
+        QVERIFY(sim.isMoving());
+        for (int n = 0; n < 60 * 120; ++n) sim.step(1.0 / 60.0);  // rings down to rest on its own
+        QVERIFY(!sim.isMoving());
+        sim.setPull(8, 8, 3.0f, 0.0f);
+        sim.step(0.1);
+        sim.reset();
+        QVERIFY(!sim.isMoving());
+        QCOMPARE(std::abs(sim.coordinates()[1]), 0.0f);
+    }
+
+    // Stiff high bands with a stalled frame: sub-stepping keeps the integrator stable.
+    void stableForLargeSteps() {
+        SpectralVolume v = waft::test::sinusoidalVolume(8, 8, 16, 3.0f, 15, 1.0f);  // f up to 48 Hz
+        ModalSimulator sim(v, {0.0f, 0.05f});
+        sim.setPull(4, 4, 2.0f, 0.0f);
+        for (int n = 0; n < 20; ++n) sim.step(0.25);
+        sim.release();
+        for (int n = 0; n < 200; ++n) sim.step(1.0 / 30.0);
+        for (const auto& q : sim.coordinates()) QVERIFY(std::isfinite(q.real()) && std::abs(q) < 1e3f);
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_ModalSimulator)
+#include "tst_ModalSimulator.moc"

@@ -1,0 +1,137 @@
+#include <QtTest>
+#include <opencv2/core.hpp>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "SafetensorsFile.h"
+#include "SafetensorsWriter.h"
+#include "TestSupport.h"
+
+using namespace waft::engine;
+
+namespace {
+
+std::vector<uint8_t> withHeader(const std::string& header, size_t dataBytes) {
+    std::vector<uint8_t> out(8);
+    const uint64_t n = header.size();
+    for (int i = 0; i < 8; ++i) out[size_t(i)] = uint8_t(n >> (8 * i));
+    out.insert(out.end(), header.begin(), header.end());
+    out.resize(out.size() + dataBytes, 0);
+    return out;
+}
+
+}  // namespace
+
+class tst_SafetensorsFile : public QObject {
+    Q_OBJECT
+private slots:
+    void roundTripsTensorsAndMetadata() {
+        SafetensorsWriter writer;
+        const std::vector<float> a = {1.0f, -2.5f, 3.25f, 1e-3f, 7.0f, 0.0f};
+        const std::vector<uint8_t> b = {1, 2, 3, 250};
+        QVERIFY(writer.addFloat("a", {2, 3}, a.data()).isOk());
+        QVERIFY(writer.addFloat("a_half", {6}, a.data(), DType::F16).isOk());
+        QVERIFY(writer.addTensor("b", DType::U8, {4}, b.data(), b.size()).isOk());
+        writer.setMetadata("format", "test");
+        const std::vector<uint8_t> bytes = writer.serialize();
+        QCOMPARE((bytes.size() - 8 - (bytes[0] | bytes[1] << 8)) , size_t(6 * 4 + 6 * 2 + 4));
+        QCOMPARE(int((bytes[0] | bytes[1] << 8) % 8), 0);  // header padded to 8-byte alignment
+
+        auto file = SafetensorsFile::parse(bytes);
+        QVERIFY2(file.hasValue(), file.status().message().c_str());
+        QCOMPARE(file->metadata().at("format"), std::string("test"));
+        QCOMPARE(file->readFloat("a", {2, 3}).value(), a);
+        const std::vector<float> half = file->readFloat("a_half", {-1}).value();
+        for (size_t i = 0; i < a.size(); ++i) QVERIFY(std::abs(half[i] - a[i]) <= 1e-3f * std::abs(a[i]) + 1e-7f);
+        QCOMPARE(file->readU8("b").value(), b);
+        QVERIFY(!file->readFloat("b").hasValue());         // wrong dtype
+        QVERIFY(!file->readFloat("a", {3, 2}).hasValue()); // wrong shape
+        QVERIFY(!file->readFloat("missing").hasValue());
+    }
+
+    void zeroSizedTensorsAreFine() {
+        SafetensorsWriter writer;
+        QVERIFY(writer.addTensor("empty", DType::F32, {0, 3}, nullptr, 0).isOk());
+        auto file = SafetensorsFile::parse(writer.serialize());
+        QVERIFY2(file.hasValue(), file.status().message().c_str());
+        QCOMPARE(file->readFloat("empty").value().size(), size_t(0));
+    }
+
+    void rejectsMalformedFiles_data() {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");  // a word the one-line error must contain
+        const auto add = [](const char* name, const std::vector<uint8_t>& b, const char* word) {
+            QTest::newRow(name) << QByteArray(reinterpret_cast<const char*>(b.data()), int(b.size()))
+                                << QString(word);
+        };
+        const std::string ok = R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+        add("empty file", {}, "shorter");
+        add("seven bytes", {1, 0, 0, 0, 0, 0, 0}, "shorter");
+        {
+            std::vector<uint8_t> b = withHeader(ok, 8);
+            b[6] = 0x10;  // header size ~ 4.5e15
+            add("oversized header", b, "limit");
+        }
+        {
+            std::vector<uint8_t> b = withHeader(ok, 8);
+            b[0] = uint8_t(b[0] + 100);
+            add("header past end", b, "truncated");
+        }
+        add("zero header", withHeader("", 0), "empty");
+        add("not json", withHeader("{\"t\": [1, 2", 0), "JSON");
+        add("json array", withHeader("[1, 2, 3]", 0), "'{'");
+        add("leading space", withHeader(" {}", 0), "'{'");
+        add("unknown dtype", withHeader(R"({"t":{"dtype":"F8","shape":[2],"data_offsets":[0,2]}})", 2), "dtype");
+        add("negative extent", withHeader(R"({"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "extent");
+        add("fractional extent", withHeader(R"({"t":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}})", 8), "extent");
+        add("absurd extent", withHeader(R"({"t":{"dtype":"F32","shape":[1099511627777,1099511627777],"data_offsets":[0,8]}})", 8), "extent");
+        add("missing offsets", withHeader(R"({"t":{"dtype":"F32","shape":[2]}})", 8), "data_offsets");
+        add("offsets past end", withHeader(R"({"t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8), "truncated");
+        add("offsets reversed", withHeader(R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8), "end before begin");
+        add("size mismatch", withHeader(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "needs 12 bytes");
+        add("overlap", withHeader(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "overlap");
+        add("hole", withHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "hole");
+        add("trailing bytes", withHeader(ok, 12), "not owned");
+        add("metadata not strings", withHeader(R"({"__metadata__":{"k":3}})", 0), "metadata");
+        add("metadata not object", withHeader(R"({"__metadata__":"x"})", 0), "__metadata__");
+        add("duplicate names", withHeader(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})", 2), "repeats");
+        add("entry not object", withHeader(R"({"t":7})", 0), "not an object");
+        {
+            std::vector<uint8_t> b = withHeader(ok, 8);
+            b.resize(b.size() - 3);
+            add("truncated data", b, "truncated");
+        }
+    }
+    void rejectsMalformedFiles() {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        auto file = SafetensorsFile::parse(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+        QVERIFY(!file.hasValue());
+        const std::string message = file.status().message();
+        QVERIFY2(message.find('\n') == std::string::npos, message.c_str());
+        QVERIFY2(QString::fromStdString(message).contains(expected), message.c_str());
+        QCOMPARE(file.status().code(), StatusCode::CorruptData);
+    }
+
+    void missingFileIsAnIoError() {
+        auto file = SafetensorsFile::open("/nonexistent/model.safetensors");
+        QVERIFY(!file.hasValue());
+        QCOMPARE(file.status().code(), StatusCode::IoError);
+    }
+
+    void atomicSaveKeepsTheOldFileOnFailure() {
+        const std::string dir = waft::test::tempDir("atomic");
+        const std::string path = dir + "/x.safetensors";
+        SafetensorsWriter writer;
+        const float one = 1.0f;
+        QVERIFY(writer.addFloat("x", {1}, &one).isOk());
+        QVERIFY(writer.save(path).isOk());
+        QVERIFY(!writer.save(dir + "/missing-folder/x.safetensors").isOk());
+        QCOMPARE(SafetensorsFile::open(path)->readFloat("x").value(), std::vector<float>{1.0f});
+        QCOMPARE(int(std::distance(std::filesystem::directory_iterator(dir), {})), 1);  // no temp left behind
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_SafetensorsFile)
+#include "tst_SafetensorsFile.moc"

@@ -1,0 +1,178 @@
+#include <QtTest>
+#include <opencv2/core.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "SafetensorsFile.h"
+#include "SafetensorsWriter.h"
+#include "Scene.h"
+#include "TestSupport.h"
+
+using namespace waft::engine;
+
+namespace {
+
+Scene sampleScene() {
+    Scene scene;
+    scene.volume = waft::test::sinusoidalVolume(40, 24, 3, 0.5f, 1, 2.0f);
+    scene.volume.plane(2, 3)[7] = -0.25f;
+    scene.settings.bandGains = {1.0f, 0.5f, 2.0f};
+    scene.settings.dampingRatio = 0.2f;
+    scene.settings.speed = 0.5f;
+    scene.settings.loopSec = 6.0f;
+    return scene;
+}
+
+// A scene file with one field replaced, built with the real writer.
+std::string writeVariant(const std::string& dir, const std::string& name,
+                         const std::function<void(SafetensorsWriter&, const Scene&)>& build) {
+    const Scene scene = sampleScene();
+    SafetensorsWriter writer;
+    build(writer, scene);
+    const std::string path = dir + "/" + name + ".waft";
+    const auto bytes = writer.serialize();
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), long(bytes.size()));
+    return path;
+}
+
+void addImage(SafetensorsWriter& w, const Scene& s) {
+    std::vector<uint8_t> rgb(size_t(s.volume.width) * s.volume.height * 3, 100);
+    w.addTensor("image", DType::U8, {s.volume.height, s.volume.width, 3}, rgb.data(), rgb.size());
+}
+void addMeta(SafetensorsWriter& w) {
+    w.setMetadata("format", "waft-scene");
+    w.setMetadata("version", "1");
+}
+
+}  // namespace
+
+class tst_Scene : public QObject {
+    Q_OBJECT
+private slots:
+    void saveLoadRoundTripFloat32IsExact() {
+        const Scene scene = sampleScene();
+        const std::string path = waft::test::tempDir("scene") + "/a.waft";
+        QVERIFY(saveScene(path, scene, DType::F32).isOk());
+        auto loaded = loadScene(path);
+        QVERIFY2(loaded.hasValue(), loaded.status().message().c_str());
+        QCOMPARE(loaded->volume.coefficients, scene.volume.coefficients);
+        QCOMPARE(loaded->volume.frequenciesHz, scene.volume.frequenciesHz);
+        QCOMPARE(cv::norm(loaded->volume.reference, scene.volume.reference, cv::NORM_INF), 0.0);
+        QCOMPARE(loaded->settings.bandGains, scene.settings.bandGains);
+        QCOMPARE(loaded->settings.dampingRatio, 0.2f);
+        QCOMPARE(loaded->settings.speed, 0.5f);
+        QCOMPARE(loaded->settings.loopSec, 6.0f);
+        QCOMPARE(loaded->volume.sourceFps, 30.0f);
+    }
+
+    void float16StorageIsWithinHalfPrecision() {
+        const Scene scene = sampleScene();
+        const std::string path = waft::test::tempDir("scene16") + "/a.waft";
+        QVERIFY(saveScene(path, scene, DType::F16).isOk());
+        auto loaded = loadScene(path);
+        QVERIFY(loaded.hasValue());
+        for (size_t i = 0; i < scene.volume.coefficients.size(); ++i) {
+            const float a = scene.volume.coefficients[i], b = loaded->volume.coefficients[i];
+            QVERIFY(std::abs(a - b) <= std::abs(a) * (1.0f / 1024.0f) + 1e-7f);
+        }
+    }
+
+    // Any safetensors tool reads a scene: the header is plain JSON with the documented names and dtypes.
+    void fileIsPlainSafetensors() {
+        const std::string path = waft::test::tempDir("scenefmt") + "/a.waft";
+        QVERIFY(saveScene(path, sampleScene()).isOk());
+        auto file = SafetensorsFile::open(path);
+        QVERIFY(file.hasValue());
+        QCOMPARE(file->find("spectral")->shape, (std::vector<int64_t>{3, 4, 24, 40}));
+        QCOMPARE(file->find("spectral")->dtype, DType::F16);
+        QCOMPARE(file->find("image")->shape, (std::vector<int64_t>{24, 40, 3}));
+        QCOMPARE(file->metadata().at("format"), std::string("waft-scene"));
+        QVERIFY(nlohmann::json::parse(file->metadata().at("settings")).contains("damping_ratio"));
+    }
+
+    void rejectsInvalidScenes_data() {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("expected");
+        const std::string dir = waft::test::tempDir("badscene");
+        const auto row = [](const std::string& path, const char* word) {
+            QTest::newRow(word) << QString::fromStdString(path) << QString(word);
+        };
+        const auto spectral = [](SafetensorsWriter& w, const Scene& s) {
+            w.addFloat("spectral", {s.volume.bands, 4, s.volume.height, s.volume.width}, s.volume.coefficients.data());
+            w.addFloat("frequencies_hz", {s.volume.bands}, s.volume.frequenciesHz.data());
+        };
+        row(writeVariant(dir, "noformat", [&](SafetensorsWriter& w, const Scene& s) { addImage(w, s); spectral(w, s); }),
+            "not a Waft scene");
+        row(writeVariant(dir, "version", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); spectral(w, s); w.setMetadata("format", "waft-scene"); w.setMetadata("version", "99");
+            }), "version");
+        row(writeVariant(dir, "nospectral", [&](SafetensorsWriter& w, const Scene& s) { addImage(w, s); addMeta(w); }),
+            "misshapen");
+        row(writeVariant(dir, "rank", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); addMeta(w);
+                w.addFloat("spectral", {s.volume.bands * 4, s.volume.height, s.volume.width}, s.volume.coefficients.data());
+            }), "[K, 4, H, W]");
+        row(writeVariant(dir, "nan", [&](SafetensorsWriter& w, const Scene& s) {
+                Scene bad = s; bad.volume.coefficients[5] = std::nanf("");
+                addImage(w, s); addMeta(w); spectral(w, bad);
+            }), "NaN");
+        row(writeVariant(dir, "freq", [&](SafetensorsWriter& w, const Scene& s) {
+                Scene bad = s; bad.volume.frequenciesHz[0] = -1.0f;
+                addImage(w, s); addMeta(w); spectral(w, bad);
+            }), "frequency");
+        row(writeVariant(dir, "image", [&](SafetensorsWriter& w, const Scene& s) {
+                std::vector<uint8_t> rgb(10 * 10 * 3);
+                w.addTensor("image", DType::U8, {10, 10, 3}, rgb.data(), rgb.size());
+                addMeta(w); spectral(w, s);
+            }), "'image' has shape");
+        row(writeVariant(dir, "absurd", [&](SafetensorsWriter& w, const Scene& s) {
+                addMeta(w);
+                w.addTensor("spectral", DType::F32, {1, 4, 100000, 0}, nullptr, 0);
+            }), "absurd");
+        row(writeVariant(dir, "dtype", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); addMeta(w);
+                std::vector<int32_t> ints(s.volume.coefficients.size());
+                w.addTensor("spectral", DType::I32, {s.volume.bands, 4, s.volume.height, s.volume.width}, ints.data(), ints.size() * 4);
+                w.addFloat("frequencies_hz", {s.volume.bands}, s.volume.frequenciesHz.data());
+            }), "floating");
+        row(writeVariant(dir, "gains", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); addMeta(w); spectral(w, s);
+                const std::vector<float> g = {1, 1};
+                w.addFloat("band_gains", {2}, g.data());
+            }), "'band_gains' has shape");
+        row(writeVariant(dir, "settings", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("settings", "{oops");
+            }), "settings");
+        row(writeVariant(dir, "damping", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("settings", R"({"damping_ratio": 9})");
+            }), "damping");
+        {
+            const std::string path = dir + "/text.waft";
+            std::ofstream(path) << "this is not a scene at all, just text";
+            row(path, "limit");
+        }
+        row(dir + "/does-not-exist.waft", "cannot open");
+    }
+    void rejectsInvalidScenes() {
+        QFETCH(QString, path);
+        QFETCH(QString, expected);
+        auto scene = loadScene(path.toStdString());
+        QVERIFY(!scene.hasValue());
+        const QString message = QString::fromStdString(scene.status().message());
+        QVERIFY2(message.contains(expected), qPrintable(message));
+        QVERIFY(!message.contains('\n'));
+    }
+
+    void saveRejectsInvalidSceneAndKeepsExistingFile() {
+        const std::string path = waft::test::tempDir("keep") + "/a.waft";
+        QVERIFY(saveScene(path, sampleScene()).isOk());
+        Scene bad = sampleScene();
+        bad.volume.coefficients[0] = INFINITY;
+        QVERIFY(!saveScene(path, bad).isOk());
+        QVERIFY(loadScene(path).hasValue());
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_Scene)
+#include "tst_Scene.moc"
