@@ -16,6 +16,7 @@ bool push(const cv::Mat& fine, const std::vector<uint8_t>& fineHoles, cv::Mat& c
     coarse.create(ch, cw, fine.type());
     coarseHoles.assign(size_t(cw) * ch, 1);
     bool anyValid = false;
+#pragma omp parallel for schedule(static) reduction(|| : anyValid)
     for (int y = 0; y < ch; ++y) {
         float* dst = coarse.ptr<float>(y);
         for (int x = 0; x < cw; ++x) {
@@ -45,6 +46,7 @@ bool push(const cv::Mat& fine, const std::vector<uint8_t>& fineHoles, cv::Mat& c
 // Pull: fill holes of `fine` from the complete `coarse` level by bilinear sampling.
 void pull(cv::Mat& fine, const std::vector<uint8_t>& fineHoles, const cv::Mat& coarse) {
     const int channels = fine.channels();
+#pragma omp parallel for schedule(static)
     for (int y = 0; y < fine.rows; ++y) {
         float* dst = fine.ptr<float>(y);
         const float cy = std::clamp((float(y) + 0.5f) * 0.5f - 0.5f, 0.0f, float(coarse.rows - 1));

@@ -1,5 +1,6 @@
 #include "SoftmaxSplatter.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -28,6 +29,15 @@ std::vector<float> SoftmaxSplatter::splatWeights(const std::vector<float>& meanM
     }
     return weights;
 }
+
+namespace {
+
+// Adds tap * (c0, c1, c2, 1) * w to a 4-float accumulator cell: the 3-channel case is one SSE vector.
+inline void addTap3(float* dst, __m128 premultiplied, float tap) {
+    _mm_storeu_ps(dst, _mm_add_ps(_mm_loadu_ps(dst), _mm_mul_ps(premultiplied, _mm_set1_ps(tap))));
+}
+
+}  // namespace
 
 template <int kChannels>
 void SoftmaxSplatter::accumulate(const cv::Mat& image, const DisplacementField& field, const float* weights,
@@ -64,15 +74,28 @@ void SoftmaxSplatter::accumulate(const cv::Mat& image, const DisplacementField& 
                 const float ax = tx - fx0;
                 const float ay = ty - fy0;
                 const float w = rowW ? rowW[x] : 1.0f;
-                const float taps[4] = {(1 - ax) * (1 - ay) * w, ax * (1 - ay) * w, (1 - ax) * ay * w, ax * ay * w};
+                const float taps[4] = {(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay};
                 const float* pixel = src + size_t(x) * channels;
+                float* cell = accum + (size_t(y0 - rowBegin) * width + size_t(x0)) * stride;
+                if constexpr (kChannels == 3) {
+                    const __m128 premultiplied = _mm_mul_ps(_mm_setr_ps(pixel[0], pixel[1], pixel[2], 1.0f), _mm_set1_ps(w));
+                    if (x0 >= 0 && x0 + 1 < width && y0 >= rowBegin && y0 + 1 < rowEnd) {
+                        // Interior: all four taps land inside; zero-weight taps add exact zeros.
+                        addTap3(cell, premultiplied, taps[0]);
+                        addTap3(cell + stride, premultiplied, taps[1]);
+                        addTap3(cell + size_t(width) * stride, premultiplied, taps[2]);
+                        addTap3(cell + size_t(width) * stride + stride, premultiplied, taps[3]);
+                        continue;
+                    }
+                }
                 for (int t = 0; t < 4; ++t) {
                     const int qx = x0 + (t & 1);
                     const int qy = y0 + (t >> 1);
                     if (taps[t] <= 0.0f || qx < 0 || qx >= width || qy < rowBegin || qy >= rowEnd) continue;
                     float* dst = accum + (size_t(qy - rowBegin) * width + size_t(qx)) * stride;
-                    for (int c = 0; c < channels; ++c) dst[c] += taps[t] * pixel[c];
-                    dst[channels] += taps[t];
+                    const float tw = taps[t] * w;
+                    for (int c = 0; c < channels; ++c) dst[c] += tw * pixel[c];
+                    dst[channels] += tw;
                 }
             }
         }
