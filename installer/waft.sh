@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Fresh Debian 12 machine -> Waft. Idempotent; safe to run again.
+#   installer/waft.sh deps     install the Debian packages Waft builds and tests with
+#   installer/waft.sh build    deps + configure + build (build/, Release)
+#   installer/waft.sh sample   build + the main job on the bundled sample: extract motion, export a loop
+#   installer/waft.sh test     build + every test (CTest: QtTest suites and CLI contract checks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(cmake ninja-build g++ ccache qt6-base-dev libtorch-dev libopencv-dev libvulkan-dev mesa-vulkan-drivers
+  vulkan-tools glslc glslang-tools libglm-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev xvfb xauth
+  imagemagick ffmpeg libopenblas0-pthread)
+BUILD_DIR=${WAFT_BUILD_DIR:-build}
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {
+  deps
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  # Torch translation units take ~1.3 GB each to compile; two at a time fits any 2-core machine.
+  cmake --build "$BUILD_DIR" --parallel "$(nproc)"
+}
+
+sample() {
+  build
+  mkdir -p out
+  "$BUILD_DIR/app/waft-cli" extract resources/samples/tree.avi -o out/tree.waft
+  "$BUILD_DIR/app/waft-cli" animate out/tree.waft -o out/tree-loop.mp4 --seconds 8 --fps 30 --size 640x0
+  "$BUILD_DIR/app/waft-cli" pull out/tree.waft --at 200,110 --drag 14,6 --hold 1 --seconds 6 -o out/tree-pull.mp4 \
+    --size 640x0
+  echo "wrote out/tree.waft, out/tree-loop.mp4 (seamless 8 s loop) and out/tree-pull.mp4 (pull and release)"
+}
+
+run_tests() {
+  build
+  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900)
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  build) build ;;
+  sample) sample ;;
+  test) run_tests ;;
+  *) echo "usage: $0 deps|build|sample|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# waft-cli contract: exit 0 on success; non-zero with exactly one line on stderr for bad input; --help on
+# every command. Usage: cli_contract.sh WAFT_CLI DATA_DIR RESOURCES_DIR
+set -u
+CLI=$1 DATA=$2 RES=$3
+WORK=$(mktemp -d /tmp/waft-cli-XXXXXX)
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect CODE DESCRIPTION -- COMMAND...: exit code and, for failures, one non-empty stderr line.
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+  local got=$?
+  if [ "$want" = "fail" ]; then
+    local lines; lines=$(wc -l <"$WORK/stderr")
+    if [ "$got" -ne 0 ] && [ "$got" -lt 128 ] && [ "$lines" -ge 1 ] && { [ "$got" -eq 2 ] || [ "$lines" -eq 1 ]; }; then ok
+    else bad "$what: exit $got, stderr: $(head -c 300 "$WORK/stderr")"; fi
+  else
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got (want $want), stderr: $(head -c 300 "$WORK/stderr")"; fi
+  fi
+}
+
+for c in extract animate pull flow info; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
+expect 0 "top-level --help" -- "$CLI" --help
+expect fail "no command" -- "$CLI"
+expect fail "unknown command" -- "$CLI" frobnicate
+
+# Extraction and scene files
+expect fail "missing video" -- "$CLI" extract "$WORK/none.mp4" -o "$WORK/a.waft"
+printf 'not a video at all' >"$WORK/corrupt.mp4"
+expect fail "corrupt video" -- "$CLI" extract "$WORK/corrupt.mp4" -o "$WORK/a.waft"
+expect fail "unknown option" -- "$CLI" extract "$RES/samples/tree.avi" -o "$WORK/a.waft" --bogus
+expect fail "bad --k" -- "$CLI" extract "$RES/samples/tree.avi" -o "$WORK/a.waft" --k 0
+expect fail "bad --method" -- "$CLI" extract "$RES/samples/tree.avi" -o "$WORK/a.waft" --method magic
+expect fail "output folder missing" -- "$CLI" extract "$RES/samples/tree.avi" -o "$WORK/no/such/dir/a.waft"
+expect 0 "extract sample" -- "$CLI" extract "$RES/samples/tree.avi" -o "$WORK/tree.waft" --k 8
+expect 0 "info" -- "$CLI" info "$WORK/tree.waft"
+grep -q '"bands": 8' "$WORK/stdout" && grep -q '"width": 320' "$WORK/stdout" && ok || bad "info JSON lacks bands/width"
+printf 'this is not a scene' >"$WORK/text.waft"
+expect fail "info on text file" -- "$CLI" info "$WORK/text.waft"
+head -c 5000 "$WORK/tree.waft" >"$WORK/truncated.waft"
+expect fail "info on truncated scene" -- "$CLI" info "$WORK/truncated.waft"
+expect fail "animate truncated scene" -- "$CLI" animate "$WORK/truncated.waft" -o "$WORK/x.mp4"
+
+# Animate: every format, and absurd parameters
+for out in loop.mp4 loop.webm loop.gif frames/; do
+  expect 0 "animate -> $out" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/$out" --seconds 1 --fps 12 --size 160x0
+done
+[ "$(ls "$WORK/frames" | wc -l)" -eq 12 ] && [ -f "$WORK/frames/0011.png" ] && ok || bad "PNG sequence has not 12 frames"
+frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$WORK/loop.mp4")
+[ "$frames" = "12" ] && ok || bad "loop.mp4 has $frames frames, want 12"
+expect fail "unknown extension" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.avi"
+expect fail "absurd size" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --size 99999x99999
+expect fail "malformed size" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --size big
+expect fail "zero fps" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --fps 0
+expect fail "NaN gain" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --gain nan
+expect fail "negative seconds" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --seconds -3
+[ ! -e "$WORK/x.mp4" ] && ok || bad "a failed animate left x.mp4 behind"
+
+# Pull
+expect 0 "pull" -- "$CLI" pull "$WORK/tree.waft" --at 200,110 --drag 10,4 --hold 0.5 --seconds 1.5 --fps 20 -o "$WORK/pull.mp4"
+grep -q "peak" "$WORK/stdout" && ok || bad "pull printed no summary"
+expect fail "pull outside image" -- "$CLI" pull "$WORK/tree.waft" --at 5000,10 --drag 1,1 -o "$WORK/p.mp4"
+expect fail "pull NaN drag" -- "$CLI" pull "$WORK/tree.waft" --at 10,10 --drag nan,1 -o "$WORK/p.mp4"
+expect fail "pull malformed point" -- "$CLI" pull "$WORK/tree.waft" --at abc --drag 1,1 -o "$WORK/p.mp4"
+expect fail "pull missing --drag" -- "$CLI" pull "$WORK/tree.waft" --at 10,10 -o "$WORK/p.mp4"
+expect fail "pull damping out of range" -- "$CLI" pull "$WORK/tree.waft" --at 10,10 --drag 1,1 --damping 7 -o "$WORK/p.mp4"
+
+# Flow
+if [ -f "$DATA/middlebury-rubberwhale/RubberWhale1.png" ]; then
+  expect 0 "flow with ground truth" -- "$CLI" flow "$DATA/middlebury-rubberwhale/RubberWhale1.png" \
+    "$DATA/middlebury-rubberwhale/RubberWhale2.png" -o "$WORK/rw.flo" --gt "$DATA/middlebury-rubberwhale/RubberWhale.flo"
+  grep -q '"epe_px"' "$WORK/stdout" && ok || bad "flow printed no EPE"
+  [ "$(stat -c %s "$WORK/rw.flo")" -eq $((12 + 8 * 584 * 388)) ] && ok || bad ".flo has the wrong size"
+fi
+expect fail "flow on missing image" -- "$CLI" flow "$WORK/none.png" "$WORK/none.png" -o "$WORK/f.flo"
+expect fail "flow on non-image" -- "$CLI" flow "$WORK/corrupt.mp4" "$WORK/corrupt.mp4" -o "$WORK/f.flo"
+
+rm -rf "$WORK"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
