@@ -91,50 +91,54 @@ Expected<SpectralVolume> MotionExtractor::extract(const VideoFrames& video, cons
         if (f.size() != reference.size() || f.type() != CV_8UC3)
             return Status::invalid("all frames must be 8-bit colour of one size");
 
-    // 1. Flow from the reference to every frame.
-    FlowEstimator estimator(params.flowMethod);
-    std::vector<cv::Mat> flows(n);
-    flows[0] = cv::Mat::zeros(reference.size(), CV_32FC2);
-    for (size_t i = 1; i < n; ++i) {
-        if (cancel.isCancelled()) return Status::cancelled();
-        const cv::Mat& from = params.chaining == FlowChaining::Direct ? reference : video.frames[i - 1];
-        auto flow = estimator.compute(from, video.frames[i]);
-        if (!flow) return flow.status();
-        if (params.chaining == FlowChaining::Direct) {
-            flows[i] = std::move(flow).value();
-        } else {
-            flows[i] = flows[i - 1].clone();
-            chainFlow(flows[i], *flow);
-        }
-        if (params.stabilize) removeGlobalMotion(flows[i]);
-        progress.report(0.85f * float(i) / float(n - 1), "optical flow");
-    }
-
-    // 2. Resample every trajectory onto a uniform grid: step = median real interval.
+    // The uniform grid: step = median real interval, as many samples as fit in the clip.
     const double dt = medianInterval(video.timesSec);
     if (!(dt > 0.0)) return Status::invalid("frame timestamps do not increase");
-    const double span = video.timesSec.back() - video.timesSec.front();
-    const int frames = int(std::floor(span / dt + 1e-6)) + 1;
+    const double t0 = video.timesSec.front();
+    const int frames = int(std::floor((video.timesSec.back() - t0) / dt + 1e-6)) + 1;
     const int bands = std::min(params.bands, (frames - 1) / 2);
     if (bands < 1) return Status::invalid("clip too short: " + std::to_string(frames) + " uniform samples");
     MotionTexture texture;
     texture.allocate(reference.cols, reference.rows, frames, float(1.0 / dt));
-    size_t segment = 0;
-    for (int t = 0; t < frames; ++t) {
-        const double time = video.timesSec.front() + t * dt;
-        while (segment + 2 < n && video.timesSec[segment + 1] < time) ++segment;
-        const double t0 = video.timesSec[segment], t1 = video.timesSec[segment + 1];
-        const float a = float(std::clamp((time - t0) / (t1 - t0), 0.0, 1.0));
-        const cv::Vec2f* f0 = flows[segment].ptr<cv::Vec2f>();
-        const cv::Vec2f* f1 = flows[segment + 1].ptr<cv::Vec2f>();
-        float* dx = texture.dx(t);
-        float* dy = texture.dy(t);
-        for (size_t p = 0; p < texture.planeSize(); ++p) {
-            dx[p] = (1 - a) * f0[p][0] + a * f1[p][0];
-            dy[p] = (1 - a) * f0[p][1] + a * f1[p][1];
+
+    // Flow from the reference to every frame; each new flow fills the uniform samples between the previous
+    // frame's time and its own (linear interpolation), so only two flows are alive at a time.
+    FlowEstimator estimator(params.flowMethod);
+    cv::Mat previous = cv::Mat::zeros(reference.size(), CV_32FC2);
+    int sample = 0;
+    const auto fillSamples = [&](const cv::Mat& before, const cv::Mat& after, double tBefore, double tAfter,
+                                 bool last) {
+        for (; sample < frames; ++sample) {
+            const double time = t0 + sample * dt;
+            if (time > tAfter + 1e-9 && !last) break;
+            const float a = float(std::clamp((time - tBefore) / (tAfter - tBefore), 0.0, 1.0));
+            const cv::Vec2f* f0 = before.ptr<cv::Vec2f>();
+            const cv::Vec2f* f1 = after.ptr<cv::Vec2f>();
+            float* dx = texture.dx(sample);
+            float* dy = texture.dy(sample);
+            for (size_t p = 0; p < texture.planeSize(); ++p) {
+                dx[p] = (1 - a) * f0[p][0] + a * f1[p][0];
+                dy[p] = (1 - a) * f0[p][1] + a * f1[p][1];
+            }
         }
+    };
+    for (size_t i = 1; i < n; ++i) {
+        if (cancel.isCancelled()) return Status::cancelled();
+        const cv::Mat& from = params.chaining == FlowChaining::Direct ? reference : video.frames[i - 1];
+        auto step = estimator.compute(from, video.frames[i]);
+        if (!step) return step.status();
+        cv::Mat flow;
+        if (params.chaining == FlowChaining::Direct) {
+            flow = std::move(step).value();
+        } else {
+            flow = previous.clone();
+            chainFlow(flow, *step);
+        }
+        if (params.stabilize) removeGlobalMotion(flow);
+        fillSamples(previous, flow, video.timesSec[i - 1], video.timesSec[i], i + 1 == n);
+        previous = flow;
+        progress.report(0.85f * float(i) / float(n - 1), "optical flow");
     }
-    flows.clear();
     if (cancel.isCancelled()) return Status::cancelled();
     progress.report(0.9f, "temporal FFT");
 
