@@ -13,7 +13,8 @@ ModalSimulator::ModalSimulator(const SpectralVolume& volume, ModalParams params)
     : m_volume(volume), m_params(params) {
     const size_t k = size_t(volume.bands);
     m_omega.resize(k);
-    for (size_t j = 0; j < k; ++j) m_omega[j] = 2.0 * M_PI * double(volume.frequenciesHz[j]);
+    const double speed = std::isfinite(params.speed) && params.speed > 0.0f ? double(params.speed) : 1.0;
+    for (size_t j = 0; j < k; ++j) m_omega[j] = 2.0 * M_PI * double(volume.frequenciesHz[j]) * speed;
     m_qState.assign(k, 0.0);
     m_vState.assign(k, 0.0);
     m_q.assign(k, 0.0f);
@@ -87,7 +88,7 @@ void ModalSimulator::step(double dtSec) {
     const double omegaMax = *std::max_element(m_omega.begin(), m_omega.end());
     const int substeps = std::max(1, int(std::ceil(omegaMax * dtSec / kMaxOmegaStep)));
     const double h = dtSec / substeps;
-    const double xi = m_params.dampingRatio;
+    const double xi = m_held ? std::max(m_params.dampingRatio, m_params.holdDampingRatio) : m_params.dampingRatio;
     for (size_t j = 0; j < m_omega.size(); ++j) {
         const double w = m_omega[j];
         const std::complex<double> f = std::complex<double>(m_force[j]);

@@ -10,6 +10,8 @@ namespace waft::engine {
 struct ModalParams {
     float dampingRatio = 0.08f;  // xi: ring-down envelope exp(-xi omega t); ~0.08 lets a 1 Hz branch ring ~2 s
     float mobilityFloor = 0.05f; // see ModalSimulator: pixels that barely move are pulled proportionally less
+    float speed = 1.0f;          // the scene's time scale (SceneSettings::speed): omega_j = 2 pi f_j speed
+    float holdDampingRatio = 1.0f;  // while a pull is held: the hand damps the branch (critical: no overshoot)
 };
 
 // Interactive dynamics on GID's image-space modal basis (Davis et al. 2015; GID §6).
@@ -22,6 +24,9 @@ struct ModalParams {
 // displacement of p along d is alpha * sum_j |S_j(p)^H d|^2 / omega_j^2. alpha is chosen to make that equal
 // |d|^2: the grabbed point follows the cursor. Where the scene barely moves (a window frame) the denominator
 // is floored at mobilityFloor times the 99th-percentile mobility, so rigid parts stay nearly rigid.
+//
+// While a pull is held the modes are damped at max(xi, holdDampingRatio) (critical by default), so the scene
+// settles onto the cursor without overshooting, as a held branch does; on release they ring down at xi.
 //
 // Integration: semi-implicit (symplectic) Euler, v += h (f - 2 xi omega v - omega^2 q), q += h v.
 // Its update matrix has det = 1 - 2 xi omega h and trace = 2 - 2 xi omega h - (omega h)^2, which is stable

@@ -15,7 +15,7 @@ struct SceneSettings {
     float globalGain = 1.0f;
     std::vector<float> bandGains;  // empty = all 1; else one per band
     float dampingRatio = 0.08f;
-    float speed = 1.0f;            // playback rate: 0.5 = half-speed slow motion (time axis resampled)
+    float speed = 1.0f;            // time scale of playback and dynamics: 0.5 = half-speed slow motion
     float loopSec = 0.0f;          // preferred loop length; 0 = derive from the lowest band
 };
 

@@ -110,6 +110,7 @@ Status PullJob::run(Progress& progress, const CancelToken& cancel) {
 
     ModalParams modal;
     modal.dampingRatio = p.dampingRatio >= 0.0f ? p.dampingRatio : m_scene.settings.dampingRatio;
+    modal.speed = m_scene.settings.speed;
     ModalSimulator sim(volume, modal);
     FrameRenderer renderer(volume);
     VideoExporter exporter;

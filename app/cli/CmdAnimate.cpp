@@ -11,22 +11,24 @@ namespace {
 
 constexpr const char* kAnimateUsage =
     "waft-cli animate SCENE.waft -o OUT.{mp4,webm,gif}|DIR/ [--seconds L] [--fps F] [--gain G] [--loop|--no-loop]\n"
-    "       [--size WxH]\n"
+    "       [--size WxH] [--speed S]\n"
     "  --seconds  duration (default: the scene's loop length)\n"
     "  --fps      frame rate (default 30)\n"
     "  --gain     motion amplitude multiplier on top of the scene's gains (default 1)\n"
     "  --loop     seamless loop (default): bands snapped to harmonics of 1/L, start at the quietest instant\n"
     "  --no-loop  play the spectral volume as analysed from t = 0\n"
-    "  --size     output size (WxH; 0 for one side keeps the aspect ratio)";
+    "  --size     output size (WxH; 0 for one side keeps the aspect ratio)\n"
+    "  --speed    time scale (default: the scene's; 2 = twice as fast, 0.5 = slow motion)";
 
 constexpr const char* kPullUsage =
     "waft-cli pull SCENE.waft --at X,Y --drag DX,DY -o OUT.{mp4,webm,gif}|DIR/ [--hold SEC] [--damping XI]\n"
-    "       [--seconds L] [--fps F] [--size WxH]\n"
+    "       [--seconds L] [--fps F] [--size WxH] [--speed S]\n"
     "  --at       grabbed pixel in scene coordinates\n"
     "  --drag     drag vector in pixels (ramps in over 0.2 s)\n"
     "  --hold     seconds the pull is held before release (default 1)\n"
     "  --damping  damping ratio xi (default: the scene's, 0.08)\n"
-    "  --seconds  clip length (default 4)";
+    "  --seconds  clip length (default 4)\n"
+    "  --speed    time scale of the dynamics (default: the scene's)";
 
 engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
     if (!cli.has("--size")) return engine::Status::ok();
@@ -40,10 +42,18 @@ engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
     return engine::Status::ok();
 }
 
+// Applies --speed to the loaded scene (it is the scene's time scale for playback and dynamics).
+engine::Status applySpeed(const CliArgs& cli, engine::Scene& scene) {
+    const auto speed = cli.real("--speed", scene.settings.speed, 0.01f, 100.0f);
+    if (!speed) return speed.status();
+    scene.settings.speed = *speed;
+    return engine::Status::ok();
+}
+
 }  // namespace
 
 int runAnimate(const std::vector<std::string>& args) {
-    CliArgs cli({"-o", "--seconds", "--fps", "--gain", "--size"}, {"--loop", "--no-loop"});
+    CliArgs cli({"-o", "--seconds", "--fps", "--gain", "--size", "--speed"}, {"--loop", "--no-loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kAnimateUsage);
     if (cli.helpRequested()) return std::puts(kAnimateUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need SCENE.waft and -o OUT", kAnimateUsage);
@@ -62,6 +72,7 @@ int runAnimate(const std::vector<std::string>& args) {
 
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());
+    if (auto s = applySpeed(cli, *scene); !s) return fail(s);
     const std::string out = cli.string("-o", "");
     engine::AnimateJob job(*scene, out, params);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
@@ -74,7 +85,7 @@ int runAnimate(const std::vector<std::string>& args) {
 }
 
 int runPull(const std::vector<std::string>& args) {
-    CliArgs cli({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size"}, {});
+    CliArgs cli({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size", "--speed"}, {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kPullUsage);
     if (cli.helpRequested()) return std::puts(kPullUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--at") || !cli.has("--drag"))
@@ -101,6 +112,7 @@ int runPull(const std::vector<std::string>& args) {
 
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());
+    if (auto s = applySpeed(cli, *scene); !s) return fail(s);
     const std::string out = cli.string("-o", "");
     engine::PullJob job(*scene, out, params);
     if (auto s = runJobWithProgress(job); !s) return fail(s);

@@ -81,6 +81,42 @@ private slots:
                  qPrintable(QString("decay %1 vs %2").arg(measuredDecay).arg(xi * omega)));
     }
 
+    // While held the modes are critically damped: the grabbed point approaches the drag without overshoot.
+    // With the hold damping set to the release damping it overshoots, so this test can fail.
+    void heldPullFollowsWithoutOvershoot() {
+        SpectralVolume v = waft::test::sinusoidalVolume(16, 16, 3, 0.7f, 0, 2.0f);
+        SpectralVolume b = waft::test::sinusoidalVolume(16, 16, 3, 0.7f, 2, 1.0f);
+        std::copy(b.plane(2, 0), b.plane(2, 0) + 4 * b.planeSize(), v.plane(2, 0));
+        for (float holdXi : {1.0f, 0.08f}) {
+            ModalSimulator sim(v, {0.08f, 0.05f, 1.0f, holdXi});
+            float peak = 0.0f, ux = 0.0f, uy = 0.0f;
+            for (int n = 0; n < 60 * 20; ++n) {
+                sim.setPull(8, 8, 6.0f, 0.0f);
+                sim.step(1.0 / 60.0);
+                sim.displacementAt(8, 8, ux, uy);
+                peak = std::max(peak, ux);
+            }
+            if (holdXi == 1.0f) {
+                QVERIFY2(peak <= 6.0f * 1.001f, qPrintable(QString::number(peak)));
+                QVERIFY(std::abs(ux - 6.0f) < 0.01f);
+            } else {
+                QVERIFY(peak > 6.0f * 1.3f);
+            }
+        }
+    }
+
+    // The scene's speed is a time scale for the dynamics too: twice the speed, twice the ring frequency.
+    void speedScalesTheDynamics() {
+        SpectralVolume v = waft::test::sinusoidalVolume(8, 8, 1, 0.5f, 0, 2.0f);
+        ModalSimulator sim(v, {0.02f, 0.05f, 2.0f});
+        sim.setPull(4, 4, 3.0f, 0.0f);
+        for (int n = 0; n < 240 * 10; ++n) sim.step(1.0 / 240.0);
+        sim.release();
+        const auto trace = ringDown(sim, 240.0, 8.0);
+        const double f = zeroCrossingFrequency(trace, 240.0);
+        QVERIFY2(std::abs(f / (1.0 * std::sqrt(1.0 - 0.02 * 0.02)) - 1.0) < 0.01, qPrintable(QString::number(f)));
+    }
+
     // Projection onto the mode shape: a drag orthogonal to a mode's motion does not excite it.
     void forceIsProjectionOntoModeShape() {
         SpectralVolume v = waft::test::sinusoidalVolume(12, 12, 2, 1.0f, 0, 2.0f);        // band 0 moves in x
