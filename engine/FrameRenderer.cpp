@@ -6,7 +6,17 @@ namespace waft::engine {
 
 FrameRenderer::FrameRenderer(const SpectralVolume& volume) : m_volume(volume) {
     volume.reference.convertTo(m_referenceFloat, CV_32FC3);
-    m_weights = SoftmaxSplatter::splatWeights(meanMotionMagnitude(volume));
+    m_weights = sceneSplatWeights(volume);
+}
+
+std::vector<float> sceneSplatWeights(const SpectralVolume& volume) {
+    return SoftmaxSplatter::splatWeights(meanMotionMagnitude(volume));
+}
+
+RenderBackendFactory cpuRenderBackend() {
+    return [](const SpectralVolume& volume) -> Expected<std::unique_ptr<RenderBackend>> {
+        return std::unique_ptr<RenderBackend>(std::make_unique<FrameRenderer>(volume));
+    };
 }
 
 Status FrameRenderer::render(const std::vector<std::complex<float>>& q, cv::Mat& outBgr8) {

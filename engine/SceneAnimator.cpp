@@ -33,8 +33,8 @@ const SpectralVolume& volumeForSize(const Scene& scene, cv::Size size, SpectralV
 }
 }  // namespace
 
-AnimateJob::AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params)
-    : m_scene(scene), m_outputPath(std::move(outputPath)), m_params(params) {}
+AnimateJob::AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params, RenderBackendFactory backend)
+    : m_scene(scene), m_outputPath(std::move(outputPath)), m_params(params), m_backend(std::move(backend)) {}
 
 Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
     WAFT_RETURN_IF_ERROR(m_scene.validate());
@@ -60,7 +60,8 @@ Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
     for (size_t j = 0; j < gains.size() && j < m_scene.settings.bandGains.size(); ++j)
         gains[j] *= m_scene.settings.bandGains[j];
 
-    FrameRenderer renderer(volume);
+    auto renderer = m_backend(volume);
+    if (!renderer) return renderer.status();
     VideoExporter exporter;
     WAFT_RETURN_IF_ERROR(exporter.open(m_outputPath, size->width, size->height, m_params.fps, m_params.loop));
     cv::Mat frame;
@@ -68,7 +69,7 @@ Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
         if (cancel.isCancelled()) return Status::cancelled();  // exporter's destructor removes the partial file
         std::vector<std::complex<float>> q = playbackPhasors(freqs, startSec + double(n) / m_params.fps);
         for (size_t j = 0; j < q.size(); ++j) q[j] *= gains[j];
-        WAFT_RETURN_IF_ERROR(renderer.render(q, frame));
+        WAFT_RETURN_IF_ERROR((*renderer)->render(q, frame));
         WAFT_RETURN_IF_ERROR(exporter.write(frame));
         progress.report(float(n + 1) / float(m_frames), "rendering");
     }
@@ -82,8 +83,8 @@ Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
     return Status::ok();
 }
 
-PullJob::PullJob(const Scene& scene, std::string outputPath, PullParams params)
-    : m_scene(scene), m_outputPath(std::move(outputPath)), m_params(params) {}
+PullJob::PullJob(const Scene& scene, std::string outputPath, PullParams params, RenderBackendFactory backend)
+    : m_scene(scene), m_outputPath(std::move(outputPath)), m_params(params), m_backend(std::move(backend)) {}
 
 Status PullJob::run(Progress& progress, const CancelToken& cancel) {
     WAFT_RETURN_IF_ERROR(m_scene.validate());
@@ -112,7 +113,8 @@ Status PullJob::run(Progress& progress, const CancelToken& cancel) {
     modal.dampingRatio = p.dampingRatio >= 0.0f ? p.dampingRatio : m_scene.settings.dampingRatio;
     modal.speed = m_scene.settings.speed;
     ModalSimulator sim(volume, modal);
-    FrameRenderer renderer(volume);
+    auto renderer = m_backend(volume);
+    if (!renderer) return renderer.status();
     VideoExporter exporter;
     WAFT_RETURN_IF_ERROR(exporter.open(m_outputPath, size->width, size->height, p.fps, false));
     const int frames = std::max(1, int(std::lround(double(p.seconds) * p.fps)));
@@ -133,7 +135,7 @@ Status PullJob::run(Progress& progress, const CancelToken& cancel) {
         float ux, uy;
         sim.displacementAt(px, py, ux, uy);
         m_trace.push_back(dragLength > 0 ? (ux * dragX + uy * dragY) / dragLength : 0.0f);
-        WAFT_RETURN_IF_ERROR(renderer.render(sim.coordinates(), frame));
+        WAFT_RETURN_IF_ERROR((*renderer)->render(sim.coordinates(), frame));
         WAFT_RETURN_IF_ERROR(exporter.write(frame));
         progress.report(float(n + 1) / float(frames), "simulating");
     }

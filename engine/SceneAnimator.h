@@ -3,6 +3,7 @@
 #include <string>
 
 #include "Job.h"
+#include "RenderBackend.h"
 #include "LoopPlanner.h"
 #include "Scene.h"
 
@@ -34,7 +35,9 @@ struct PullParams {
 // VideoExporter. Reports the loop seam of the frames it rendered.
 class AnimateJob : public Job {
 public:
-    AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params);
+    // scene must outlive the job; backend defaults to the CPU reference.
+    AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params,
+               RenderBackendFactory backend = cpuRenderBackend());
     std::string name() const override { return "export loop"; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     const SeamReport& seam() const { return m_seam; }
@@ -44,6 +47,7 @@ private:
     const Scene& m_scene;
     std::string m_outputPath;
     AnimateParams m_params;
+    RenderBackendFactory m_backend;
     SeamReport m_seam;
     int m_frames = 0;
 };
@@ -51,7 +55,8 @@ private:
 // Scripted pull-and-release: the same modal simulation the GUI drives, stepped once per output frame.
 class PullJob : public Job {
 public:
-    PullJob(const Scene& scene, std::string outputPath, PullParams params);
+    PullJob(const Scene& scene, std::string outputPath, PullParams params,
+            RenderBackendFactory backend = cpuRenderBackend());
     std::string name() const override { return "pull and release"; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     // Displacement of the grabbed pixel along the drag direction, per frame (for tests and reports).
@@ -61,6 +66,7 @@ private:
     const Scene& m_scene;
     std::string m_outputPath;
     PullParams m_params;
+    RenderBackendFactory m_backend;
     std::vector<float> m_trace;
 };
 
