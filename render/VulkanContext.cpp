@@ -139,7 +139,16 @@ engine::Expected<std::shared_ptr<VulkanContext>> VulkanContext::create(VulkanCon
     VkPhysicalDeviceShaderAtomicFloatFeaturesEXT enableFloat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
     enableFloat.shaderBufferFloat32AtomicAdd = VK_TRUE;
     const char* extension = VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME;
+    // The coefficient chunks are an array of storage buffers indexed by band (see shaders/common.glsl).
+    VkPhysicalDeviceFeatures supported{};
+    vkGetPhysicalDeviceFeatures(context->m_physical, &supported);
+    if (!supported.shaderStorageBufferArrayDynamicIndexing)
+        return engine::Status::error(engine::StatusCode::Unsupported,
+                                     "Vulkan device lacks shaderStorageBufferArrayDynamicIndexing");
+    VkPhysicalDeviceFeatures enabled{};
+    enabled.shaderStorageBufferArrayDynamicIndexing = VK_TRUE;
     VkDeviceCreateInfo deviceInfo{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    deviceInfo.pEnabledFeatures = &enabled;
     deviceInfo.queueCreateInfoCount = 1;
     deviceInfo.pQueueCreateInfos = &queueInfo;
     if (context->m_info.floatAtomicAdd) {

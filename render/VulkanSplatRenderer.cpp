@@ -13,9 +13,11 @@ namespace {
 constexpr uint32_t kGroupSize = 256;      // local_size_x of every kernel
 constexpr int kMaxBandsOnGpu = 256;       // uniform block holds 128 vec4 = 256 complex coordinates
 constexpr uint32_t kBindingCount = 9;
+constexpr uint32_t kMaxCoefficientChunks = 8;  // matches common.glsl
 
 struct PushConstants {
-    int32_t width, height, bands, levelOffset, levelWidth, levelHeight, otherOffset, otherWidth, otherHeight;
+    int32_t width, height, bands, levelOffset, levelWidth, levelHeight, otherOffset, otherWidth, otherHeight,
+        bandsPerChunk;
 };
 
 uint32_t groups(int items) { return uint32_t((int64_t(items) + kGroupSize - 1) / kGroupSize); }
@@ -59,11 +61,13 @@ engine::Status VulkanSplatRenderer::init(const engine::SpectralVolume& volume) {
     m_height = volume.height;
     m_bands = volume.bands;
     const size_t n = volume.planeSize();
-    const VkDeviceSize coefficientBytes = volume.coefficients.size() * sizeof(float);
-    if (coefficientBytes > ctx.info().maxStorageBufferRange)
+    const size_t paddedPlane = (n + 3) / 4 * 4;  // synthesize.comp reads vec4s
+    const VkDeviceSize bandBytes = VkDeviceSize(4) * paddedPlane * sizeof(float);
+    m_bandsPerChunk = int(std::min<VkDeviceSize>(VkDeviceSize(m_bands), ctx.info().maxStorageBufferRange / bandBytes));
+    if (m_bandsPerChunk < 1 || (m_bands + m_bandsPerChunk - 1) / m_bandsPerChunk > int(kMaxCoefficientChunks))
         return engine::Status::error(engine::StatusCode::Unsupported,
                                      "scene too large for this Vulkan device's storage buffers (" +
-                                         std::to_string(coefficientBytes >> 20) + " MiB > " +
+                                         std::to_string((bandBytes * VkDeviceSize(m_bands)) >> 20) + " MiB in chunks of at most " +
                                          std::to_string(ctx.info().maxStorageBufferRange >> 20) +
                                          " MiB): use a smaller size or the CPU renderer");
 
@@ -92,7 +96,6 @@ engine::Status VulkanSplatRenderer::init(const engine::SpectralVolume& volume) {
         BufferAccess access;
     };
     const Spec specs[] = {
-        {&m_coefficients, coefficientBytes, storage, BufferAccess::DeviceOnly},
         {&m_weights, n * 4, storage, BufferAccess::DeviceOnly},
         {&m_reference, n * 4, storage, BufferAccess::DeviceOnly},
         {&m_displacement, n * 8, storage, BufferAccess::DeviceOnly},
@@ -110,7 +113,18 @@ engine::Status VulkanSplatRenderer::init(const engine::SpectralVolume& volume) {
     std::memset(m_coordinates.mapped(), 0, 128 * 16);
 
     // Scene upload: coefficients, weights (the CPU reference's own map), reference packed as B | G << 8 | R << 16.
-    WAFT_RETURN_IF_ERROR(m_coefficients.upload(ctx, pool, volume.coefficients.data(), coefficientBytes));
+    for (int first = 0; first < m_bands; first += m_bandsPerChunk) {
+        const int count = std::min(m_bandsPerChunk, m_bands - first);
+        std::vector<float> padded(size_t(count) * 4 * paddedPlane, 0.0f);
+        for (int plane = 0; plane < count * 4; ++plane) {
+            const auto src = volume.coefficients.begin() + long((size_t(first) * 4 + size_t(plane)) * n);
+            std::copy(src, src + long(n), padded.begin() + long(size_t(plane) * paddedPlane));
+        }
+        auto chunk = GpuBuffer::create(ctx, padded.size() * sizeof(float), storage, BufferAccess::DeviceOnly);
+        if (!chunk) return chunk.status();
+        WAFT_RETURN_IF_ERROR(chunk->upload(ctx, pool, padded.data(), padded.size() * sizeof(float)));
+        m_coefficients.push_back(std::move(chunk).value());
+    }
     const std::vector<float> weights = engine::sceneSplatWeights(volume);
     WAFT_RETURN_IF_ERROR(m_weights.upload(ctx, pool, weights.data(), n * 4));
     std::vector<uint32_t> packed(n);
@@ -132,7 +146,7 @@ engine::Status VulkanSplatRenderer::createPipelines() {
     for (uint32_t b = 0; b < kBindingCount; ++b) {
         bindings[b].binding = b;
         bindings[b].descriptorType = b == 8 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        bindings[b].descriptorCount = 1;
+        bindings[b].descriptorCount = b == 0 ? kMaxCoefficientChunks : 1;
         bindings[b].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
     }
     VkDescriptorSetLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
@@ -143,7 +157,8 @@ engine::Status VulkanSplatRenderer::createPipelines() {
     m_setLayout = UniqueHandle<VkDescriptorSetLayout>(
         setLayout, [device](VkDescriptorSetLayout l) { vkDestroyDescriptorSetLayout(device, l, nullptr); });
 
-    const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 8}, {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1}};
+    const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 7 + kMaxCoefficientChunks},
+                                         {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1}};
     VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     poolInfo.maxSets = 1;
     poolInfo.poolSizeCount = 2;
@@ -158,18 +173,22 @@ engine::Status VulkanSplatRenderer::createPipelines() {
     allocInfo.pSetLayouts = &setLayout;
     WAFT_VK_RETURN_IF_ERROR(vkAllocateDescriptorSets(device, &allocInfo, &m_set));
 
-    const GpuBuffer* buffers[kBindingCount] = {&m_coefficients, &m_weights, &m_reference, &m_displacement, &m_accum,
+    // Unused chunk slots repeat the first chunk: every descriptor must be valid, the shader never reads them.
+    VkDescriptorBufferInfo chunkInfos[kMaxCoefficientChunks];
+    for (uint32_t c = 0; c < kMaxCoefficientChunks; ++c)
+        chunkInfos[c] = {m_coefficients[c < m_coefficients.size() ? c : 0].buffer(), 0, VK_WHOLE_SIZE};
+    const GpuBuffer* buffers[kBindingCount] = {nullptr, &m_weights, &m_reference, &m_displacement, &m_accum,
                                                 &m_targetMax, &m_pyramid, &m_output, &m_coordinates};
     VkDescriptorBufferInfo infos[kBindingCount];
     VkWriteDescriptorSet writes[kBindingCount]{};
     for (uint32_t b = 0; b < kBindingCount; ++b) {
-        infos[b] = {buffers[b]->buffer(), 0, VK_WHOLE_SIZE};
+        if (b > 0) infos[b] = {buffers[b]->buffer(), 0, VK_WHOLE_SIZE};
         writes[b].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
         writes[b].dstSet = m_set;
         writes[b].dstBinding = b;
-        writes[b].descriptorCount = 1;
+        writes[b].descriptorCount = b == 0 ? kMaxCoefficientChunks : 1;
         writes[b].descriptorType = bindings[b].descriptorType;
-        writes[b].pBufferInfo = &infos[b];
+        writes[b].pBufferInfo = b == 0 ? chunkInfos : &infos[b];
     }
     vkUpdateDescriptorSets(device, kBindingCount, writes, 0, nullptr);
 
@@ -235,7 +254,7 @@ engine::Status VulkanSplatRenderer::recordFrame() {
     WAFT_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cmd, &begin));
     const VkPipelineLayout layout = m_pipelineLayout.get();
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &m_set, 0, nullptr);
-    PushConstants pc{m_width, m_height, m_bands, 0, m_width, m_height, 0, m_width, m_height};
+    PushConstants pc{m_width, m_height, m_bands, 0, m_width, m_height, 0, m_width, m_height, m_bandsPerChunk};
     const int n = m_width * m_height;
     const auto dispatch = [&](Kernel kernel, int items) {
         vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, m_pipelines[size_t(kernel)].get());
@@ -248,7 +267,7 @@ engine::Status VulkanSplatRenderer::recordFrame() {
             VK_ACCESS_UNIFORM_READ_BIT);
     vkCmdFillBuffer(cmd, m_accum.buffer(), 0, VK_WHOLE_SIZE, 0);
     if (m_fixedPoint) vkCmdFillBuffer(cmd, m_targetMax.buffer(), 0, VK_WHOLE_SIZE, 0);
-    dispatch(Kernel::Synthesize, n);
+    dispatch(Kernel::Synthesize, (n + 3) / 4);
     barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
             VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);

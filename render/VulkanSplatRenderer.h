@@ -56,7 +56,9 @@ private:
     std::vector<Level> m_levels;
 
     UniqueHandle<VkCommandPool> m_pool;
-    GpuBuffer m_coefficients, m_weights, m_reference, m_displacement, m_accum, m_targetMax, m_pyramid, m_output,
+    std::vector<GpuBuffer> m_coefficients;  // chunks of whole bands, each within maxStorageBufferRange
+    int m_bandsPerChunk = 0;
+    GpuBuffer m_weights, m_reference, m_displacement, m_accum, m_targetMax, m_pyramid, m_output,
         m_coordinates;
     UniqueHandle<VkDescriptorSetLayout> m_setLayout;
     UniqueHandle<VkDescriptorPool> m_descriptorPool;

@@ -2,7 +2,10 @@
 // The arithmetic mirrors the CPU reference (engine/SoftmaxSplatter.cpp, engine/HoleFill.cpp) operation by
 // operation, so parity is limited by summation order only.
 
-layout(std430, set = 0, binding = 0) readonly buffer Coefficients { float coeff[]; };  // [K][4][H][W]
+// Coefficients [K][4][ceil(HW/4)] vec4, split into chunks of whole bands so each binding stays within the
+// device's maxStorageBufferRange (128 MiB on lavapipe).
+const int kMaxCoefficientChunks = 8;
+layout(std430, set = 0, binding = 0) readonly buffer Coefficients { vec4 coeff4[]; } chunks[kMaxCoefficientChunks];
 layout(std430, set = 0, binding = 1) readonly buffer Weights { float weight[]; };      // exp(Z - 20)
 layout(std430, set = 0, binding = 2) readonly buffer Reference { uint reference[]; }; // packed c0 | c1<<8 | c2<<16
 layout(std430, set = 0, binding = 3) buffer Displacement { vec2 displacement[]; };
@@ -23,6 +26,7 @@ layout(push_constant) uniform Push {
     int otherOffset;   // pyramid: the finer (push) or coarser (pull) level
     int otherWidth;
     int otherHeight;
+    int bandsPerChunk;
 } pc;
 
 // Fixed-point scales of the integer-atomic path: every contribution is at most 2^20, so 4096 contributions
