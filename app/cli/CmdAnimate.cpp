@@ -3,6 +3,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
+#include "RendererChoice.h"
 #include "SceneAnimator.h"
 
 namespace waft::app {
@@ -11,24 +12,26 @@ namespace {
 
 constexpr const char* kAnimateUsage =
     "waft-cli animate SCENE.waft -o OUT.{mp4,webm,gif}|DIR/ [--seconds L] [--fps F] [--gain G] [--loop|--no-loop]\n"
-    "       [--size WxH] [--speed S]\n"
+    "       [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
     "  --seconds  duration (default: the scene's loop length)\n"
     "  --fps      frame rate (default 30)\n"
     "  --gain     motion amplitude multiplier on top of the scene's gains (default 1)\n"
     "  --loop     seamless loop (default): bands snapped to harmonics of 1/L, start at the quietest instant\n"
     "  --no-loop  play the spectral volume as analysed from t = 0\n"
     "  --size     output size (WxH; 0 for one side keeps the aspect ratio)\n"
-    "  --speed    time scale (default: the scene's; 2 = twice as fast, 0.5 = slow motion)";
+    "  --speed    time scale (default: the scene's; 2 = twice as fast, 0.5 = slow motion)\n"
+    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)";
 
 constexpr const char* kPullUsage =
     "waft-cli pull SCENE.waft --at X,Y --drag DX,DY -o OUT.{mp4,webm,gif}|DIR/ [--hold SEC] [--damping XI]\n"
-    "       [--seconds L] [--fps F] [--size WxH] [--speed S]\n"
+    "       [--seconds L] [--fps F] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
     "  --at       grabbed pixel in scene coordinates\n"
     "  --drag     drag vector in pixels (ramps in over 0.2 s)\n"
     "  --hold     seconds the pull is held before release (default 1)\n"
     "  --damping  damping ratio xi (default: the scene's, 0.08)\n"
     "  --seconds  clip length (default 4)\n"
-    "  --speed    time scale of the dynamics (default: the scene's)";
+    "  --speed    time scale of the dynamics (default: the scene's)\n"
+    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)";
 
 engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
     if (!cli.has("--size")) return engine::Status::ok();
@@ -53,7 +56,7 @@ engine::Status applySpeed(const CliArgs& cli, engine::Scene& scene) {
 }  // namespace
 
 int runAnimate(const std::vector<std::string>& args) {
-    CliArgs cli({"-o", "--seconds", "--fps", "--gain", "--size", "--speed"}, {"--loop", "--no-loop"});
+    CliArgs cli({"-o", "--seconds", "--fps", "--gain", "--size", "--speed", "--renderer"}, {"--loop", "--no-loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kAnimateUsage);
     if (cli.helpRequested()) return std::puts(kAnimateUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need SCENE.waft and -o OUT", kAnimateUsage);
@@ -73,19 +76,22 @@ int runAnimate(const std::vector<std::string>& args) {
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());
     if (auto s = applySpeed(cli, *scene); !s) return fail(s);
+    std::string rendererName;
+    auto renderer = chooseRenderer(cli.string("--renderer", "auto"), rendererName);
+    if (!renderer) return fail(renderer.status());
     const std::string out = cli.string("-o", "");
-    engine::AnimateJob job(*scene, out, params);
+    engine::AnimateJob job(*scene, out, params, *renderer);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     if (params.loop)
-        std::printf("%s: %d frames; loop seam %.4f px vs median step %.4f px\n", out.c_str(), job.frames(),
-                    job.seam().seamPx, job.seam().medianStepPx);
+        std::printf("%s: %d frames (%s); loop seam %.4f px vs median step %.4f px\n", out.c_str(), job.frames(),
+                    rendererName.c_str(), job.seam().seamPx, job.seam().medianStepPx);
     else
-        std::printf("%s: %d frames\n", out.c_str(), job.frames());
+        std::printf("%s: %d frames (%s)\n", out.c_str(), job.frames(), rendererName.c_str());
     return 0;
 }
 
 int runPull(const std::vector<std::string>& args) {
-    CliArgs cli({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size", "--speed"}, {});
+    CliArgs cli({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size", "--speed", "--renderer"}, {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kPullUsage);
     if (cli.helpRequested()) return std::puts(kPullUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--at") || !cli.has("--drag"))
@@ -113,14 +119,17 @@ int runPull(const std::vector<std::string>& args) {
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());
     if (auto s = applySpeed(cli, *scene); !s) return fail(s);
+    std::string rendererName;
+    auto renderer = chooseRenderer(cli.string("--renderer", "auto"), rendererName);
+    if (!renderer) return fail(renderer.status());
     const std::string out = cli.string("-o", "");
-    engine::PullJob job(*scene, out, params);
+    engine::PullJob job(*scene, out, params, *renderer);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     const auto& trace = job.grabbedTrace();
     float peak = 0.0f;
     for (float v : trace) peak = std::max(peak, std::abs(v));
-    std::printf("%s: %zu frames; grabbed point peak %.2f px, last %.3f px\n", out.c_str(), trace.size(), peak,
-                trace.empty() ? 0.0f : trace.back());
+    std::printf("%s: %zu frames (%s); grabbed point peak %.2f px, last %.3f px\n", out.c_str(), trace.size(),
+                rendererName.c_str(), peak, trace.empty() ? 0.0f : trace.back());
     return 0;
 }
 

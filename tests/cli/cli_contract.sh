@@ -60,6 +60,21 @@ expect fail "NaN gain" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --ga
 expect fail "negative seconds" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --seconds -3
 [ ! -e "$WORK/x.mp4" ] && ok || bad "a failed animate left x.mp4 behind"
 
+# Renderers: the same loop through the CPU reference and Vulkan (when a device exists) agrees to 1/255
+expect 0 "animate --renderer cpu" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/rcpu/" --seconds 0.5 --fps 8 --renderer cpu
+if "$CLI" animate "$WORK/tree.waft" -o "$WORK/rvk/" --seconds 0.5 --fps 8 --renderer vulkan >"$WORK/stdout" 2>"$WORK/stderr"; then
+  worst=0
+  for f in "$WORK"/rcpu/*.png; do
+    n=$(compare -metric AE -fuzz 0.5% "$f" "$WORK/rvk/$(basename "$f")" null: 2>&1 | cut -d' ' -f1)
+    [ "${n%.*}" -gt "$worst" ] && worst=${n%.*}
+  done
+  [ "$worst" -le 77 ] && ok || bad "vulkan frames differ from cpu in $worst pixels (> 0.1%)"
+else
+  grep -q "Vulkan\|vulkan" "$WORK/stderr" && [ "$(wc -l <"$WORK/stderr")" -eq 1 ] && ok || bad "vulkan failure is not one clear line"
+fi
+expect fail "unknown renderer" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --renderer magic
+expect fail "cuda renderer not built" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --renderer cuda
+
 # Pull
 expect 0 "pull" -- "$CLI" pull "$WORK/tree.waft" --at 200,110 --drag 10,4 --hold 0.5 --seconds 1.5 --fps 20 -o "$WORK/pull.mp4"
 grep -q "peak" "$WORK/stdout" && ok || bad "pull printed no summary"

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+#include "RenderBackend.h"
+
+namespace waft::app {
+
+// Render back ends for --renderer: "cpu", "vulkan", "cuda" or "auto". auto takes the fastest that exists: a
+// real GPU through Vulkan, else the CPU reference (lavapipe, a CPU Vulkan device, is slower than the CPU
+// reference; see docs/BENCHMARKS.md). description names what was chosen.
+engine::Expected<engine::RenderBackendFactory> chooseRenderer(const std::string& name, std::string& description);
+
+// The Vulkan part, one implementation per build (VulkanChoice.cpp or NoVulkanChoice.cpp, chosen in CMake).
+// preferGpuOnly: fail (rather than return a CPU device) when the only Vulkan device is a CPU.
+engine::Expected<engine::RenderBackendFactory> vulkanRenderer(bool preferGpuOnly, std::string& description);
+
+}  // namespace waft::app
