@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake ninja-build g++ ccache qt6-base-dev libtorch-dev libopencv-dev libvulkan-dev mesa-vulkan-drivers
-  vulkan-tools glslc glslang-tools libglm-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev xvfb xauth
+  vulkan-tools vulkan-validationlayers qt6-qpa-plugins glslc glslang-tools libglm-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev xvfb xauth
   imagemagick ffmpeg libopenblas0-pthread)
 BUILD_DIR=${WAFT_BUILD_DIR:-build}
 

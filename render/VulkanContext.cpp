@@ -161,7 +161,26 @@ engine::Expected<std::shared_ptr<VulkanContext>> VulkanContext::create(VulkanCon
     return context;
 }
 
+std::shared_ptr<VulkanContext> VulkanContext::adopt(VkInstance instance, VkPhysicalDevice physical, VkDevice device,
+                                                    VkQueue queue, uint32_t queueFamily) {
+    std::shared_ptr<VulkanContext> context(new VulkanContext());
+    context->m_owned = false;
+    context->m_instance = instance;
+    context->m_physical = physical;
+    context->m_device = device;
+    context->m_queue = queue;
+    context->m_queueFamily = queueFamily;
+    VkPhysicalDeviceProperties props;
+    vkGetPhysicalDeviceProperties(physical, &props);
+    context->m_info.name = props.deviceName;
+    context->m_info.type = props.deviceType;
+    context->m_info.maxStorageBufferRange = props.limits.maxStorageBufferRange;
+    vkGetPhysicalDeviceMemoryProperties(physical, &context->m_memory);
+    return context;
+}
+
 VulkanContext::~VulkanContext() {
+    if (!m_owned) return;
     if (m_device) {
         vkDeviceWaitIdle(m_device);
         vkDestroyDevice(m_device, nullptr);

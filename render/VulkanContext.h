@@ -30,6 +30,10 @@ struct VulkanDeviceInfo {
 class VulkanContext {
 public:
     static engine::Expected<std::shared_ptr<VulkanContext>> create(VulkanContextParams params = {});
+    // Borrows a device someone else created (QVulkanWindow's): nothing is destroyed with the context. Float
+    // atomics are treated as off, since the owner did not enable the feature for us.
+    static std::shared_ptr<VulkanContext> adopt(VkInstance instance, VkPhysicalDevice physical, VkDevice device,
+                                                VkQueue queue, uint32_t queueFamily);
     ~VulkanContext();
 
     VkInstance instance() const { return m_instance; }
@@ -51,6 +55,7 @@ private:
     uint32_t m_queueFamily = 0;
     VkPhysicalDeviceMemoryProperties m_memory{};
     VulkanDeviceInfo m_info;
+    bool m_owned = true;
 };
 
 // "vkCreateBuffer failed: VK_ERROR_OUT_OF_DEVICE_MEMORY" style one-liners.
