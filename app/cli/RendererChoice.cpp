@@ -8,10 +8,9 @@ engine::Expected<engine::RenderBackendFactory> chooseRenderer(const std::string&
         return engine::cpuRenderBackend();
     }
     if (name == "vulkan") return vulkanRenderer(false, description);
-    if (name == "cuda")
-        return engine::Status::error(engine::StatusCode::Unsupported,
-                                     "the CUDA renderer is not built in this version (configure with -DWAFT_WITH_CUDA=ON)");
+    if (name == "cuda") return cudaRenderer(description);
     if (name != "auto") return engine::Status::invalid("--renderer must be cpu, vulkan, cuda or auto");
+    if (auto cuda = cudaRenderer(description)) return cuda;
     auto gpu = vulkanRenderer(true, description);
     if (gpu) return gpu;
     description = "cpu";

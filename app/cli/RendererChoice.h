@@ -15,4 +15,7 @@ engine::Expected<engine::RenderBackendFactory> chooseRenderer(const std::string&
 // preferGpuOnly: fail (rather than return a CPU device) when the only Vulkan device is a CPU.
 engine::Expected<engine::RenderBackendFactory> vulkanRenderer(bool preferGpuOnly, std::string& description);
 
+// The CUDA part, likewise (CudaChoice.cpp or NoCudaChoice.cpp).
+engine::Expected<engine::RenderBackendFactory> cudaRenderer(std::string& description);
+
 }  // namespace waft::app

@@ -73,7 +73,7 @@ else
   grep -q "Vulkan\|vulkan" "$WORK/stderr" && [ "$(wc -l <"$WORK/stderr")" -eq 1 ] && ok || bad "vulkan failure is not one clear line"
 fi
 expect fail "unknown renderer" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --renderer magic
-expect fail "cuda renderer not built" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --renderer cuda
+expect fail "cuda renderer unavailable" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --renderer cuda
 
 # Pull
 expect 0 "pull" -- "$CLI" pull "$WORK/tree.waft" --at 200,110 --drag 10,4 --hold 0.5 --seconds 1.5 --fps 20 -o "$WORK/pull.mp4"
