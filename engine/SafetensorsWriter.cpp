@@ -58,11 +58,15 @@ std::vector<uint8_t> SafetensorsWriter::serialize() const {
     }
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
-    std::vector<uint8_t> out(8);
-    for (int i = 0; i < 8; ++i) out[i] = uint8_t((uint64_t(text.size()) >> (8 * i)) & 0xff);
-    out.insert(out.end(), text.begin(), text.end());
-    out.reserve(out.size() + offset);
-    for (const Entry& e : m_entries) out.insert(out.end(), e.bytes.begin(), e.bytes.end());
+    // One allocation: 8-byte little-endian header size, header, then the tensors back to back.
+    std::vector<uint8_t> out(8 + text.size() + offset);
+    for (int i = 0; i < 8; ++i) out[size_t(i)] = uint8_t((uint64_t(text.size()) >> (8 * i)) & 0xff);
+    std::memcpy(out.data() + 8, text.data(), text.size());
+    size_t cursor = 8 + text.size();
+    for (const Entry& e : m_entries) {
+        if (!e.bytes.empty()) std::memcpy(out.data() + cursor, e.bytes.data(), e.bytes.size());
+        cursor += e.bytes.size();
+    }
     return out;
 }
 
