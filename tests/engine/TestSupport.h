@@ -1,6 +1,5 @@
 #pragma once
 
-#include <QString>
 #include <opencv2/core/mat.hpp>
 #include <string>
 
