@@ -1,0 +1,108 @@
+#include <QtTest>
+#include <cmath>
+#include <opencv2/core.hpp>
+
+#include "DisplacementSynth.h"
+#include "MotionBrush.h"
+#include "TestSupport.h"
+
+using namespace waft::engine;
+
+namespace {
+
+// Largest displacement over one loop at a pixel, and its direction (radians).
+void peakMotion(const SpectralVolume& v, int x, int y, float& peak, float& angle) {
+    peak = 0.0f;
+    angle = 0.0f;
+    const size_t i = size_t(y) * v.width + x;
+    for (int s = 0; s < 96; ++s) {
+        const auto q = playbackPhasors(v.frequenciesHz, v.sourceDurationSec * s / 96.0);
+        float dx = 0, dy = 0;
+        for (int j = 0; j < v.bands; ++j) {
+            dx += v.plane(j, 0)[i] * q[size_t(j)].real() - v.plane(j, 1)[i] * q[size_t(j)].imag();
+            dy += v.plane(j, 2)[i] * q[size_t(j)].real() - v.plane(j, 3)[i] * q[size_t(j)].imag();
+        }
+        if (std::hypot(dx, dy) > peak) {
+            peak = std::hypot(dx, dy);
+            angle = std::atan2(dy, dx);
+        }
+    }
+}
+
+float bandEnergy(const SpectralVolume& v, int x, int y) {
+    const size_t i = size_t(y) * v.width + x;
+    float e = 0.0f;
+    for (int j = 0; j < v.bands; ++j)
+        for (int c = 0; c < 4; ++c) e += std::abs(v.plane(j, c)[i]);
+    return e;
+}
+
+}  // namespace
+
+class tst_MotionBrush : public QObject {
+    Q_OBJECT
+    cv::Mat m_image = waft::test::texturedImage(200, 120);
+
+private slots:
+    // Near an arrow the scene moves along it, with about the painted strength; far away it is still.
+    void motionFollowsArrows() {
+        const MotionArrow arrow{60, 50, 4.0f, 2.0f};
+        MotionBrushParams params;
+        params.radiusPx = 20.0f;
+        auto v = motionFromBrush(m_image, {arrow}, {}, {}, params);
+        QVERIFY2(v.hasValue(), v.status().message().c_str());
+        float peak, angle;
+        peakMotion(*v, 60, 50, peak, angle);
+        const float expected = std::atan2(2.0f, 4.0f);
+        const float error = std::min(std::abs(angle - expected), std::abs(std::abs(angle - expected) - float(M_PI)));
+        qInfo("at the arrow: peak %.2f px (strength %.2f), direction error %.2f deg", peak, std::hypot(4.0f, 2.0f),
+              error * 180 / M_PI);
+        QVERIFY(error < 5.0f * float(M_PI) / 180.0f);  // along the arrow (either way through the swing)
+        QVERIFY(peak > 0.5f * std::hypot(4.0f, 2.0f) && peak < 1.05f * std::hypot(4.0f, 2.0f));
+        float farPeak, farAngle;
+        peakMotion(*v, 190, 110, farPeak, farAngle);
+        QVERIFY(farPeak < 0.05f * peak);
+    }
+
+    void zeroAtAnchorsAndInsideFreezeMask() {
+        cv::Mat mask(m_image.size(), CV_8UC1, cv::Scalar(0));
+        mask(cv::Rect(100, 20, 40, 40)).setTo(255);
+        MotionBrushParams params;
+        params.radiusPx = 40.0f;
+        auto v = motionFromBrush(m_image, {{110, 60, 5.0f, 0.0f}, {60, 60, 3.0f, 3.0f}}, {{70, 65, 10.0f}}, mask, params);
+        QVERIFY(v.hasValue());
+        QCOMPARE(bandEnergy(*v, 70, 65), 0.0f);  // the anchor itself
+        for (int y = 20; y < 60; y += 3)
+            for (int x = 100; x < 140; x += 3) QCOMPARE(bandEnergy(*v, x, y), 0.0f);
+        QVERIFY(bandEnergy(*v, 110, 75) > 0.1f);  // just below the mask the arrow still acts
+    }
+
+    void exactLoopPeriod() {
+        MotionBrushParams params;
+        params.loopSec = 3.0f;
+        params.bands = 4;
+        auto v = motionFromBrush(m_image, {{100, 60, 3.0f, -1.0f}}, {}, {}, params);
+        QVERIFY(v.hasValue());
+        for (int k = 1; k <= 4; ++k) QCOMPARE(v->frequenciesHz[size_t(k - 1)], float(k) / 3.0f);
+        DisplacementField a, b;
+        synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, 0.4), a);
+        synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, 3.4), b);
+        for (size_t i = 0; i < a.size(); ++i) QVERIFY(std::abs(a.dx[i] - b.dx[i]) < 1e-4f);
+        // Spatially varying phase: two points near the arrow do not move in lockstep.
+        const size_t p = 60 * 200 + 90, r = 60 * 200 + 110;
+        QVERIFY(std::abs(std::atan2(v->plane(0, 1)[p], v->plane(0, 0)[p]) - std::atan2(v->plane(0, 1)[r], v->plane(0, 0)[r])) > 0.1f);
+    }
+
+    void rejectsBadInput() {
+        QVERIFY(!motionFromBrush(m_image, {}, {}, {}).hasValue());
+        QVERIFY(!motionFromBrush(m_image, {{1, 1, NAN, 0}}, {}, {}).hasValue());
+        QVERIFY(!motionFromBrush(m_image, {{1, 1, 1, 0}}, {}, cv::Mat(5, 5, CV_8UC1)).hasValue());
+        QVERIFY(!motionFromBrush(cv::Mat(), {{1, 1, 1, 0}}, {}, {}).hasValue());
+        MotionBrushParams params;
+        params.loopSec = 0.0f;
+        QVERIFY(!motionFromBrush(m_image, {{1, 1, 1, 0}}, {}, {}, params).hasValue());
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_MotionBrush)
+#include "tst_MotionBrush.moc"
