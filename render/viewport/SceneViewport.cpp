@@ -74,10 +74,25 @@ void SceneViewport::wheelEvent(QWheelEvent* event) {
 
 void SceneViewport::mousePressEvent(QMouseEvent* event) {
     if (event->button() == Qt::MiddleButton) m_dragStart = event->position() - m_pan;
+    if (event->button() == Qt::LeftButton) {
+        emit pullPressed(sceneCoordinates(event->position()));
+        requestUpdate();
+    }
 }
 
 void SceneViewport::mouseMoveEvent(QMouseEvent* event) {
     if (event->buttons() & Qt::MiddleButton) setPan(event->position() - m_dragStart);
+    if (event->buttons() & Qt::LeftButton) {
+        emit pullDragged(sceneCoordinates(event->position()));
+        requestUpdate();
+    }
+}
+
+void SceneViewport::mouseReleaseEvent(QMouseEvent* event) {
+    if (event->button() == Qt::LeftButton) {
+        emit pullReleased();
+        requestUpdate();
+    }
 }
 
 }  // namespace waft::render

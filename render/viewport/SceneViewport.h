@@ -54,11 +54,16 @@ public:
 signals:
     void frameRendered(double frameMs);
     void renderFailed(const QString& message);
+    // Left button: a pull, in scene pixel coordinates.
+    void pullPressed(QPointF scenePos);
+    void pullDragged(QPointF scenePos);
+    void pullReleased();
 
 protected:
     void wheelEvent(QWheelEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
     std::shared_ptr<const engine::SpectralVolume> m_scene;

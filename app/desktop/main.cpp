@@ -1,0 +1,26 @@
+// waft: the desktop studio. Opens the file given on the command line, else the bundled sample.
+#include <QApplication>
+#include <QCommandLineParser>
+
+#include "MainWindow.h"
+#include "Runtime.h"
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("Waft");
+    QApplication::setApplicationName("Waft");
+    QApplication::setApplicationVersion("0.1.0");
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Waft: interactive image dynamics");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument("file", "A scene (.waft), a video or a photo to open");
+    parser.process(app);
+    waft::engine::initRuntime();
+
+    waft::ui::MainWindow window;
+    window.show();
+    if (!parser.positionalArguments().isEmpty()) window.openPath(parser.positionalArguments().first());
+    else window.openSample();
+    return app.exec();
+}

@@ -1,0 +1,198 @@
+#include <QApplication>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QUndoStack>
+#include <QtTest>
+#include <filesystem>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "CpuViewport.h"
+#include "EngineWorker.h"
+#include "JobsPanel.h"
+#include "MainWindow.h"
+#include "MotionPanel.h"
+#include "Runtime.h"
+#include "Scene.h"
+#include "SceneController.h"
+#include "TestSupport.h"
+
+using namespace waft;
+
+namespace {
+
+// Waits for a job to finish and returns its final message.
+QString waitForJob(ui::EngineWorker* worker, int id, int timeoutMs = 60000) {
+    QSignalSpy spy(worker, &ui::EngineWorker::jobFinished);
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeoutMs) {
+        for (const auto& args : spy)
+            if (args.at(0).toInt() == id) return args.at(2).toString();
+        spy.wait(200);
+    }
+    return "timeout";
+}
+
+double meanAbsDiff(const QImage& a, const QImage& b) {
+    if (a.size() != b.size() || a.isNull()) return 0.0;
+    const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
+    double sum = 0.0;
+    for (int r = 0; r < x.height(); ++r)
+        for (int c = 0; c < x.width() * 3; ++c) sum += std::abs(int(x.constScanLine(r)[c]) - int(y.constScanLine(r)[c]));
+    return sum / (double(x.width()) * x.height() * 3);
+}
+
+}  // namespace
+
+class tst_MainWindow : public QObject {
+    Q_OBJECT
+    std::string m_dir;
+    std::string m_scenePath;
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("WAFT_VIEWPORT", "cpu");  // deterministic: CI has no GPU (the Vulkan viewport has its own test)
+        engine::initRuntime();
+        m_dir = test::tempDir("ui");
+        engine::Scene scene;
+        scene.volume = test::sinusoidalVolume(192, 128, 3, 0.8f, 0, 3.0f);
+        scene.settings.dampingRatio = 0.5f;  // rings down within a few seconds
+        m_scenePath = m_dir + "/scene.waft";
+        QVERIFY(engine::saveScene(m_scenePath, scene).isOk());
+    }
+
+    // Press, drag and release in the real viewport: the controller gets the pull, frames change, and the
+    // scene rings down to rest within the expected time (xi = 0.5, f >= 0.8 Hz: envelope e^-2.5t).
+    void pullAndRelease() {
+        ui::MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const int id = window.openPath(QString::fromStdString(m_scenePath));
+        QCOMPARE(waitForJob(window.worker(), id), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        window.controller()->setPlaying(false);  // only the pull moves
+        ui::CpuViewport* viewport = window.viewport()->cpuViewport();
+        QVERIFY(viewport);
+        const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({96, 64}).toPoint());
+        QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
+        for (int step = 1; step <= 10; ++step) {
+            QMouseEvent move(QEvent::MouseMove, QPointF(grab + QPoint(4 * step, step)), viewport->mapToGlobal(QPointF(grab + QPoint(4 * step, step))),
+                             Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(viewport, &move);
+            QTest::qWait(20);
+        }
+        QVERIFY(window.controller()->isHeld());
+        QCOMPARE(window.controller()->pullsReceived(), 1);
+        QTest::qWait(400);
+        const QImage held = viewport->lastFrame();
+        QTest::mouseRelease(viewport, Qt::LeftButton, {}, grab + QPoint(40, 10));
+        QVERIFY(!window.controller()->isHeld());
+        QVERIFY(window.controller()->isRinging());
+        QTest::qWait(150);
+        const QImage ringing = viewport->lastFrame();
+        QVERIFY2(meanAbsDiff(held, ringing) > 0.2, "frames do not change after the release");
+        QElapsedTimer timer;
+        timer.start();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.controller()->isRinging(), 15000);
+        qInfo("rang down in %.2f s", timer.elapsed() / 1000.0);
+        const int frames = viewport->framesRendered();
+        QTest::qWait(300);
+        QVERIFY(viewport->framesRendered() <= frames + 1);  // idle once still
+    }
+
+    // Slider changes reach the controller (and so every renderer); undo and redo restore them.
+    void slidersUndoRedo() {
+        ui::MainWindow window;
+        window.show();
+        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(m_scenePath))), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QSignalSpy spy(window.controller(), &ui::SceneController::settingsChanged);
+        window.motionPanel()->globalAmplitude()->setValue(150);
+        window.motionPanel()->globalAmplitude()->setValue(180);  // a drag: merges into one undo step
+        window.motionPanel()->bandSliders()[1]->setValue(40);
+        QVERIFY(spy.count() >= 3);
+        QCOMPARE(window.controller()->settings().globalGain, 1.8f);
+        QCOMPARE(window.controller()->settings().bandGains[1], 0.4f);
+        QCOMPARE(window.undoStack()->count(), 2);
+        window.undoStack()->undo();
+        QCOMPARE(window.controller()->settings().bandGains[1], 1.0f);
+        window.undoStack()->undo();
+        QCOMPARE(window.controller()->settings().globalGain, 1.0f);
+        QCOMPARE(window.motionPanel()->globalAmplitude()->value(), 100);  // the panel follows
+        window.undoStack()->redo();
+        QCOMPARE(window.controller()->settings().globalGain, 1.8f);
+    }
+
+    // Export runs as a job and writes a playable file; a cancelled export leaves nothing.
+    void exportAndCancel() {
+        ui::MainWindow window;
+        window.show();
+        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(m_scenePath))), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        engine::AnimateParams params;
+        params.seconds = 1.0f;
+        params.fps = 12.0f;
+        const QString path = QString::fromStdString(m_dir + "/export.mp4");
+        const int id = window.exportTo(path, params);
+        QCOMPARE(waitForJob(window.worker(), id), QString("done"));
+        QCOMPARE(window.jobsPanel()->progressPercent(id), 100);
+        cv::VideoCapture capture(path.toStdString());
+        QVERIFY(capture.isOpened());
+        int frames = 0;
+        cv::Mat frame;
+        while (capture.read(frame)) ++frames;
+        QCOMPARE(frames, 12);
+
+        params.seconds = 60.0f;
+        const QString cancelled = QString::fromStdString(m_dir + "/cancelled.mp4");
+        const int long_ = window.exportTo(cancelled, params);
+        QTRY_VERIFY_WITH_TIMEOUT(window.jobsPanel()->progressPercent(long_) > 0, 30000);
+        window.jobsPanel()->clickCancel(long_);
+        QCOMPARE(waitForJob(window.worker(), long_), QString("cancelled"));
+        for (const auto& entry : std::filesystem::directory_iterator(m_dir))
+            QVERIFY2(entry.path().filename().string().find("cancelled") == std::string::npos, entry.path().c_str());
+    }
+
+    // A bare photo lands in the motion brush; painted arrows become motion, anchors stay still.
+    void motionBrushOnAPhoto() {
+        const std::string photo = m_dir + "/photo.png";
+        QVERIFY(cv::imwrite(photo, test::texturedImage(200, 120)));
+        ui::MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(photo))), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QCOMPARE(window.viewport()->tool(), ui::Tool::MotionBrush);  // no model: straight to the brush
+        ui::CpuViewport* viewport = window.viewport()->cpuViewport();
+        QTRY_VERIFY(!viewport->lastFrame().isNull());
+        const auto at = [&](QPointF scene) { return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint()); };
+        QTest::mousePress(viewport, Qt::LeftButton, {}, at({60, 60}));
+        QMouseEvent move(QEvent::MouseMove, QPointF(at({75, 60})), viewport->mapToGlobal(QPointF(at({75, 60}))), Qt::NoButton,
+                         Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(viewport, &move);
+        QTest::mouseRelease(viewport, Qt::LeftButton, {}, at({75, 60}));
+        QCOMPARE(window.arrows().size(), size_t(1));
+        window.viewport()->setTool(ui::Tool::Anchor);
+        QTest::mouseClick(viewport, Qt::LeftButton, {}, at({150, 60}));
+        QCOMPARE(waitForJob(window.worker(), window.applyMotionBrush()), QString("done"));
+        QTRY_VERIFY(window.controller()->scene()->volume.bands == 3);
+        const auto& v = window.controller()->scene()->volume;
+        const auto energy = [&](int x, int y) {
+            double e = 0;
+            for (int j = 0; j < v.bands; ++j) e += std::abs(v.plane(j, 0)[size_t(y) * v.width + x]);
+            return e;
+        };
+        QVERIFY(energy(60, 60) > 1.0);              // along x near the arrow
+        QVERIFY(energy(150, 60) < 1e-6);            // the anchor
+        QCOMPARE(window.viewport()->tool(), ui::Tool::Pull);
+    }
+};
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_MainWindow.moc"

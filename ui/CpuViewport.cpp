@@ -1,0 +1,97 @@
+#include "CpuViewport.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <opencv2/imgproc.hpp>
+
+#include "FrameRenderer.h"
+#include "SceneController.h"
+
+namespace waft::ui {
+
+CpuViewport::CpuViewport(SceneController* controller, QWidget* parent) : QWidget(parent), m_controller(controller) {
+    setMinimumSize(160, 120);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+    m_timer.setInterval(16);
+    connect(&m_timer, &QTimer::timeout, this, &CpuViewport::tick);
+    connect(controller, &SceneController::sceneChanged, this, &CpuViewport::sceneChanged);
+    connect(controller, &SceneController::settingsChanged, this, &CpuViewport::wake);
+    m_clock.start();
+    sceneChanged();
+}
+
+CpuViewport::~CpuViewport() = default;
+
+void CpuViewport::sceneChanged() {
+    m_volume = m_controller->volume();
+    m_renderer = m_volume ? std::make_unique<engine::FrameRenderer>(*m_volume) : nullptr;
+    wake();
+}
+
+void CpuViewport::wake() {
+    if (!m_timer.isActive()) m_timer.start();
+}
+
+void CpuViewport::tick() {
+    if (!m_renderer) {
+        m_timer.stop();
+        update();
+        return;
+    }
+    QElapsedTimer frameTimer;
+    frameTimer.start();
+    std::vector<std::complex<float>> q;
+    const bool moving = m_controller->coordinatesAt(double(m_clock.nsecsElapsed()) * 1e-9, q);
+    cv::Mat bgr;
+    if (m_renderer->render(q, bgr).isOk()) {
+        cv::Mat rgb;
+        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+        m_frame = QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
+    }
+    ++m_frames;
+    m_lastFrameMs = double(frameTimer.nsecsElapsed()) * 1e-6;
+    emit frameRendered(m_lastFrameMs);
+    update();
+    if (!moving) m_timer.stop();
+}
+
+QRectF CpuViewport::imageRect() const {
+    if (m_frame.isNull()) return {};
+    const double scale = std::min(double(width()) / m_frame.width(), double(height()) / m_frame.height());
+    const QSizeF size(m_frame.width() * scale, m_frame.height() * scale);
+    return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+}
+
+QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const {
+    const QRectF r = imageRect();
+    if (r.isEmpty()) return {};
+    return {(widgetPos.x() - r.x()) * m_frame.width() / r.width(), (widgetPos.y() - r.y()) * m_frame.height() / r.height()};
+}
+
+void CpuViewport::paintEvent(QPaintEvent*) {
+    QPainter painter(this);
+    painter.fillRect(rect(), QColor(30, 30, 33));
+    if (!m_frame.isNull()) {
+        painter.setRenderHint(QPainter::SmoothPixmapTransform);
+        painter.drawImage(imageRect(), m_frame);
+    }
+}
+
+void CpuViewport::mousePressEvent(QMouseEvent* event) {
+    if (event->button() != Qt::LeftButton) return;
+    emit pullPressed(sceneCoordinates(event->position()));
+    wake();
+}
+
+void CpuViewport::mouseMoveEvent(QMouseEvent* event) {
+    if (event->buttons() & Qt::LeftButton) emit pullDragged(sceneCoordinates(event->position()));
+}
+
+void CpuViewport::mouseReleaseEvent(QMouseEvent* event) {
+    if (event->button() == Qt::LeftButton) {
+        emit pullReleased();
+        wake();
+    }
+}
+
+}  // namespace waft::ui

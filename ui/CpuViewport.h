@@ -1,0 +1,62 @@
+#pragma once
+
+#include <QElapsedTimer>
+#include <QImage>
+#include <QTimer>
+#include <QWidget>
+#include <memory>
+
+namespace waft::engine {
+class FrameRenderer;
+struct SpectralVolume;
+}  // namespace waft::engine
+
+namespace waft::ui {
+
+class SceneController;
+
+// The viewport without a GPU: renders each frame with the engine's CPU reference (synthesis + softmax
+// splat) on the UI thread and paints it scaled to fit. Repaints at up to 60 Hz while the controller reports
+// motion and idles otherwise. Left drags are pulls (scene coordinates), like the Vulkan viewport.
+class CpuViewport : public QWidget {
+    Q_OBJECT
+public:
+    explicit CpuViewport(SceneController* controller, QWidget* parent = nullptr);
+    ~CpuViewport() override;
+
+    int framesRendered() const { return m_frames; }
+    double lastFrameMs() const { return m_lastFrameMs; }
+    QPointF sceneCoordinates(QPointF widgetPos) const;
+    QImage lastFrame() const { return m_frame; }
+
+public slots:
+    void sceneChanged();
+    void wake();
+
+signals:
+    void frameRendered(double frameMs);
+    void pullPressed(QPointF scenePos);
+    void pullDragged(QPointF scenePos);
+    void pullReleased();
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+
+private:
+    void tick();
+    QRectF imageRect() const;
+
+    SceneController* m_controller;
+    std::shared_ptr<const engine::SpectralVolume> m_volume;
+    std::unique_ptr<engine::FrameRenderer> m_renderer;
+    QImage m_frame;
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    int m_frames = 0;
+    double m_lastFrameMs = 0.0;
+};
+
+}  // namespace waft::ui

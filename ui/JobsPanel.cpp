@@ -1,0 +1,100 @@
+#include "JobsPanel.h"
+
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QStyle>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "EngineWorker.h"
+
+namespace waft::ui {
+
+JobsPanel::JobsPanel(EngineWorker* worker, QWidget* parent) : QWidget(parent), m_worker(worker) {
+    auto* layout = new QVBoxLayout(this);
+    auto* holder = new QWidget(this);
+    m_list = new QVBoxLayout(holder);
+    m_list->addStretch(1);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(holder);
+    scroll->setWidgetResizable(true);
+    layout->addWidget(scroll, 1);
+    auto* clear = new QPushButton(tr("Clear finished"), this);
+    layout->addWidget(clear);
+    connect(clear, &QPushButton::clicked, this, &JobsPanel::clearFinished);
+    connect(worker, &EngineWorker::jobQueued, this, &JobsPanel::add);
+    connect(worker, &EngineWorker::jobStarted, this, [this](int id) {
+        if (auto it = m_rows.find(id); it != m_rows.end()) it->second.label->setText(it->second.name + tr(": running"));
+    });
+    connect(worker, &EngineWorker::jobProgress, this, [this](int id, float fraction, const QString& stage) {
+        auto it = m_rows.find(id);
+        if (it == m_rows.end()) return;
+        it->second.bar->setValue(int(fraction * 100.0f));
+        if (!stage.isEmpty()) it->second.label->setText(it->second.name + QStringLiteral(": ") + stage);
+    });
+    connect(worker, &EngineWorker::jobFinished, this, &JobsPanel::finished);
+}
+
+void JobsPanel::add(int id, const QString& name) {
+    Row row;
+    row.name = name;
+    row.widget = new QWidget(this);
+    auto* layout = new QVBoxLayout(row.widget);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto* top = new QHBoxLayout();
+    row.label = new QLabel(name + tr(": queued"), row.widget);
+    row.label->setWordWrap(true);
+    row.cancel = new QToolButton(row.widget);
+    row.cancel->setIcon(style()->standardIcon(QStyle::SP_DialogCancelButton));
+    row.cancel->setToolTip(tr("Cancel %1").arg(name));
+    top->addWidget(row.label, 1);
+    top->addWidget(row.cancel);
+    row.bar = new QProgressBar(row.widget);
+    row.bar->setRange(0, 100);
+    layout->addLayout(top);
+    layout->addWidget(row.bar);
+    m_list->insertWidget(m_list->count() - 1, row.widget);
+    connect(row.cancel, &QToolButton::clicked, this, [this, id] { m_worker->cancel(id); });
+    m_rows[id] = row;
+}
+
+void JobsPanel::finished(int id, bool ok, const QString& message) {
+    auto it = m_rows.find(id);
+    if (it == m_rows.end()) return;
+    Row& row = it->second;
+    row.cancel->hide();
+    if (ok) row.bar->setValue(100);
+    row.label->setText(row.name + QStringLiteral(": ") + message);
+    row.widget->setProperty("finished", true);
+    row.widget->setToolTip(message);
+}
+
+void JobsPanel::clearFinished() {
+    for (auto it = m_rows.begin(); it != m_rows.end();) {
+        if (it->second.widget->property("finished").toBool()) {
+            delete it->second.widget;
+            it = m_rows.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+QString JobsPanel::stateText(int id) const {
+    const auto it = m_rows.find(id);
+    return it == m_rows.end() ? QString() : it->second.label->text();
+}
+
+int JobsPanel::progressPercent(int id) const {
+    const auto it = m_rows.find(id);
+    return it == m_rows.end() ? -1 : it->second.bar->value();
+}
+
+void JobsPanel::clickCancel(int id) {
+    const auto it = m_rows.find(id);
+    if (it != m_rows.end()) it->second.cancel->click();
+}
+
+}  // namespace waft::ui

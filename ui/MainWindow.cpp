@@ -1,0 +1,319 @@
+#include "MainWindow.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QUndoStack>
+#include <opencv2/imgproc.hpp>
+
+#include "EngineWorker.h"
+#include "ExportDialog.h"
+#include "JobsPanel.h"
+#include "MotionExtractor.h"
+#include "MotionPanel.h"
+#include "SceneController.h"
+#include "SceneJobs.h"
+#include "TimelineBar.h"
+
+namespace waft::ui {
+
+namespace {
+
+// A loop export that owns the scene snapshot it renders (the UI may change scenes meanwhile).
+class ExportLoopJob : public engine::Job {
+public:
+    ExportLoopJob(std::shared_ptr<const engine::Scene> scene, std::string path, engine::AnimateParams params)
+        : m_scene(std::move(scene)), m_job(*m_scene, std::move(path), params) {}
+    std::string name() const override { return "export loop"; }
+    engine::Status run(engine::Progress& p, const engine::CancelToken& c) override { return m_job.run(p, c); }
+
+private:
+    std::shared_ptr<const engine::Scene> m_scene;
+    engine::AnimateJob m_job;
+};
+
+bool isVideo(const QString& suffix) {
+    return QStringList{"mp4", "avi", "mov", "webm", "mkv", "m4v", "mpg", "mpeg"}.contains(suffix);
+}
+
+QString resourcesDir() {
+    const QByteArray env = qgetenv("WAFT_RESOURCES_DIR");
+    if (!env.isEmpty()) return QString::fromLocal8Bit(env);
+    const QString besideBinary = QCoreApplication::applicationDirPath() + "/../share/waft";
+    return QFileInfo::exists(besideBinary) ? besideBinary : QStringLiteral(WAFT_RESOURCES_DIR);
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(tr("Waft"));
+    setAcceptDrops(true);
+    m_worker = new EngineWorker();
+    m_worker->moveToThread(&m_engineThread);
+    connect(&m_engineThread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_engineThread.setObjectName("waft-engine");
+    m_engineThread.start();
+
+    m_controller = new SceneController(this);
+    m_undo = new QUndoStack(this);
+    m_viewport = new ViewportHost(m_controller, this);
+    setCentralWidget(m_viewport);
+
+    auto* motionDock = new QDockWidget(tr("Motion"), this);
+    motionDock->setObjectName("motionDock");
+    m_motion = new MotionPanel(m_controller, m_undo, motionDock);
+    motionDock->setWidget(m_motion);
+    addDockWidget(Qt::RightDockWidgetArea, motionDock);
+    auto* jobsDock = new QDockWidget(tr("Jobs"), this);
+    jobsDock->setObjectName("jobsDock");
+    m_jobs = new JobsPanel(m_worker, jobsDock);
+    jobsDock->setWidget(m_jobs);
+    addDockWidget(Qt::RightDockWidgetArea, jobsDock);
+    auto* timelineDock = new QDockWidget(tr("Timeline"), this);
+    timelineDock->setObjectName("timelineDock");
+    m_timeline = new TimelineBar(m_controller, timelineDock);
+    timelineDock->setWidget(m_timeline);
+    addDockWidget(Qt::BottomDockWidgetArea, timelineDock);
+
+    m_fps = new QLabel(this);
+    m_activity = new QLabel(this);
+    statusBar()->addWidget(m_activity, 1);
+    statusBar()->addPermanentWidget(m_fps);
+    statusBar()->showMessage(m_viewport->backendDescription(), 8000);
+    connect(m_viewport, &ViewportHost::frameRendered, this,
+            [this](double ms) { m_fps->setText(tr("%1 ms/frame").arg(ms, 0, 'f', 1)); });
+    connect(m_worker, &EngineWorker::jobProgress, this, [this](int, float f, const QString& stage) {
+        m_activity->setText(tr("Engine: %1 %2%").arg(stage).arg(int(f * 100)));
+    });
+    connect(m_worker, &EngineWorker::jobFinished, this, [this](int, bool ok, const QString& message) {
+        m_activity->setText(ok ? tr("Engine: idle") : tr("Engine: %1").arg(message));
+        if (!ok && message != "cancelled") statusBar()->showMessage(message, 10000);
+    });
+    connect(m_viewport, &ViewportHost::arrowPainted, this, [this](QPointF a, QPointF b) {
+        m_arrows.push_back({float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())});
+        statusBar()->showMessage(tr("%1 arrows, %2 anchors: Apply motion brush (Ctrl+B) when done")
+                                     .arg(m_arrows.size()).arg(m_anchors.size()));
+    });
+    connect(m_viewport, &ViewportHost::anchorPlaced, this, [this](QPointF p) {
+        m_anchors.push_back({float(p.x()), float(p.y()), 0.0f});
+        statusBar()->showMessage(tr("%1 arrows, %2 anchors").arg(m_arrows.size()).arg(m_anchors.size()));
+    });
+    connect(m_viewport, &ViewportHost::freezePainted, this, [this](QRectF r) { m_freezeRegions.push_back(r); });
+
+    buildMenus();
+    buildTools();
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    restoreState(settings.value("window/state").toByteArray());
+    if (!settings.contains("window/geometry")) resize(1280, 800);
+}
+
+MainWindow::~MainWindow() {
+    m_engineThread.quit();
+    m_engineThread.wait();
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open"), QString(),
+            tr("Scenes, videos and images (*.waft *.mp4 *.avi *.mov *.webm *.mkv *.png *.jpg *.jpeg *.bmp *.tif *.tiff)"));
+        if (!path.isEmpty()) openPath(path);
+    });
+    m_recent = file->addMenu(tr("Open &Recent"));
+    rebuildRecent();
+    file->addAction(tr("Open &Sample"), this, [this] { openSample(); });
+    file->addSeparator();
+    file->addAction(tr("&Save Scene"), QKeySequence::Save, this, [this] {
+        if (m_scenePath.endsWith(".waft")) saveSceneTo(m_scenePath);
+        else if (const QString p = QFileDialog::getSaveFileName(this, tr("Save scene"), QString(), "*.waft"); !p.isEmpty())
+            saveSceneTo(p);
+    });
+    file->addAction(tr("Save Scene &As…"), QKeySequence::SaveAs, this, [this] {
+        if (const QString p = QFileDialog::getSaveFileName(this, tr("Save scene"), QString(), "*.waft"); !p.isEmpty())
+            saveSceneTo(p);
+    });
+    file->addAction(tr("&Export…"), QKeySequence(tr("Ctrl+E")), this, [this] {
+        ExportDialog dialog(QFileInfo(m_scenePath).completeBaseName() + "-loop.mp4", this);
+        if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params());
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Play / Pause"), QKeySequence(Qt::Key_Space), this,
+                    [this] { m_controller->setPlaying(!m_controller->isPlaying()); });
+    view->addAction(tr("&Reset Motion"), QKeySequence(Qt::Key_R), m_controller, &SceneController::resetMotion);
+}
+
+void MainWindow::buildTools() {
+    QToolBar* bar = addToolBar(tr("Tools"));
+    bar->setObjectName("tools");
+    m_tools = new QActionGroup(this);
+    const auto tool = [&](const QString& name, const QString& key, Tool t, const QString& tip) {
+        QAction* a = bar->addAction(name);
+        a->setCheckable(true);
+        a->setShortcut(QKeySequence(key));
+        a->setToolTip(tip + QStringLiteral(" (%1)").arg(key));
+        a->setData(int(t));
+        m_tools->addAction(a);
+        connect(a, &QAction::triggered, this, [this, t] { setTool(t); });
+        return a;
+    };
+    tool(tr("Pull"), "P", Tool::Pull, tr("Press, drag and release to pull the scene"))->setChecked(true);
+    tool(tr("Motion brush"), "B", Tool::MotionBrush, tr("Drag arrows: direction and strength of motion"));
+    tool(tr("Anchor"), "A", Tool::Anchor, tr("Click points that must stay still"));
+    tool(tr("Freeze mask"), "F", Tool::FreezeMask, tr("Drag rectangles that must not move"));
+    bar->addSeparator();
+    bar->addAction(tr("Apply motion brush"), QKeySequence(tr("Ctrl+B")), this, [this] { applyMotionBrush(); });
+    bar->addAction(tr("Clear strokes"), this, [this] {
+        m_arrows.clear();
+        m_anchors.clear();
+        m_freezeRegions.clear();
+    });
+}
+
+void MainWindow::setTool(Tool tool) {
+    m_viewport->setTool(tool);
+    for (QAction* a : m_tools->actions()) a->setChecked(a->data().toInt() == int(tool));
+}
+
+void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint) {
+    m_controller->setScene(std::move(scene));
+    m_undo->clear();
+    m_scenePath = path;
+    setWindowTitle(tr("Waft — %1").arg(QFileInfo(path).fileName()));
+    if (brushHint) {
+        setTool(Tool::MotionBrush);
+        statusBar()->showMessage(tr("No motion model configured: drag motion arrows on the photo, then Apply motion brush"));
+    }
+}
+
+int MainWindow::openPath(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    const std::string file = path.toStdString();
+    addRecent(path);
+    if (suffix == "waft") {
+        return m_worker->enqueue(std::make_unique<engine::LoadSceneJob>(file), [this, path](engine::Job& job) {
+            auto scene = static_cast<engine::LoadSceneJob&>(job).result();
+            QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, false); }, Qt::QueuedConnection);
+        });
+    }
+    if (isVideo(suffix)) {
+        return m_worker->enqueue(std::make_unique<engine::MotionExtractor>(file, engine::ExtractParams{}),
+                                 [this, path](engine::Job& job) {
+                                     auto scene = std::make_shared<engine::Scene>();
+                                     scene->volume = static_cast<engine::MotionExtractor&>(job).takeResult();
+                                     QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, false); },
+                                                               Qt::QueuedConnection);
+                                 });
+    }
+    return m_worker->enqueue(std::make_unique<engine::LoadImageJob>(file), [this, path](engine::Job& job) {
+        auto scene = static_cast<engine::LoadImageJob&>(job).result();
+        QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, true); }, Qt::QueuedConnection);
+    });
+}
+
+int MainWindow::openSample() {
+    engine::ExtractParams params;
+    params.decode.maxFrames = 30;
+    const QString path = resourcesDir() + "/samples/tree.avi";
+    return m_worker->enqueue(std::make_unique<engine::MotionExtractor>(path.toStdString(), params),
+                             [this, path](engine::Job& job) {
+                                 auto scene = std::make_shared<engine::Scene>();
+                                 scene->volume = static_cast<engine::MotionExtractor&>(job).takeResult();
+                                 scene->settings.speed = 2.0f;
+                                 QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, false); },
+                                                           Qt::QueuedConnection);
+                             });
+}
+
+int MainWindow::saveSceneTo(const QString& path) {
+    auto snapshot = m_controller->snapshot();
+    if (!snapshot) return -1;
+    m_scenePath = path;
+    addRecent(path);
+    return m_worker->enqueue(std::make_unique<engine::SaveSceneJob>(snapshot, path.toStdString()));
+}
+
+int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params) {
+    auto snapshot = m_controller->snapshot();
+    if (!snapshot) return -1;
+    return m_worker->enqueue(std::make_unique<ExportLoopJob>(snapshot, path.toStdString(), params));
+}
+
+int MainWindow::applyMotionBrush() {
+    const auto scene = m_controller->scene();
+    if (!scene) return -1;
+    cv::Mat mask;
+    if (!m_freezeRegions.empty()) {
+        mask = cv::Mat::zeros(scene->volume.height, scene->volume.width, CV_8UC1);
+        for (const QRectF& r : m_freezeRegions)
+            cv::rectangle(mask, cv::Rect(int(r.x()), int(r.y()), int(r.width()) + 1, int(r.height()) + 1),
+                          cv::Scalar(255), cv::FILLED);
+    }
+    engine::MotionBrushParams params;
+    params.loopSec = m_controller->settings().loopSec > 0 ? m_controller->settings().loopSec : 4.0f;
+    const QString path = m_scenePath;
+    return m_worker->enqueue(
+        std::make_unique<engine::MotionBrushJob>(scene, m_arrows, m_anchors, mask, params), [this, path](engine::Job& job) {
+            auto result = static_cast<engine::MotionBrushJob&>(job).result();
+            QMetaObject::invokeMethod(this, [this, result, path] { showScene(result, path, false); setTool(Tool::Pull); },
+                                      Qt::QueuedConnection);
+        });
+}
+
+void MainWindow::addRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentFiles").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > 8) recent.removeLast();
+    settings.setValue("recentFiles", recent);
+    rebuildRecent();
+}
+
+void MainWindow::rebuildRecent() {
+    if (!m_recent) return;
+    m_recent->clear();
+    for (const QString& path : QSettings().value("recentFiles").toStringList())
+        m_recent->addAction(QFileInfo(path).fileName(), this, [this, path] { openPath(path); })->setToolTip(path);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile()) openPath(urls.first().toLocalFile());
+}
+
+}  // namespace waft::ui

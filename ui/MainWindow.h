@@ -1,0 +1,84 @@
+#pragma once
+
+#include <QMainWindow>
+#include <QThread>
+#include <memory>
+#include <vector>
+
+#include "MotionBrush.h"
+#include "SceneAnimator.h"
+#include "ViewportHost.h"
+
+class QUndoStack;
+class QLabel;
+class QMenu;
+class QActionGroup;
+
+namespace waft::ui {
+
+class EngineWorker;
+class SceneController;
+class MotionPanel;
+class JobsPanel;
+class TimelineBar;
+
+// Waft's main window: the viewport in the centre, tools (Pull, Motion brush, Anchor, Freeze mask), the
+// Motion and Jobs panels, the timeline, File/Edit/View menus with shortcuts, a status bar with fps and what
+// the engine is doing. Owns the engine thread (EngineWorker on a QThread): opening, extracting, painting
+// motion, saving and exporting all run there as jobs; this thread only edits settings and drives the
+// viewport. A failing job shows its one line and leaves the current scene alone. UI thread.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens .waft scenes, videos (extract motion) and images (motion brush) by extension, as a job.
+    int openPath(const QString& path);
+    int saveSceneTo(const QString& path);
+    int exportTo(const QString& path, const engine::AnimateParams& params);
+    int applyMotionBrush();
+    // The sample on first start: tree.avi, extracted with a 12 s window at speed 2 (see README).
+    int openSample();
+
+    SceneController* controller() const { return m_controller; }
+    EngineWorker* worker() const { return m_worker; }
+    ViewportHost* viewport() const { return m_viewport; }
+    MotionPanel* motionPanel() const { return m_motion; }
+    JobsPanel* jobsPanel() const { return m_jobs; }
+    TimelineBar* timeline() const { return m_timeline; }
+    QUndoStack* undoStack() const { return m_undo; }
+    const std::vector<engine::MotionArrow>& arrows() const { return m_arrows; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildMenus();
+    void buildTools();
+    void showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint);
+    void addRecent(const QString& path);
+    void rebuildRecent();
+    void setTool(Tool tool);
+
+    QThread m_engineThread;
+    EngineWorker* m_worker;
+    SceneController* m_controller;
+    QUndoStack* m_undo;
+    ViewportHost* m_viewport;
+    MotionPanel* m_motion;
+    JobsPanel* m_jobs;
+    TimelineBar* m_timeline;
+    QLabel* m_fps;
+    QLabel* m_activity;
+    QMenu* m_recent = nullptr;
+    QActionGroup* m_tools = nullptr;
+    QString m_scenePath;
+    std::vector<engine::MotionArrow> m_arrows;
+    std::vector<engine::MotionAnchor> m_anchors;
+    std::vector<QRectF> m_freezeRegions;
+};
+
+}  // namespace waft::ui
