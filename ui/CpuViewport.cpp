@@ -68,13 +68,41 @@ QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const {
     return {(widgetPos.x() - r.x()) * m_frame.width() / r.width(), (widgetPos.y() - r.y()) * m_frame.height() / r.height()};
 }
 
+void CpuViewport::setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors, std::vector<QRectF> freezeRegions) {
+    m_arrows = std::move(arrows);
+    m_anchors = std::move(anchors);
+    m_freeze = std::move(freezeRegions);
+    update();
+}
+
 void CpuViewport::paintEvent(QPaintEvent*) {
     QPainter painter(this);
     painter.fillRect(rect(), QColor(30, 30, 33));
-    if (!m_frame.isNull()) {
-        painter.setRenderHint(QPainter::SmoothPixmapTransform);
-        painter.drawImage(imageRect(), m_frame);
+    if (m_frame.isNull()) return;
+    painter.setRenderHint(QPainter::SmoothPixmapTransform);
+    const QRectF r = imageRect();
+    painter.drawImage(r, m_frame);
+    const double scale = r.width() / m_frame.width();
+    const auto toWidget = [&](QPointF p) { return r.topLeft() + p * scale; };
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(QPen(QColor(80, 160, 255, 200), 1.5));
+    painter.setBrush(QColor(80, 160, 255, 60));
+    for (const QRectF& f : m_freeze) painter.drawRect(QRectF(toWidget(f.topLeft()), toWidget(f.bottomRight())));
+    painter.setPen(QPen(QColor(255, 210, 60), 2.5));
+    for (const QLineF& a : m_arrows) {
+        const QLineF line(toWidget(a.p1()), toWidget(a.p2()));
+        painter.drawLine(line);
+        QLineF head(line.p2(), line.p1());
+        head.setLength(10.0);
+        for (double angle : {25.0, -25.0}) {
+            QLineF side = head;
+            side.setAngle(head.angle() + angle);
+            painter.drawLine(side);
+        }
     }
+    painter.setPen(QPen(QColor(255, 80, 80), 2.0));
+    painter.setBrush(Qt::NoBrush);
+    for (const QPointF& p : m_anchors) painter.drawEllipse(toWidget(p), 6.0, 6.0);
 }
 
 void CpuViewport::mousePressEvent(QMouseEvent* event) {

@@ -2,6 +2,8 @@
 
 #include <QElapsedTimer>
 #include <QImage>
+#include <QLineF>
+#include <vector>
 #include <QTimer>
 #include <QWidget>
 #include <memory>
@@ -28,6 +30,8 @@ public:
     double lastFrameMs() const { return m_lastFrameMs; }
     QPointF sceneCoordinates(QPointF widgetPos) const;
     QImage lastFrame() const { return m_frame; }
+    // Motion-brush strokes drawn over the frame, in scene coordinates.
+    void setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors, std::vector<QRectF> freezeRegions);
 
 public slots:
     void sceneChanged();
@@ -55,6 +59,9 @@ private:
     QImage m_frame;
     QTimer m_timer;
     QElapsedTimer m_clock;
+    std::vector<QLineF> m_arrows;
+    std::vector<QPointF> m_anchors;
+    std::vector<QRectF> m_freeze;
     int m_frames = 0;
     double m_lastFrameMs = 0.0;
 };

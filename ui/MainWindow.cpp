@@ -17,6 +17,7 @@
 #include <QUndoStack>
 #include <opencv2/imgproc.hpp>
 
+#include "CpuViewport.h"
 #include "EngineWorker.h"
 #include "ExportDialog.h"
 #include "JobsPanel.h"
@@ -88,11 +89,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     m_fps = new QLabel(this);
     m_activity = new QLabel(this);
-    statusBar()->addWidget(m_activity, 1);
+    // Permanent widgets (right): what the engine does, and the renderer with its frame time. Temporary
+    // messages (left) never cover them.
+    statusBar()->addPermanentWidget(m_activity);
     statusBar()->addPermanentWidget(m_fps);
+    m_activity->setText(tr("Engine: idle"));
+    m_fps->setText(m_viewport->backendDescription());
     statusBar()->showMessage(m_viewport->backendDescription(), 8000);
-    connect(m_viewport, &ViewportHost::frameRendered, this,
-            [this](double ms) { m_fps->setText(tr("%1 ms/frame").arg(ms, 0, 'f', 1)); });
+    connect(m_viewport, &ViewportHost::frameRendered, this, [this](double ms) {
+        m_fps->setText(tr("%1 · %2 ms/frame").arg(m_viewport->usesVulkan() ? tr("Vulkan") : tr("CPU")).arg(ms, 0, 'f', 1));
+    });
     connect(m_worker, &EngineWorker::jobProgress, this, [this](int, float f, const QString& stage) {
         m_activity->setText(tr("Engine: %1 %2%").arg(stage).arg(int(f * 100)));
     });
@@ -102,14 +108,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
     connect(m_viewport, &ViewportHost::arrowPainted, this, [this](QPointF a, QPointF b) {
         m_arrows.push_back({float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())});
+        showStrokes();
         statusBar()->showMessage(tr("%1 arrows, %2 anchors: Apply motion brush (Ctrl+B) when done")
                                      .arg(m_arrows.size()).arg(m_anchors.size()));
     });
     connect(m_viewport, &ViewportHost::anchorPlaced, this, [this](QPointF p) {
         m_anchors.push_back({float(p.x()), float(p.y()), 0.0f});
+        showStrokes();
         statusBar()->showMessage(tr("%1 arrows, %2 anchors").arg(m_arrows.size()).arg(m_anchors.size()));
     });
-    connect(m_viewport, &ViewportHost::freezePainted, this, [this](QRectF r) { m_freezeRegions.push_back(r); });
+    connect(m_viewport, &ViewportHost::freezePainted, this, [this](QRectF r) {
+        m_freezeRegions.push_back(r);
+        showStrokes();
+    });
 
     buildMenus();
     buildTools();
@@ -190,7 +201,18 @@ void MainWindow::buildTools() {
         m_arrows.clear();
         m_anchors.clear();
         m_freezeRegions.clear();
+        showStrokes();
     });
+}
+
+void MainWindow::showStrokes() {
+    if (CpuViewport* cpu = m_viewport->cpuViewport()) {
+        std::vector<QLineF> arrows;
+        for (const auto& a : m_arrows) arrows.emplace_back(a.x, a.y, a.x + a.dx, a.y + a.dy);
+        std::vector<QPointF> anchors;
+        for (const auto& a : m_anchors) anchors.emplace_back(a.x, a.y);
+        cpu->setOverlay(arrows, anchors, m_freezeRegions);
+    }
 }
 
 void MainWindow::setTool(Tool tool) {
@@ -278,8 +300,14 @@ int MainWindow::applyMotionBrush() {
     return m_worker->enqueue(
         std::make_unique<engine::MotionBrushJob>(scene, m_arrows, m_anchors, mask, params), [this, path](engine::Job& job) {
             auto result = static_cast<engine::MotionBrushJob&>(job).result();
-            QMetaObject::invokeMethod(this, [this, result, path] { showScene(result, path, false); setTool(Tool::Pull); },
-                                      Qt::QueuedConnection);
+            QMetaObject::invokeMethod(this, [this, result, path] {
+                showScene(result, path, false);
+                m_arrows.clear();
+                m_anchors.clear();
+                m_freezeRegions.clear();
+                showStrokes();
+                setTool(Tool::Pull);
+            }, Qt::QueuedConnection);
         });
 }
 

@@ -62,6 +62,7 @@ private:
     void addRecent(const QString& path);
     void rebuildRecent();
     void setTool(Tool tool);
+    void showStrokes();
 
     QThread m_engineThread;
     EngineWorker* m_worker;

@@ -83,8 +83,7 @@ void MotionPanel::rebuildBands() {
     const auto scene = m_controller->scene();
     if (!scene) return;
     const int bands = scene->volume.bands;
-    const int columns = bands > 8 ? 2 : 1;  // 16 bands: low in the left column, high in the right
-    const int rows = (bands + columns - 1) / columns;
+    const int rows = bands;  // low to high, top to bottom; the panel scrolls for many bands
     for (int j = 0; j < bands; ++j) {
         auto* label = new QLabel(QStringLiteral("%1 Hz").arg(double(scene->volume.frequenciesHz[size_t(j)]), 0, 'f', 2));
         auto* slider = percentSlider(0, 300, nullptr);

@@ -192,6 +192,54 @@ private slots:
         QVERIFY(energy(150, 60) < 1e-6);            // the anchor
         QCOMPARE(window.viewport()->tool(), ui::Tool::Pull);
     }
+
+    // Screenshots for docs/ (only with WAFT_SCREENSHOT_DIR set): the sample swaying, mid-pull, the brush.
+    void screenshots() {
+        const QString dir = qEnvironmentVariable("WAFT_SCREENSHOT_DIR");
+        if (dir.isEmpty()) QSKIP("set WAFT_SCREENSHOT_DIR to write screenshots");
+        ui::MainWindow window;
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(waitForJob(window.worker(), window.openSample()), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QTest::qWait(1500);
+        QVERIFY(window.grab().save(dir + "/main-window.png"));
+        ui::CpuViewport* viewport = window.viewport()->cpuViewport();
+        const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({200, 110}).toPoint());
+        QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
+        for (int step = 1; step <= 20; ++step) {
+            const QPointF to(grab + QPoint(3 * step, step));
+            QMouseEvent move(QEvent::MouseMove, to, viewport->mapToGlobal(to), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(viewport, &move);
+            QTest::qWait(60);
+        }
+        QTest::qWait(1200);
+        QVERIFY(window.grab().save(dir + "/pull.png"));
+        QTest::mouseRelease(viewport, Qt::LeftButton, {}, grab + QPoint(60, 20));
+
+        const std::string photo = test::dataPath("nature-photos/seeding_by_Clements_Engelhardt.jpg");
+        if (!test::dataAvailable("nature-photos/seeding_by_Clements_Engelhardt.jpg")) return;
+        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(photo))), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->volume.width == 1280);
+        QTest::qWait(300);
+        const auto at = [&](QPointF scene) { return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint()); };
+        const auto stroke = [&](QPointF a, QPointF b) {
+            QTest::mousePress(viewport, Qt::LeftButton, {}, at(a));
+            QMouseEvent move(QEvent::MouseMove, QPointF(at(b)), viewport->mapToGlobal(QPointF(at(b))), Qt::NoButton,
+                             Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(viewport, &move);
+            QTest::mouseRelease(viewport, Qt::LeftButton, {}, at(b));
+        };
+        stroke({360, 230}, {450, 270});   // the dandelion head sways right
+        stroke({640, 470}, {730, 440});   // the meadow
+        window.viewport()->setTool(ui::Tool::Anchor);
+        QTest::mouseClick(viewport, Qt::LeftButton, {}, at({330, 640}));  // its stem stays put
+        window.viewport()->setTool(ui::Tool::FreezeMask);
+        stroke({520, 20}, {760, 160});    // the sun
+        QTest::qWait(300);
+        QVERIFY(window.grab().save(dir + "/motion-brush.png"));
+    }
 };
 
 QTEST_MAIN(tst_MainWindow)
