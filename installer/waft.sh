@@ -2,7 +2,8 @@
 # Fresh Debian 12 machine -> Waft. Idempotent; safe to run again.
 #   installer/waft.sh deps     install the Debian packages Waft builds and tests with
 #   installer/waft.sh build    deps + configure + build (build/, Release)
-#   installer/waft.sh sample   build + the main job on the bundled sample: extract motion, export a loop
+#   installer/waft.sh sample   build + the main job on the bundled sample: extract motion, export a loop and a
+#                              pull, then open the desktop app on it (when there is a display)
 #   installer/waft.sh test     build + every test (CTest: QtTest suites and CLI contract checks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,11 @@ sample() {
   "$BUILD_DIR/app/waft-cli" pull out/tree.waft --at 200,110 --drag 14,6 --hold 3 --seconds 8 --speed 2 \
     -o out/tree-pull.mp4 --size 640x0
   echo "wrote out/tree.waft, out/tree-loop.mp4 (seamless 8 s loop) and out/tree-pull.mp4 (pull and release)"
+  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$BUILD_DIR/app/waft" ]; then
+    echo "launching the desktop app on the sample"
+    exec "$BUILD_DIR/app/waft"
+  fi
+  echo "no display: open the desktop app later with $BUILD_DIR/app/waft"
 }
 
 run_tests() {

@@ -14,6 +14,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QUndoCommand>
 #include <QUndoStack>
 #include <opencv2/imgproc.hpp>
 
@@ -30,6 +31,18 @@
 namespace waft::ui {
 
 namespace {
+
+// An undoable edit given as two functions (brush strokes: add / remove the last one).
+class LambdaCommand : public QUndoCommand {
+public:
+    LambdaCommand(const QString& text, std::function<void()> redo, std::function<void()> undo)
+        : QUndoCommand(text), m_redo(std::move(redo)), m_undo(std::move(undo)) {}
+    void redo() override { m_redo(); }
+    void undo() override { m_undo(); }
+
+private:
+    std::function<void()> m_redo, m_undo;
+};
 
 // A loop export that owns the scene snapshot it renders (the UI may change scenes meanwhile).
 class ExportLoopJob : public engine::Job {
@@ -106,20 +119,26 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_activity->setText(ok ? tr("Engine: idle") : tr("Engine: %1").arg(message));
         if (!ok && message != "cancelled") statusBar()->showMessage(message, 10000);
     });
+    // Every stroke is an undoable edit.
     connect(m_viewport, &ViewportHost::arrowPainted, this, [this](QPointF a, QPointF b) {
-        m_arrows.push_back({float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())});
-        showStrokes();
+        const engine::MotionArrow arrow{float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())};
+        m_undo->push(new LambdaCommand(
+            tr("Motion arrow"), [this, arrow] { m_arrows.push_back(arrow); showStrokes(); },
+            [this] { m_arrows.pop_back(); showStrokes(); }));
         statusBar()->showMessage(tr("%1 arrows, %2 anchors: Apply motion brush (Ctrl+B) when done")
                                      .arg(m_arrows.size()).arg(m_anchors.size()));
     });
     connect(m_viewport, &ViewportHost::anchorPlaced, this, [this](QPointF p) {
-        m_anchors.push_back({float(p.x()), float(p.y()), 0.0f});
-        showStrokes();
+        const engine::MotionAnchor anchor{float(p.x()), float(p.y()), 0.0f};
+        m_undo->push(new LambdaCommand(
+            tr("Anchor"), [this, anchor] { m_anchors.push_back(anchor); showStrokes(); },
+            [this] { m_anchors.pop_back(); showStrokes(); }));
         statusBar()->showMessage(tr("%1 arrows, %2 anchors").arg(m_arrows.size()).arg(m_anchors.size()));
     });
     connect(m_viewport, &ViewportHost::freezePainted, this, [this](QRectF r) {
-        m_freezeRegions.push_back(r);
-        showStrokes();
+        m_undo->push(new LambdaCommand(
+            tr("Freeze region"), [this, r] { m_freezeRegions.push_back(r); showStrokes(); },
+            [this] { m_freezeRegions.pop_back(); showStrokes(); }));
     });
 
     buildMenus();
@@ -198,10 +217,18 @@ void MainWindow::buildTools() {
     bar->addSeparator();
     bar->addAction(tr("Apply motion brush"), QKeySequence(tr("Ctrl+B")), this, [this] { applyMotionBrush(); });
     bar->addAction(tr("Clear strokes"), this, [this] {
-        m_arrows.clear();
-        m_anchors.clear();
-        m_freezeRegions.clear();
-        showStrokes();
+        const auto arrows = m_arrows;
+        const auto anchors = m_anchors;
+        const auto regions = m_freezeRegions;
+        m_undo->push(new LambdaCommand(
+            tr("Clear strokes"),
+            [this] { m_arrows.clear(); m_anchors.clear(); m_freezeRegions.clear(); showStrokes(); },
+            [this, arrows, anchors, regions] {
+                m_arrows = arrows;
+                m_anchors = anchors;
+                m_freezeRegions = regions;
+                showStrokes();
+            }));
     });
 }
 
@@ -301,7 +328,7 @@ int MainWindow::applyMotionBrush() {
         std::make_unique<engine::MotionBrushJob>(scene, m_arrows, m_anchors, mask, params), [this, path](engine::Job& job) {
             auto result = static_cast<engine::MotionBrushJob&>(job).result();
             QMetaObject::invokeMethod(this, [this, result, path] {
-                showScene(result, path, false);
+                showScene(result, path, false);  // a new scene: the undo history restarts with it
                 m_arrows.clear();
                 m_anchors.clear();
                 m_freezeRegions.clear();

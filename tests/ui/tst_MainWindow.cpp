@@ -178,6 +178,10 @@ private slots:
         QApplication::sendEvent(viewport, &move);
         QTest::mouseRelease(viewport, Qt::LeftButton, {}, at({75, 60}));
         QCOMPARE(window.arrows().size(), size_t(1));
+        window.undoStack()->undo();  // strokes are undoable edits
+        QCOMPARE(window.arrows().size(), size_t(0));
+        window.undoStack()->redo();
+        QCOMPARE(window.arrows().size(), size_t(1));
         window.viewport()->setTool(ui::Tool::Anchor);
         QTest::mouseClick(viewport, Qt::LeftButton, {}, at({150, 60}));
         QCOMPARE(waitForJob(window.worker(), window.applyMotionBrush()), QString("done"));
