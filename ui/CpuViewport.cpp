@@ -56,16 +56,32 @@ void CpuViewport::tick() {
 }
 
 QRectF CpuViewport::imageRect() const {
-    if (m_frame.isNull()) return {};
-    const double scale = std::min(double(width()) / m_frame.width(), double(height()) / m_frame.height());
-    const QSizeF size(m_frame.width() * scale, m_frame.height() * scale);
-    return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+    if (!m_volume) return {};
+    const double scale = m_zoom * std::min(double(width()) / m_volume->width, double(height()) / m_volume->height);
+    const QSizeF size(m_volume->width * scale, m_volume->height * scale);
+    return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + m_pan, size);
+}
+
+QPointF CpuViewport::widgetPosition(QPointF scenePos) const {
+    const QRectF r = imageRect();
+    if (r.isEmpty()) return {};
+    return r.topLeft() + QPointF(scenePos.x() * r.width() / m_volume->width, scenePos.y() * r.height() / m_volume->height);
+}
+
+void CpuViewport::setZoom(double zoom) {
+    m_zoom = std::clamp(zoom, 0.1, 32.0);
+    update();
+}
+
+void CpuViewport::setPan(QPointF pan) {
+    m_pan = pan;
+    update();
 }
 
 QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const {
     const QRectF r = imageRect();
     if (r.isEmpty()) return {};
-    return {(widgetPos.x() - r.x()) * m_frame.width() / r.width(), (widgetPos.y() - r.y()) * m_frame.height() / r.height()};
+    return {(widgetPos.x() - r.x()) * m_volume->width / r.width(), (widgetPos.y() - r.y()) * m_volume->height / r.height()};
 }
 
 void CpuViewport::setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors, std::vector<QRectF> freezeRegions) {
@@ -78,7 +94,7 @@ void CpuViewport::setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> an
 void CpuViewport::paintEvent(QPaintEvent*) {
     QPainter painter(this);
     painter.fillRect(rect(), QColor(30, 30, 33));
-    if (m_frame.isNull()) return;
+    if (m_frame.isNull() || !m_volume) return;
     painter.setRenderHint(QPainter::SmoothPixmapTransform);
     const QRectF r = imageRect();
     painter.drawImage(r, m_frame);
@@ -106,20 +122,49 @@ void CpuViewport::paintEvent(QPaintEvent*) {
 }
 
 void CpuViewport::mousePressEvent(QMouseEvent* event) {
+    // Middle button always pans; the left button pans in Pan/Zoom mode and otherwise pulls (or paints).
+    if (event->button() == Qt::MiddleButton || (event->button() == Qt::LeftButton && m_panMode)) {
+        m_panning = true;
+        m_panStart = event->position() - m_pan;
+        return;
+    }
     if (event->button() != Qt::LeftButton) return;
     emit pullPressed(sceneCoordinates(event->position()));
     wake();
 }
 
 void CpuViewport::mouseMoveEvent(QMouseEvent* event) {
+    if (m_panning) {
+        setPan(event->position() - m_panStart);
+        return;
+    }
     if (event->buttons() & Qt::LeftButton) emit pullDragged(sceneCoordinates(event->position()));
 }
 
 void CpuViewport::mouseReleaseEvent(QMouseEvent* event) {
+    if (m_panning) {
+        m_panning = false;
+        return;
+    }
     if (event->button() == Qt::LeftButton) {
         emit pullReleased();
         wake();
     }
+}
+
+void CpuViewport::mouseDoubleClickEvent(QMouseEvent* event) {
+    if (!m_panMode) return QWidget::mouseDoubleClickEvent(event);
+    m_zoom = 1.0;  // fit
+    m_pan = {};
+    update();
+}
+
+void CpuViewport::wheelEvent(QWheelEvent* event) {
+    // Zoom about the cursor: the scene point under it stays put.
+    const QPointF anchor = sceneCoordinates(event->position());
+    setZoom(m_zoom * std::pow(1.0015, event->angleDelta().y()));
+    m_pan += event->position() - widgetPosition(anchor);
+    update();
 }
 
 }  // namespace waft::ui

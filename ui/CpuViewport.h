@@ -29,6 +29,12 @@ public:
     int framesRendered() const { return m_frames; }
     double lastFrameMs() const { return m_lastFrameMs; }
     QPointF sceneCoordinates(QPointF widgetPos) const;
+    QPointF widgetPosition(QPointF scenePos) const;
+    // Zoom 1 = fit; pan in widget pixels. With panMode, left drags pan instead of pulling.
+    void setZoom(double zoom);
+    void setPan(QPointF pan);
+    double zoom() const { return m_zoom; }
+    void setPanMode(bool panMode) { m_panMode = panMode; }
     QImage lastFrame() const { return m_frame; }
     // Motion-brush strokes drawn over the frame, in scene coordinates.
     void setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors, std::vector<QRectF> freezeRegions);
@@ -48,6 +54,8 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
 
 private:
     void tick();
@@ -62,6 +70,11 @@ private:
     std::vector<QLineF> m_arrows;
     std::vector<QPointF> m_anchors;
     std::vector<QRectF> m_freeze;
+    double m_zoom = 1.0;
+    QPointF m_pan;
+    QPointF m_panStart;
+    bool m_panMode = false;
+    bool m_panning = false;
     int m_frames = 0;
     double m_lastFrameMs = 0.0;
 };

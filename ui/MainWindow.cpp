@@ -214,6 +214,7 @@ void MainWindow::buildTools() {
     tool(tr("Motion brush"), "B", Tool::MotionBrush, tr("Drag arrows: direction and strength of motion"));
     tool(tr("Anchor"), "A", Tool::Anchor, tr("Click points that must stay still"));
     tool(tr("Freeze mask"), "F", Tool::FreezeMask, tr("Drag rectangles that must not move"));
+    tool(tr("Pan/Zoom"), "Z", Tool::PanZoom, tr("Drag to pan, wheel to zoom, double-click to fit"));
     bar->addSeparator();
     bar->addAction(tr("Apply motion brush"), QKeySequence(tr("Ctrl+B")), this, [this] { applyMotionBrush(); });
     bar->addAction(tr("Clear strokes"), this, [this] {

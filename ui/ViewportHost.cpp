@@ -59,9 +59,15 @@ bool ViewportHost::gpuVulkanAvailable() {
     return false;
 }
 
+void ViewportHost::setTool(Tool tool) {
+    m_tool = tool;
+    if (m_cpu) m_cpu->setPanMode(tool == Tool::PanZoom);
+}
+
 int ViewportHost::framesRendered() const { return m_vulkan ? m_vulkan->framesRendered() : m_cpu->framesRendered(); }
 
 QPointF ViewportHost::widgetPosition(QPointF scenePos) const {
+    if (m_cpu) return m_cpu->mapTo(this, m_cpu->widgetPosition(scenePos));
     const auto volume = m_controller->volume();
     if (!volume) return {};
     const double scale = std::min(double(width()) / volume->width, double(height()) / volume->height);
@@ -90,7 +96,8 @@ void ViewportHost::released() {
             if (m_strokeLast != m_strokeStart) emit arrowPainted(m_strokeStart, m_strokeLast);
             break;
         case Tool::FreezeMask: emit freezePainted(QRectF(m_strokeStart, m_strokeLast).normalized()); break;
-        case Tool::Anchor: break;
+        case Tool::Anchor:
+        case Tool::PanZoom: break;
     }
 }
 

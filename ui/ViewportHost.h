@@ -15,7 +15,7 @@ namespace waft::ui {
 class CpuViewport;
 class SceneController;
 
-enum class Tool { Pull, MotionBrush, Anchor, FreezeMask };
+enum class Tool { Pull, MotionBrush, Anchor, FreezeMask, PanZoom };
 
 // The centre of the window: the Vulkan viewport (render::SceneViewport in a window container) when a GPU
 // Vulkan device exists, else the CPU viewport (a CPU Vulkan device such as lavapipe is slower than the CPU
@@ -30,7 +30,7 @@ public:
     QString backendDescription() const { return m_description; }
     bool usesVulkan() const { return m_vulkan != nullptr; }
     int framesRendered() const;
-    void setTool(Tool tool) { m_tool = tool; }
+    void setTool(Tool tool);
     Tool tool() const { return m_tool; }
     // Where a scene pixel is, in this widget's coordinates (for tests and overlays).
     QPointF widgetPosition(QPointF scenePos) const;

@@ -23,9 +23,8 @@ using namespace waft;
 
 namespace {
 
-// Waits for a job to finish and returns its final message.
-QString waitForJob(ui::EngineWorker* worker, int id, int timeoutMs = 60000) {
-    QSignalSpy spy(worker, &ui::EngineWorker::jobFinished);
+// Waits on an armed spy for job id's final message ("done", "cancelled" or the error line).
+QString waitFor(QSignalSpy& spy, int id, int timeoutMs = 60000) {
     QElapsedTimer timer;
     timer.start();
     while (timer.elapsed() < timeoutMs) {
@@ -34,6 +33,13 @@ QString waitForJob(ui::EngineWorker* worker, int id, int timeoutMs = 60000) {
         spy.wait(200);
     }
     return "timeout";
+}
+
+// Starts a job and waits for it. The spy is armed before the job is queued: a fast job may finish on the
+// engine thread before a spy made afterwards would exist.
+QString runJob(ui::EngineWorker* worker, const std::function<int()>& start, int timeoutMs = 60000) {
+    QSignalSpy spy(worker, &ui::EngineWorker::jobFinished);
+    return waitFor(spy, start(), timeoutMs);
 }
 
 double meanAbsDiff(const QImage& a, const QImage& b) {
@@ -72,8 +78,7 @@ private slots:
         window.resize(900, 600);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        const int id = window.openPath(QString::fromStdString(m_scenePath));
-        QCOMPARE(waitForJob(window.worker(), id), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         window.controller()->setPlaying(false);  // only the pull moves
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
@@ -105,11 +110,39 @@ private slots:
         QVERIFY(viewport->framesRendered() <= frames + 1);  // idle once still
     }
 
+    // Pan/Zoom: left drags pan (no pull reaches the scene); the wheel zooms about the cursor; mapping holds.
+    void panAndZoom() {
+        ui::MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        ui::CpuViewport* viewport = window.viewport()->cpuViewport();
+        window.viewport()->setTool(ui::Tool::PanZoom);
+        const QPoint start = viewport->widgetPosition({96, 64}).toPoint();
+        QTest::mousePress(viewport, Qt::LeftButton, {}, start);
+        QMouseEvent move(QEvent::MouseMove, QPointF(start + QPoint(50, 20)), viewport->mapToGlobal(QPointF(start + QPoint(50, 20))),
+                         Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(viewport, &move);
+        QTest::mouseRelease(viewport, Qt::LeftButton, {}, start + QPoint(50, 20));
+        QCOMPARE(window.controller()->pullsReceived(), 0);
+        const QPointF moved = viewport->sceneCoordinates(start + QPoint(50, 20));
+        QVERIFY(std::abs(moved.x() - 96) < 1.0 && std::abs(moved.y() - 64) < 1.0);  // the scene followed the drag
+        const QPointF cursor(300, 200);
+        const QPointF before = viewport->sceneCoordinates(cursor);
+        QWheelEvent wheel(cursor, viewport->mapToGlobal(cursor), {}, {0, 240}, Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(viewport, &wheel);
+        QVERIFY(viewport->zoom() > 1.3);
+        const QPointF after = viewport->sceneCoordinates(cursor);
+        QVERIFY(std::abs(after.x() - before.x()) < 0.5 && std::abs(after.y() - before.y()) < 0.5);
+    }
+
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.
     void slidersUndoRedo() {
         ui::MainWindow window;
         window.show();
-        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(m_scenePath))), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QSignalSpy spy(window.controller(), &ui::SceneController::settingsChanged);
         window.motionPanel()->globalAmplitude()->setValue(150);
@@ -132,14 +165,14 @@ private slots:
     void exportAndCancel() {
         ui::MainWindow window;
         window.show();
-        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(m_scenePath))), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         engine::AnimateParams params;
         params.seconds = 1.0f;
         params.fps = 12.0f;
         const QString path = QString::fromStdString(m_dir + "/export.mp4");
-        const int id = window.exportTo(path, params);
-        QCOMPARE(waitForJob(window.worker(), id), QString("done"));
+        int id = -1;
+        QCOMPARE(runJob(window.worker(), [&] { return id = window.exportTo(path, params); }), QString("done"));
         QCOMPARE(window.jobsPanel()->progressPercent(id), 100);
         cv::VideoCapture capture(path.toStdString());
         QVERIFY(capture.isOpened());
@@ -152,8 +185,9 @@ private slots:
         const QString cancelled = QString::fromStdString(m_dir + "/cancelled.mp4");
         const int long_ = window.exportTo(cancelled, params);
         QTRY_VERIFY_WITH_TIMEOUT(window.jobsPanel()->progressPercent(long_) > 0, 30000);
+        QSignalSpy finished(window.worker(), &ui::EngineWorker::jobFinished);
         window.jobsPanel()->clickCancel(long_);
-        QCOMPARE(waitForJob(window.worker(), long_), QString("cancelled"));
+        QCOMPARE(waitFor(finished, long_, 60000), QString("cancelled"));
         for (const auto& entry : std::filesystem::directory_iterator(m_dir))
             QVERIFY2(entry.path().filename().string().find("cancelled") == std::string::npos, entry.path().c_str());
     }
@@ -166,7 +200,7 @@ private slots:
         window.resize(900, 600);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(photo))), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QCOMPARE(window.viewport()->tool(), ui::Tool::MotionBrush);  // no model: straight to the brush
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
@@ -184,7 +218,7 @@ private slots:
         QCOMPARE(window.arrows().size(), size_t(1));
         window.viewport()->setTool(ui::Tool::Anchor);
         QTest::mouseClick(viewport, Qt::LeftButton, {}, at({150, 60}));
-        QCOMPARE(waitForJob(window.worker(), window.applyMotionBrush()), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.applyMotionBrush(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene()->volume.bands == 3);
         const auto& v = window.controller()->scene()->volume;
         const auto energy = [&](int x, int y) {
@@ -205,7 +239,7 @@ private slots:
         window.resize(1280, 800);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(waitForJob(window.worker(), window.openSample()), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QTest::qWait(1500);
         QVERIFY(window.grab().save(dir + "/main-window.png"));
@@ -224,7 +258,7 @@ private slots:
 
         const std::string photo = test::dataPath("nature-photos/seeding_by_Clements_Engelhardt.jpg");
         if (!test::dataAvailable("nature-photos/seeding_by_Clements_Engelhardt.jpg")) return;
-        QCOMPARE(waitForJob(window.worker(), window.openPath(QString::fromStdString(photo))), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->volume.width == 1280);
         QTest::qWait(300);
         const auto at = [&](QPointF scene) { return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint()); };
