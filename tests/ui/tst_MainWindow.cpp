@@ -5,6 +5,7 @@
 #include <QUndoStack>
 #include <QtTest>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
@@ -136,6 +137,25 @@ private slots:
         QVERIFY(viewport->zoom() > 1.3);
         const QPointF after = viewport->sceneCoordinates(cursor);
         QVERIFY(std::abs(after.x() - before.x()) < 0.5 && std::abs(after.y() - before.y()) < 0.5);
+    }
+
+    // A failing job (corrupt scene, missing video) reports one line and leaves the open scene untouched.
+    void failingJobKeepsTheScene() {
+        ui::MainWindow window;
+        window.show();
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        const auto before = window.controller()->scene();
+        const std::string corrupt = m_dir + "/corrupt.waft";
+        std::ofstream(corrupt) << "not a scene";
+        int id = -1;
+        const QString message = runJob(window.worker(), [&] { return id = window.openPath(QString::fromStdString(corrupt)); });
+        QVERIFY(message != "done" && !message.contains('\n'));
+        QVERIFY(window.jobsPanel()->stateText(id).contains(message));
+        QVERIFY(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_dir + "/missing.mp4")); }) != "done");
+        QTest::qWait(100);
+        QCOMPARE(window.controller()->scene(), before);
+        QVERIFY(window.isVisible());
     }
 
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.
