@@ -1,0 +1,145 @@
+#include "ModelFile.h"
+
+#include <nlohmann/json.hpp>
+
+#include "SafetensorsFile.h"
+#include "SafetensorsWriter.h"
+
+namespace waft::engine::prior {
+
+namespace {
+
+using Json = nlohmann::json;
+
+Json toJson(const VaeConfig& c) {
+    return {{"in_channels", c.inChannels}, {"latent_channels", c.latentChannels}, {"channels", c.channels}, {"groups", c.groups}};
+}
+Json toJson(const UNetConfig& c) {
+    return {{"latent_channels", c.latentChannels}, {"condition_channels", c.conditionChannels},
+            {"model_channels", c.modelChannels}, {"channel_mults", c.channelMults},
+            {"res_blocks_per_level", c.resBlocksPerLevel}, {"attention_levels", c.attentionLevels},
+            {"heads", c.heads}, {"groups", c.groups}, {"max_frequencies", c.maxFrequencies},
+            {"frequency_attention", c.frequencyAttention}};
+}
+
+Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path) {
+    SafetensorsWriter writer;
+    const auto add = [&](const std::string& name, const torch::Tensor& tensor) -> Status {
+        const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        return writer.addFloat(name, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr<float>());
+    };
+    for (const auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(add(p.key(), p.value()));
+    for (const auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(add(b.key(), b.value()));
+    writer.setMetadata("format", "waft-model");
+    writer.setMetadata("kind", kind);
+    writer.setMetadata("config", config.dump());
+    return writer.save(path).withContext(path);
+}
+
+Expected<Json> readConfig(const SafetensorsFile& file, const std::string& kind, const std::string& path) {
+    const auto& meta = file.metadata();
+    const auto format = meta.find("format");
+    const auto k = meta.find("kind");
+    const auto config = meta.find("config");
+    if (format == meta.end() || format->second != "waft-model")
+        return Status::corrupt(path + ": a safetensors file but not a Waft model (metadata format != waft-model)");
+    if (k == meta.end() || k->second != kind)
+        return Status::corrupt(path + ": is a '" + (k == meta.end() ? std::string("?") : k->second) + "' model, expected '" + kind + "'");
+    if (config == meta.end()) return Status::corrupt(path + ": model has no config");
+    Json json = Json::parse(config->second, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) return Status::corrupt(path + ": model config is not JSON");
+    return json;
+}
+
+Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::string& path) {
+    torch::NoGradGuard noGrad;
+    size_t expected = 0;
+    const auto fill = [&](const std::string& name, torch::Tensor& target) -> Status {
+        ++expected;
+        std::vector<int64_t> shape(target.sizes().begin(), target.sizes().end());
+        auto values = file.readFloat(name, shape);
+        if (!values) return values.status().withContext(path);
+        target.copy_(torch::from_blob(values->data(), target.sizes(), torch::kFloat32).to(target.dtype()));
+        return Status::ok();
+    };
+    for (auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(fill(p.key(), p.value()));
+    for (auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(fill(b.key(), b.value()));
+    if (file.tensors().size() != expected)
+        return Status::corrupt(path + ": has " + std::to_string(file.tensors().size()) + " tensors, the model expects " +
+                               std::to_string(expected));
+    return Status::ok();
+}
+
+template <typename T>
+T get(const Json& j, const char* key, T fallback) {
+    const auto it = j.find(key);
+    if (it == j.end()) return fallback;
+    try {
+        return it->get<T>();
+    } catch (...) {
+        return fallback;
+    }
+}
+
+// Model sizes from a file are checked before anything is allocated.
+Status checkSizes(const std::vector<int>& channels, int groups) {
+    if (channels.empty() || channels.size() > 8 || groups < 1) return Status::corrupt("model config has absurd sizes");
+    for (int c : channels)
+        if (c < 1 || c > 8192 || c % groups != 0) return Status::corrupt("model config has absurd sizes");
+    return Status::ok();
+}
+
+}  // namespace
+
+Status saveMotionVae(MotionVae& model, const std::string& path) { return save(*model, "vae", toJson(model->config), path); }
+Status saveDenoiser(DenoiserUNet& model, const std::string& path) { return save(*model, "unet", toJson(model->config), path); }
+
+Expected<MotionVae> loadMotionVae(const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    auto json = readConfig(*file, "vae", path);
+    if (!json) return json.status();
+    VaeConfig c;
+    c.inChannels = get(*json, "in_channels", c.inChannels);
+    c.latentChannels = get(*json, "latent_channels", c.latentChannels);
+    c.channels = get(*json, "channels", c.channels);
+    c.groups = get(*json, "groups", c.groups);
+    WAFT_RETURN_IF_ERROR(checkSizes(c.channels, c.groups).withContext(path));
+    if (c.inChannels < 1 || c.inChannels > 64 || c.latentChannels < 1 || c.latentChannels > 64)
+        return Status::corrupt(path + ": model config has absurd sizes");
+    MotionVae model(c);
+    WAFT_RETURN_IF_ERROR(load(*model, *file, path));
+    model->eval();
+    return model;
+}
+
+Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    auto json = readConfig(*file, "unet", path);
+    if (!json) return json.status();
+    UNetConfig c;
+    c.latentChannels = get(*json, "latent_channels", c.latentChannels);
+    c.conditionChannels = get(*json, "condition_channels", c.conditionChannels);
+    c.modelChannels = get(*json, "model_channels", c.modelChannels);
+    c.channelMults = get(*json, "channel_mults", c.channelMults);
+    c.resBlocksPerLevel = get(*json, "res_blocks_per_level", c.resBlocksPerLevel);
+    c.attentionLevels = get(*json, "attention_levels", c.attentionLevels);
+    c.heads = get(*json, "heads", c.heads);
+    c.groups = get(*json, "groups", c.groups);
+    c.maxFrequencies = get(*json, "max_frequencies", c.maxFrequencies);
+    c.frequencyAttention = get(*json, "frequency_attention", c.frequencyAttention);
+    std::vector<int> channels;
+    for (int m : c.channelMults) channels.push_back(m * c.modelChannels);
+    WAFT_RETURN_IF_ERROR(checkSizes(channels, c.groups).withContext(path));
+    if (c.heads < 1 || c.modelChannels % c.heads != 0 || c.resBlocksPerLevel < 1 || c.resBlocksPerLevel > 8 ||
+        c.maxFrequencies < 1 || c.maxFrequencies > 256 || c.latentChannels < 1 || c.latentChannels > 64 ||
+        c.conditionChannels < 0 || c.conditionChannels > 64)
+        return Status::corrupt(path + ": model config has absurd sizes");
+    DenoiserUNet model(c);
+    WAFT_RETURN_IF_ERROR(load(*model, *file, path));
+    model->eval();
+    return model;
+}
+
+}  // namespace waft::engine::prior

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace waft::engine::prior {
+
+// Sizes of the motion prior (GID §4, §7). Paper sizes are the defaults; tests use tiny ones. Torch-free so
+// configs can be parsed, saved and shown anywhere.
+struct VaeConfig {
+    int inChannels = 4;               // one frequency slice: (Re x, Im x, Re y, Im y)
+    int latentChannels = 4;           // GID: continuous 4-channel latent
+    std::vector<int> channels = {128, 256, 512};  // per level; each level after the first halves the size
+    int groups = 32;                  // GroupNorm groups (must divide every channel count)
+};
+
+struct UNetConfig {
+    int latentChannels = 4;
+    int conditionChannels = 4;        // the reference image's latent (or a downsampled image: 3)
+    int modelChannels = 128;
+    std::vector<int> channelMults = {1, 2, 4};
+    int resBlocksPerLevel = 2;
+    std::vector<int> attentionLevels = {1, 2};  // levels with spatial attention
+    int heads = 8;
+    int groups = 32;
+    int maxFrequencies = 16;          // K: size of the frequency-index embedding
+    bool frequencyAttention = false;  // GID §4.2 stage 2: attention across the K slices after each spatial block
+};
+
+struct SamplerParams {
+    int steps = 250;           // DDIM steps (of the 1000-step training schedule)
+    float eta = 0.0f;          // 0: deterministic DDIM
+    float guidance = 1.75f;    // CFG weight w: eps = eps_c + w (eps_c - eps_u); 0 = purely conditional
+    float selfGuidance = 200.0f;  // u of GID eq. 5 (0 disables motion self-guidance)
+    int recurrences = 2;       // self-recurrence steps per denoising step
+    unsigned long seed = 0;
+};
+
+}  // namespace waft::engine::prior

@@ -1,0 +1,242 @@
+// Torch before Qt: Qt's `slots` / `signals` macros would rewrite identifiers in torch's headers.
+#include "prior/DdimSampler.h"
+#include "prior/FrequencyNormalization.h"
+#include "prior/LoopLoss.h"
+#include "prior/ModelFile.h"
+#include "prior/MotionModels.h"
+
+#include <QtTest>
+
+#include <fstream>
+
+#include "Runtime.h"
+#include "SafetensorsFile.h"
+#include "SafetensorsWriter.h"
+#include "TestSupport.h"
+
+using namespace waft::engine;
+using namespace waft::engine::prior;
+
+namespace {
+
+UNetConfig tinyUNet(bool frequencyAttention) {
+    UNetConfig c;
+    c.modelChannels = 8;
+    c.channelMults = {1, 2};
+    c.resBlocksPerLevel = 1;
+    c.attentionLevels = {1};
+    c.heads = 2;
+    c.groups = 4;
+    c.maxFrequencies = 4;
+    c.frequencyAttention = frequencyAttention;
+    return c;
+}
+
+VaeConfig tinyVae() {
+    VaeConfig c;
+    c.channels = {8, 16};
+    c.groups = 4;
+    return c;
+}
+
+// Stands in for training: every parameter random, so no layer is a zero-initialised identity.
+void randomize(torch::nn::Module& m, unsigned seed) {
+    torch::manual_seed(seed);
+    torch::NoGradGuard noGrad;
+    for (auto& p : m.parameters()) p.normal_(0.0, 0.2);
+}
+
+torch::Tensor runUNet(DenoiserUNet& net, const torch::Tensor& x, int k) {
+    const int64_t n = x.size(0);
+    const torch::Tensor t = torch::full({n}, 500, torch::kLong);
+    const torch::Tensor f = torch::arange(k, torch::kLong).repeat({n / k});
+    const torch::Tensor cond = torch::ones({n, 4, x.size(2), x.size(3)});
+    return net->forward(x, t, f, cond, k);
+}
+
+}  // namespace
+
+class tst_MotionPrior : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { initRuntime(); }
+
+    // GID eq. 4: the scale is the 95th percentile per band; normalise then denormalise is exact.
+    void normalizationRoundTrip() {
+        SpectralVolume v = SpectralVolume::zeros(10, 10, 2);
+        for (size_t i = 0; i < 400; ++i) v.plane(0, 0)[i] = float(i % 100) * (i % 2 ? 1.0f : -1.0f);
+        for (size_t i = 0; i < 400; ++i) v.plane(1, 0)[i] = 0.01f * float(i);
+        const std::vector<float> scales = fitFrequencyScales({&v});
+        // 400 values per band; nearest rank: the 380th smallest.
+        QCOMPARE(scales[0], 94.0f);  // 0..99, four times each: ranks 377-380 hold 94
+        QVERIFY(std::abs(scales[1] - 0.01f * 379.0f) < 1e-4f);
+        torch::manual_seed(1);
+        const torch::Tensor x = torch::randn({3, 2, 4, 6, 5}) * 7.0;
+        const torch::Tensor y = normalizeSpectral(x, scales);
+        QVERIFY(torch::allclose(denormalizeSpectral(y, scales), x, 1e-5, 1e-5));
+        QVERIFY(y.abs().max().item<float>() < x.abs().max().item<float>());  // compressed
+    }
+
+    void vaeShapes() {
+        MotionVae vae(tinyVae());
+        const auto [mean, logvar] = vae->encode(torch::randn({3, 4, 16, 24}));
+        QCOMPARE(mean.sizes(), torch::IntArrayRef({3, 4, 8, 12}));
+        QCOMPARE(logvar.sizes(), mean.sizes());
+        QCOMPARE(vae->decode(mean).sizes(), torch::IntArrayRef({3, 4, 16, 24}));
+        QCOMPARE(vae->downsampleFactor(), 2);
+    }
+
+    void unetShapes() {
+        DenoiserUNet net(tinyUNet(true));
+        const torch::Tensor x = torch::randn({2 * 4, 4, 8, 12});
+        QCOMPARE(runUNet(net, x, 4).sizes(), x.sizes());
+        QVERIFY(!net->frequencyAttentionParameters().empty());
+        QVERIFY(DenoiserUNet(tinyUNet(false))->frequencyAttentionParameters().empty());
+    }
+
+    // GID §4.2: without frequency attention each slice is denoised alone; a fresh stage-2 network (zero-init
+    // attention outputs) still is; once its frequency attention is trained, a change in one slice reaches all.
+    void frequencyAttentionCouplesSlicesOnlyAfterStage2() {
+        const int k = 4;
+        torch::manual_seed(3);
+        const torch::Tensor x = torch::randn({2 * k, 4, 8, 8});
+        torch::Tensor changed = x.clone();
+        changed[0] += 1.0;  // sample 0, slice 0
+        const auto othersChanged = [&](DenoiserUNet& net) {
+            torch::NoGradGuard noGrad;
+            net->eval();
+            const torch::Tensor a = runUNet(net, x, k), b = runUNet(net, changed, k);
+            if (torch::allclose(a[0], b[0])) return -1;  // the changed slice itself must always respond
+            return torch::allclose(a.slice(0, 1, k), b.slice(0, 1, k), 0.0, 1e-7) ? 0 : 1;
+        };
+        DenoiserUNet stage1(tinyUNet(false));
+        randomize(*stage1, 5);
+        QCOMPARE(othersChanged(stage1), 0);
+        DenoiserUNet fresh(tinyUNet(true));
+        randomize(*fresh, 5);
+        for (auto& p : fresh->named_parameters())  // stage-2 start: attention outputs zero
+            if (p.key().find("freq_attn") != std::string::npos && p.key().find(".out.") != std::string::npos) p.value().detach().zero_();
+        QCOMPARE(othersChanged(fresh), 0);
+        DenoiserUNet trained(tinyUNet(true));
+        randomize(*trained, 5);
+        QCOMPARE(othersChanged(trained), 1);
+        // Slices of the other sample never see sample 0.
+        torch::NoGradGuard noGrad;
+        QVERIFY(torch::allclose(runUNet(trained, x, k).slice(0, k), runUNet(trained, changed, k).slice(0, k)));
+    }
+
+    // With the exact denoiser of a point distribution at x*, DDIM lands on x* (deterministic or not).
+    void ddimWithAnalyticDenoiser() {
+        const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
+        torch::manual_seed(7);
+        const torch::Tensor target = torch::randn({2, 4, 5, 5});
+        const Denoiser exact = [&](const torch::Tensor& x, int64_t t, bool) {
+            const double a = schedule.alphaBar(t);
+            return (x - std::sqrt(a) * target) / std::sqrt(1.0 - a);
+        };
+        for (float eta : {0.0f, 0.7f}) {
+            SamplerParams params;
+            params.steps = 50;
+            params.eta = eta;
+            params.guidance = 0.0f;
+            const torch::Tensor sample = ddimSample(exact, {2, 4, 5, 5}, params, schedule);
+            const float error = (sample - target).abs().max().item<float>();
+            QVERIFY2(error < 1e-4f, qPrintable(QString("eta %1: %2").arg(eta).arg(error)));
+        }
+    }
+
+    // CFG with w = 0 is exactly the conditional prediction; w > 0 is not.
+    void guidanceZeroIsConditional() {
+        const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
+        const Denoiser both = [](const torch::Tensor& x, int64_t, bool conditional) { return conditional ? 0.1 * x : -0.3 * x; };
+        const Denoiser conditionalOnly = [](const torch::Tensor& x, int64_t, bool) { return 0.1 * x; };
+        SamplerParams params;
+        params.steps = 20;
+        params.seed = 11;
+        params.guidance = 0.0f;
+        QVERIFY(torch::equal(ddimSample(both, {1, 4, 6, 6}, params, schedule), ddimSample(conditionalOnly, {1, 4, 6, 6}, params, schedule)));
+        params.guidance = 1.75f;
+        QVERIFY(!torch::allclose(ddimSample(both, {1, 4, 6, 6}, params, schedule), ddimSample(conditionalOnly, {1, 4, 6, 6}, params, schedule)));
+    }
+
+    // Motion self-guidance (GID eq. 5) lowers the loop loss of a sample from the same seed.
+    void selfGuidanceReducesLoopLoss() {
+        const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
+        const std::vector<float> freqs = {0.21f, 0.43f, 0.67f};  // not harmonics of the 149-frame window
+        const Denoiser denoiser = [](const torch::Tensor& x, int64_t, bool) { return 0.2 * x; };
+        const GuidanceLoss loss = [&](const torch::Tensor& x0) { return loopLoss(x0[0], freqs, 30.0f, 150); };
+        SamplerParams params;
+        params.steps = 25;
+        params.seed = 4;
+        params.guidance = 0.0f;
+        params.selfGuidance = 0.0f;
+        const torch::Tensor plain = ddimSample(denoiser, {1, 3, 4, 8, 8}, params, schedule, loss);
+        params.selfGuidance = 200.0f;
+        const torch::Tensor guided = ddimSample(denoiser, {1, 3, 4, 8, 8}, params, schedule, loss);
+        const float before = loss(plain).item<float>(), after = loss(guided).item<float>();
+        qInfo("loop loss: %.4f without, %.4f with self-guidance", before, after);
+        QVERIFY(after < 0.5f * before);
+    }
+
+    // Saved and reloaded models give bit-identical outputs.
+    void saveLoadBitIdentical() {
+        const std::string dir = waft::test::tempDir("model");
+        DenoiserUNet net(tinyUNet(true));
+        randomize(*net, 9);
+        net->eval();
+        QVERIFY(saveDenoiser(net, dir + "/unet.safetensors").isOk());
+        auto loaded = loadDenoiser(dir + "/unet.safetensors");
+        QVERIFY2(loaded.hasValue(), loaded.status().message().c_str());
+        torch::NoGradGuard noGrad;
+        const torch::Tensor x = torch::randn({8, 4, 8, 8});
+        QVERIFY(torch::equal(runUNet(net, x, 4), runUNet(*loaded, x, 4)));
+        MotionVae vae(tinyVae());
+        randomize(*vae, 10);
+        vae->eval();
+        QVERIFY(saveMotionVae(vae, dir + "/vae.safetensors").isOk());
+        auto vae2 = loadMotionVae(dir + "/vae.safetensors");
+        QVERIFY(vae2.hasValue());
+        const torch::Tensor y = torch::randn({2, 4, 8, 8});
+        QVERIFY(torch::equal(vae->decode(vae->encode(y).first), (*vae2)->decode((*vae2)->encode(y).first)));
+    }
+
+    void wrongOrTruncatedModelFiles() {
+        const std::string dir = waft::test::tempDir("badmodel");
+        DenoiserUNet net(tinyUNet(false));
+        QVERIFY(saveDenoiser(net, dir + "/unet.safetensors").isOk());
+        MotionVae vae(tinyVae());
+        QVERIFY(saveMotionVae(vae, dir + "/vae.safetensors").isOk());
+        const auto message = [](const Status& s) { return QString::fromStdString(s.message()); };
+        QVERIFY(message(loadDenoiser(dir + "/vae.safetensors").status()).contains("expected 'unet'"));
+        QVERIFY(message(loadMotionVae(dir + "/missing.safetensors").status()).contains("cannot open"));
+        // Truncated.
+        std::ifstream in(dir + "/unet.safetensors", std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        std::ofstream(dir + "/cut.safetensors", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+        QVERIFY(message(loadDenoiser(dir + "/cut.safetensors").status()).contains("truncated"));
+        // Config that does not match the weights (a wider model than the tensors hold).
+        auto file = SafetensorsFile::open(dir + "/unet.safetensors");
+        QVERIFY(file.hasValue());
+        SafetensorsWriter writer;
+        for (const auto& [name, info] : file->tensors())
+            QVERIFY(writer.addTensor(name, info.dtype, info.shape, file->data(info), info.end - info.begin).isOk());
+        UNetConfig wider = tinyUNet(false);
+        wider.modelChannels = 16;
+        writer.setMetadata("format", "waft-model");
+        writer.setMetadata("kind", "unet");
+        writer.setMetadata("config", R"({"model_channels": 16, "channel_mults": [1, 2], "res_blocks_per_level": 1,
+            "attention_levels": [1], "heads": 2, "groups": 4, "max_frequencies": 4, "latent_channels": 4,
+            "condition_channels": 4, "frequency_attention": false})");
+        QVERIFY(writer.save(dir + "/wrongshape.safetensors").isOk());
+        QVERIFY(message(loadDenoiser(dir + "/wrongshape.safetensors").status()).contains("has shape"));
+        // A scene file is not a model; an absurd config is refused before allocating.
+        writer.setMetadata("config", R"({"model_channels": 100000})");
+        QVERIFY(writer.save(dir + "/absurd.safetensors").isOk());
+        QVERIFY(message(loadDenoiser(dir + "/absurd.safetensors").status()).contains("absurd"));
+        std::ofstream(dir + "/text.safetensors") << "hello";
+        QVERIFY(!loadDenoiser(dir + "/text.safetensors").hasValue());
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_MotionPrior)
+#include "tst_MotionPrior.moc"
