@@ -10,6 +10,10 @@ namespace waft::render {
 
 SceneViewport::SceneViewport(QWindow* parent) : QVulkanWindow(parent) {}
 
+SceneViewport::~SceneViewport() {
+    if (isVisible()) close();
+}
+
 void SceneViewport::setScene(std::shared_ptr<const engine::SpectralVolume> volume) {
     m_scene = std::move(volume);
     requestUpdate();

@@ -25,6 +25,9 @@ public:
     using CoordinateSource = std::function<bool(double timeSec, std::vector<std::complex<float>>& q)>;
 
     explicit SceneViewport(QWindow* parent = nullptr);
+    // Closes the window first if it is still shown: Qt 6.4 destroying an exposed QVulkanWindow destroys the
+    // surface before the swapchain (a validation error); closing releases everything in order.
+    ~SceneViewport() override;
 
     void setScene(std::shared_ptr<const engine::SpectralVolume> volume);
     std::shared_ptr<const engine::SpectralVolume> scene() const { return m_scene; }
