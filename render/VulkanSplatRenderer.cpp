@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "FrameRenderer.h"
+#include "VkObjects.h"
 
 namespace waft::render {
 
@@ -192,16 +193,11 @@ engine::Status VulkanSplatRenderer::createPipelines() {
     }
     vkUpdateDescriptorSets(device, kBindingCount, writes, 0, nullptr);
 
-    const VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(PushConstants)};
-    VkPipelineLayoutCreateInfo pipelineLayoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-    pipelineLayoutInfo.setLayoutCount = 1;
-    pipelineLayoutInfo.pSetLayouts = &setLayout;
-    pipelineLayoutInfo.pushConstantRangeCount = 1;
-    pipelineLayoutInfo.pPushConstantRanges = &range;
-    VkPipelineLayout pipelineLayout;
-    WAFT_VK_RETURN_IF_ERROR(vkCreatePipelineLayout(device, &pipelineLayoutInfo, nullptr, &pipelineLayout));
-    m_pipelineLayout = UniqueHandle<VkPipelineLayout>(
-        pipelineLayout, [device](VkPipelineLayout l) { vkDestroyPipelineLayout(device, l, nullptr); });
+    auto pipelineLayoutOwner =
+        createPipelineLayout(device, setLayout, {VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(PushConstants)});
+    if (!pipelineLayoutOwner) return pipelineLayoutOwner.status();
+    m_pipelineLayout = std::move(pipelineLayoutOwner).value();
+    const VkPipelineLayout pipelineLayout = m_pipelineLayout.get();
 
     const VkBool32 fixedPoint = m_fixedPoint ? VK_TRUE : VK_FALSE;
     const VkSpecializationMapEntry entry{0, 0, sizeof(VkBool32)};
@@ -215,16 +211,12 @@ engine::Status VulkanSplatRenderer::createPipelines() {
             continue;
         }
         const ShaderCode code = shaderCode(kernel);
-        VkShaderModuleCreateInfo moduleInfo{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
-        moduleInfo.codeSize = code.bytes;
-        moduleInfo.pCode = code.words;
-        VkShaderModule module;
-        WAFT_VK_RETURN_IF_ERROR(vkCreateShaderModule(device, &moduleInfo, nullptr, &module));
-        const UniqueHandle<VkShaderModule> moduleOwner(module, [device](VkShaderModule m) { vkDestroyShaderModule(device, m, nullptr); });
+        auto module = createShaderModule(device, code.words, code.bytes);
+        if (!module) return module.status();
         VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
         info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
         info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-        info.stage.module = module;
+        info.stage.module = module->get();
         info.stage.pName = "main";
         info.stage.pSpecializationInfo = kernel == Kernel::Resolve ? &specialization : nullptr;
         info.layout = pipelineLayout;

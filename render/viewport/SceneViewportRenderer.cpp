@@ -3,6 +3,7 @@
 #include <QVulkanFunctions>
 
 #include "SceneViewport.h"
+#include "VkObjects.h"
 
 namespace waft::render {
 
@@ -90,31 +91,19 @@ engine::Status SceneViewportRenderer::createPipeline() {
     allocInfo.pSetLayouts = &setLayout;
     WAFT_VK_RETURN_IF_ERROR(vkAllocateDescriptorSets(device, &allocInfo, &m_set));
 
-    const VkPushConstantRange range{VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(ViewConstants)};
-    VkPipelineLayoutCreateInfo pipelineLayoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-    pipelineLayoutInfo.setLayoutCount = 1;
-    pipelineLayoutInfo.pSetLayouts = &setLayout;
-    pipelineLayoutInfo.pushConstantRangeCount = 1;
-    pipelineLayoutInfo.pPushConstantRanges = &range;
-    VkPipelineLayout pipelineLayout;
-    WAFT_VK_RETURN_IF_ERROR(vkCreatePipelineLayout(device, &pipelineLayoutInfo, nullptr, &pipelineLayout));
-    m_pipelineLayout = UniqueHandle<VkPipelineLayout>(
-        pipelineLayout, [device](VkPipelineLayout l) { vkDestroyPipelineLayout(device, l, nullptr); });
+    auto pipelineLayoutOwner =
+        createPipelineLayout(device, setLayout, {VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(ViewConstants)});
+    if (!pipelineLayoutOwner) return pipelineLayoutOwner.status();
+    m_pipelineLayout = std::move(pipelineLayoutOwner).value();
+    const VkPipelineLayout pipelineLayout = m_pipelineLayout.get();
 
-    const auto module = [device](const uint32_t* code, size_t bytes) {
-        VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
-        info.codeSize = bytes;
-        info.pCode = code;
-        VkShaderModule m = VK_NULL_HANDLE;
-        vkCreateShaderModule(device, &info, nullptr, &m);
-        return UniqueHandle<VkShaderModule>(m, [device](VkShaderModule s) { vkDestroyShaderModule(device, s, nullptr); });
-    };
-    const auto vertex = module(kVertex, sizeof kVertex);
-    const auto fragment = module(kFragment, sizeof kFragment);
-    if (!vertex || !fragment) return engine::Status::error(engine::StatusCode::Internal, "Vulkan: cannot create viewport shaders");
+    auto vertex = createShaderModule(device, kVertex, sizeof kVertex);
+    if (!vertex) return vertex.status();
+    auto fragment = createShaderModule(device, kFragment, sizeof kFragment);
+    if (!fragment) return fragment.status();
     VkPipelineShaderStageCreateInfo stages[2]{};
-    stages[0] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT, vertex.get(), "main", nullptr};
-    stages[1] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fragment.get(), "main", nullptr};
+    stages[0] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT, vertex->get(), "main", nullptr};
+    stages[1] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fragment->get(), "main", nullptr};
     VkPipelineVertexInputStateCreateInfo vertexInput{VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
     VkPipelineInputAssemblyStateCreateInfo assembly{VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
     assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST;

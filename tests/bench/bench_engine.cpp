@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 
+#include "BenchScenes.h"
 #include "DisplacementSynth.h"
 #include "FrameRenderer.h"
 #include "ModalSimulator.h"
@@ -22,39 +23,6 @@ using namespace waft::engine;
 
 namespace {
 
-cv::Mat photo(int w, int h) {
-    const char* env = std::getenv("WAFT_DATA_DIR");
-    const std::string dir = env && *env ? env : WAFT_DATA_DIR;
-    cv::Mat image = cv::imread(dir + "/nature-photos/life_by_Aitzol_Berasategi.jpg", cv::IMREAD_REDUCED_COLOR_2);
-    if (image.empty()) {
-        image.create(h / 8 + 1, w / 8 + 1, CV_8UC3);
-        cv::randu(image, 0, 255);
-    }
-    cv::resize(image, image, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-    return image;
-}
-
-// A K-band volume with smooth random mode shapes (a few px of motion, as in real scenes), 0.2..3.2 Hz.
-SpectralVolume sceneVolume(int w, int h, int bands, float amplitudePx) {
-    SpectralVolume v = SpectralVolume::zeros(w, h, bands);
-    std::mt19937 rng(11);
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    for (int j = 0; j < bands; ++j) {
-        v.frequenciesHz[size_t(j)] = 0.2f * float(j + 1);
-        for (int c = 0; c < 4; ++c) {
-            cv::Mat coarse(h / 32 + 2, w / 32 + 2, CV_32F);
-            for (int i = 0; i < int(coarse.total()); ++i) coarse.at<float>(i) = u(rng);
-            cv::Mat plane(h, w, CV_32F, v.plane(j, c));
-            cv::resize(coarse, plane, plane.size(), 0, 0, cv::INTER_CUBIC);
-            plane *= amplitudePx / float(j + 1);
-        }
-    }
-    v.reference = photo(w, h);
-    v.sourceFps = 30.0f;
-    v.sourceDurationSec = 5.0f;
-    return v;
-}
-
 struct SplatCase {
     cv::Mat image;
     DisplacementField field;
@@ -66,7 +34,7 @@ const SplatCase& splatCase(int w, int h) {
     auto it = cache.find({w, h});
     if (it != cache.end()) return it->second;
     SplatCase c;
-    const SpectralVolume v = sceneVolume(w, h, 16, 4.0f * float(w) / 1280.0f + 1.0f);
+    const SpectralVolume v = waft::bench::benchScene(w, h, 16, 4.0f * float(w) / 1280.0f + 1.0f);
     v.reference.convertTo(c.image, CV_32FC3);
     synthesizeDisplacement(v, playbackPhasors(v.frequenciesHz, 0.7), c.field);
     c.weights = SoftmaxSplatter::splatWeights(meanMotionMagnitude(v, 8));
@@ -97,7 +65,7 @@ void BM_SoftmaxSplatIndexAdd(benchmark::State& state) {
 
 // Displacement synthesis F = Re sum_j S_j q_j: the per-frame cost of a pull (and of playback).
 void BM_DisplacementSynthesis(benchmark::State& state) {
-    const SpectralVolume v = sceneVolume(int(state.range(0)), int(state.range(1)), int(state.range(2)), 3.0f);
+    const SpectralVolume v = waft::bench::benchScene(int(state.range(0)), int(state.range(1)), int(state.range(2)), 3.0f);
     DisplacementField field;
     double t = 0.0;
     for (auto _ : state) {
@@ -110,7 +78,7 @@ void BM_DisplacementSynthesis(benchmark::State& state) {
 
 // One interactive frame while a pull is held: modal step (60 Hz) + synthesis.
 void BM_PullStep(benchmark::State& state) {
-    const SpectralVolume v = sceneVolume(int(state.range(0)), int(state.range(1)), 16, 3.0f);
+    const SpectralVolume v = waft::bench::benchScene(int(state.range(0)), int(state.range(1)), 16, 3.0f);
     ModalSimulator sim(v);
     DisplacementField field;
     int n = 0;
@@ -125,7 +93,7 @@ void BM_PullStep(benchmark::State& state) {
 }
 
 void BM_ModalStepOnly(benchmark::State& state) {
-    const SpectralVolume v = sceneVolume(64, 36, 16, 3.0f);
+    const SpectralVolume v = waft::bench::benchScene(64, 36, 16, 3.0f);
     ModalSimulator sim(v);
     sim.setPull(32, 18, 10.0f, 0.0f);
     for (auto _ : state) {
@@ -136,7 +104,7 @@ void BM_ModalStepOnly(benchmark::State& state) {
 
 // A whole CPU frame: synthesis + splat + hole fill + 8-bit conversion.
 void BM_RenderFrameCpu(benchmark::State& state) {
-    const SpectralVolume v = sceneVolume(int(state.range(0)), int(state.range(1)), 16, 3.0f);
+    const SpectralVolume v = waft::bench::benchScene(int(state.range(0)), int(state.range(1)), 16, 3.0f);
     FrameRenderer renderer(v);
     cv::Mat frame;
     double t = 0.0;
@@ -150,7 +118,7 @@ void BM_RenderFrameCpu(benchmark::State& state) {
 // Extraction throughput: 60 frames of 512x288 (rendered from a moving photo) -> flow + resample + FFT.
 void BM_Extraction(benchmark::State& state) {
     const int w = 512, h = 288, frames = 60;
-    const SpectralVolume v = sceneVolume(w, h, 4, 2.0f);
+    const SpectralVolume v = waft::bench::benchScene(w, h, 4, 2.0f);
     VideoFrames video;
     FrameRenderer renderer(v);
     for (int n = 0; n < frames; ++n) {

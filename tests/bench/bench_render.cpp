@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "BenchScenes.h"
 #include "DisplacementSynth.h"
 #include "FrameRenderer.h"
 #include "Runtime.h"
@@ -16,30 +17,7 @@ using namespace waft;
 
 namespace {
 
-engine::SpectralVolume benchVolume(int w, int h) {
-    engine::SpectralVolume v = engine::SpectralVolume::zeros(w, h, 16);
-    std::mt19937 rng(11);
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    for (int j = 0; j < 16; ++j) {
-        v.frequenciesHz[size_t(j)] = 0.2f * float(j + 1);
-        for (int c = 0; c < 4; ++c) {
-            cv::Mat coarse(h / 32 + 2, w / 32 + 2, CV_32F);
-            for (int i = 0; i < int(coarse.total()); ++i) coarse.at<float>(i) = u(rng);
-            cv::Mat plane(h, w, CV_32F, v.plane(j, c));
-            cv::resize(coarse, plane, plane.size(), 0, 0, cv::INTER_CUBIC);
-            plane *= 3.0f / float(j + 1);
-        }
-    }
-    const char* env = std::getenv("WAFT_DATA_DIR");
-    cv::Mat photo = cv::imread(std::string(env && *env ? env : WAFT_DATA_DIR) +
-                                   "/nature-photos/life_by_Aitzol_Berasategi.jpg", cv::IMREAD_REDUCED_COLOR_2);
-    if (photo.empty()) {
-        photo.create(h, w, CV_8UC3);
-        cv::randu(photo, 0, 255);
-    }
-    cv::resize(photo, v.reference, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-    return v;
-}
+engine::SpectralVolume benchVolume(int w, int h) { return bench::benchScene(w, h, 16, 3.0f); }
 
 std::shared_ptr<render::VulkanContext> context() {
     static auto ctx = render::VulkanContext::create();
