@@ -4,6 +4,7 @@
 #include "prior/LoopLoss.h"
 #include "prior/ModelFile.h"
 #include "prior/MotionModels.h"
+#include "prior/PriorTraining.h"
 
 #include <QtTest>
 
@@ -198,6 +199,79 @@ private slots:
         QVERIFY(vae2.hasValue());
         const torch::Tensor y = torch::randn({2, 4, 8, 8});
         QVERIFY(torch::equal(vae->decode(vae->encode(y).first), (*vae2)->decode((*vae2)->encode(y).first)));
+    }
+
+    void vaeLossAndEma() {
+        const torch::Tensor x = torch::randn({2, 4, 8, 8});
+        const torch::Tensor zero = torch::zeros({2, 4, 4, 4});
+        const VaeLoss perfect = vaeLoss(x, x, zero, zero);
+        QCOMPARE(perfect.total.item<float>(), 0.0f);
+        const VaeLoss off = vaeLoss(x + 1.0, x, zero + 2.0, zero);
+        QVERIFY(std::abs(off.l1.item<float>() - 1.0f) < 1e-6f);
+        QCOMPARE(off.gradient.item<float>(), 0.0f);  // a constant offset has no gradient
+        QVERIFY(std::abs(off.kl.item<float>() - 2.0f) < 1e-6f);  // 0.5 * mean(mu^2) with mu = 2
+        MotionVae vae(tinyVae());
+        EmaWeights ema(*vae, 0.9f);
+        const torch::Tensor before = ema.shadow().begin()->second.clone();
+        {
+            torch::NoGradGuard noGrad;
+            for (auto& p : vae->parameters()) p.add_(1.0);
+        }
+        ema.update(*vae);
+        QVERIFY(torch::allclose(ema.shadow().begin()->second, before + 0.1, 1e-6, 1e-6));
+    }
+
+    // Real training on tiny data: the VAE's loss falls by more than half, the denoiser's clearly.
+    void trainersLearn() {
+        torch::manual_seed(21);
+        const torch::Tensor slices = torch::nn::functional::interpolate(
+            torch::randn({16, 4, 4, 4}), torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{16, 16}).mode(torch::kBilinear).align_corners(false));
+        TrainParams params;
+        params.learningRate = 3e-3f;
+        VaeTrainer vae(MotionVae(tinyVae()), params);
+        double first = 0, last = 0;
+        for (int step = 0; step < 120; ++step) {
+            const double loss = vae.step(slices).total.item<double>();
+            if (step < 5) first += loss / 5;
+            if (step >= 115) last += loss / 5;
+        }
+        qInfo("VAE loss %.4f -> %.4f", first, last);
+        QVERIFY(last < 0.5 * first);
+
+        // Latents whose pattern is set by the condition: the denoiser can learn it.
+        const torch::Tensor conditions = torch::randn({4, 4, 1, 1}).expand({4, 4, 8, 8}).contiguous();
+        const torch::Tensor latents = conditions.unsqueeze(1).expand({4, 4, 4, 8, 8}).contiguous() * 0.8;
+        TrainParams dparams;
+        dparams.learningRate = 2e-3f;
+        dparams.seed = 3;
+        DenoiserTrainer denoiser(DenoiserUNet(tinyUNet(false)), dparams, 1);
+        first = last = 0;
+        for (int step = 0; step < 150; ++step) {
+            const double loss = denoiser.step(latents, conditions).item<double>();
+            if (step < 20) first += loss / 20;
+            if (step >= 130) last += loss / 20;
+        }
+        qInfo("denoiser loss %.4f -> %.4f", first, last);
+        QVERIFY(last < 0.8 * first);
+    }
+
+    // GID §4.2 stage 2: the UNet is frozen; only the frequency-attention layers change.
+    void stage2TrainsOnlyFrequencyAttention() {
+        DenoiserUNet net(tinyUNet(true));
+        randomize(*net, 12);
+        std::map<std::string, torch::Tensor> before;
+        for (const auto& p : net->named_parameters()) before[p.key()] = p.value().detach().clone();
+        TrainParams params;
+        params.learningRate = 1e-2f;
+        DenoiserTrainer trainer(net, params, 2);
+        trainer.step(torch::randn({2, 4, 4, 8, 8}), torch::randn({2, 4, 8, 8}));
+        int changedAttention = 0;
+        for (const auto& p : net->named_parameters()) {
+            const bool changed = !torch::equal(p.value(), before[p.key()]);
+            if (p.key().find("freq_attn") == std::string::npos) QVERIFY2(!changed, p.key().c_str());
+            else changedAttention += changed;
+        }
+        QVERIFY(changedAttention > 0);
     }
 
     void wrongOrTruncatedModelFiles() {
