@@ -15,6 +15,10 @@ int runAnimate(const std::vector<std::string>& args);
 int runPull(const std::vector<std::string>& args);
 int runFlow(const std::vector<std::string>& args);
 int runInfo(const std::vector<std::string>& args);
+int runDataset(const std::vector<std::string>& args);
+int runTrainVae(const std::vector<std::string>& args);
+int runTrainPrior(const std::vector<std::string>& args);
+int runPredict(const std::vector<std::string>& args);
 
 // Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
 engine::Status runJobWithProgress(engine::Job& job);

@@ -47,6 +47,10 @@ commands:
   pull SCENE.waft -o OUT.mp4    scripted pull-and-release (modal simulation)
   flow IMG1 IMG2 -o OUT.flo     dense optical flow (Middlebury .flo)
   info SCENE.waft               scene summary as JSON
+  dataset VIDEO_DIR -o DIR      (image, spectral volume) training pairs from videos
+  train-vae DIR -o VAE          train the motion VAE (GID §7)
+  train-prior DIR --vae VAE --stage 1|2 -o PRIOR   train the frequency-coordinated denoiser
+  predict IMAGE --model PRIOR --vae VAE -o SCENE.waft   motion from one photo
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -65,6 +69,10 @@ int main(int argc, char** argv) {
     if (command == "pull") return waft::app::runPull(args);
     if (command == "flow") return waft::app::runFlow(args);
     if (command == "info") return waft::app::runInfo(args);
+    if (command == "dataset") return waft::app::runDataset(args);
+    if (command == "train-vae") return waft::app::runTrainVae(args);
+    if (command == "train-prior") return waft::app::runTrainPrior(args);
+    if (command == "predict") return waft::app::runPredict(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

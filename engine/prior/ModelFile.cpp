@@ -22,7 +22,8 @@ Json toJson(const UNetConfig& c) {
             {"frequency_attention", c.frequencyAttention}};
 }
 
-Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path) {
+Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path,
+            const ModelMetadata& extra) {
     SafetensorsWriter writer;
     const auto add = [&](const std::string& name, const torch::Tensor& tensor) -> Status {
         const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
@@ -30,6 +31,7 @@ Status save(torch::nn::Module& module, const std::string& kind, const Json& conf
     };
     for (const auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(add(p.key(), p.value()));
     for (const auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(add(b.key(), b.value()));
+    for (const auto& [key, value] : extra) writer.setMetadata(key, value);
     writer.setMetadata("format", "waft-model");
     writer.setMetadata("kind", kind);
     writer.setMetadata("config", config.dump());
@@ -91,8 +93,35 @@ Status checkSizes(const std::vector<int>& channels, int groups) {
 
 }  // namespace
 
-Status saveMotionVae(MotionVae& model, const std::string& path) { return save(*model, "vae", toJson(model->config), path); }
-Status saveDenoiser(DenoiserUNet& model, const std::string& path) { return save(*model, "unet", toJson(model->config), path); }
+Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra) {
+    return save(*model, "vae", toJson(model->config), path, extra);
+}
+Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMetadata& extra) {
+    return save(*model, "unet", toJson(model->config), path, extra);
+}
+
+Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    torch::NoGradGuard noGrad;
+    auto params = module.named_parameters();
+    auto buffers = module.named_buffers();
+    for (const auto& [name, info] : file->tensors()) {
+        torch::Tensor* target = params.find(name);
+        if (!target) target = buffers.find(name);
+        if (!target) return Status::corrupt(path + ": tensor '" + name + "' does not belong to this model");
+        auto values = file->readFloat(name, std::vector<int64_t>(target->sizes().begin(), target->sizes().end()));
+        if (!values) return values.status().withContext(path);
+        target->copy_(torch::from_blob(values->data(), target->sizes(), torch::kFloat32));
+    }
+    return Status::ok();
+}
+
+Expected<ModelMetadata> readModelMetadata(const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    return file->metadata();
+}
 
 Expected<MotionVae> loadMotionVae(const std::string& path) {
     auto file = SafetensorsFile::open(path);

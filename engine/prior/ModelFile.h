@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 
 #include "MotionModels.h"
@@ -11,9 +12,17 @@
 
 namespace waft::engine::prior {
 
-// Every parameter and buffer by its module path, F32, atomically; metadata: format, kind ("vae"/"unet"), config.
-Status saveMotionVae(MotionVae& model, const std::string& path);
-Status saveDenoiser(DenoiserUNet& model, const std::string& path);
+using ModelMetadata = std::map<std::string, std::string>;
+
+// Every parameter and buffer by its module path, F32, atomically; metadata: format, kind ("vae"/"unet"),
+// config, plus `extra` (normalisation stats, frequencies, training step, ...).
+Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra = {});
+Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMetadata& extra = {});
+// Loads every tensor of the file into the same-named tensor of module (which may have more: stage 2 starts
+// from stage-1 weights and keeps its new frequency-attention layers as initialised). Names and shapes must match.
+Status loadWeightsInto(torch::nn::Module& module, const std::string& path);
+// The metadata of a model file (validated as a safetensors file first).
+Expected<ModelMetadata> readModelMetadata(const std::string& path);
 // Builds the model from the file's config and loads every tensor, checking names, shapes and dtypes;
 // a missing, extra or misshapen tensor, a wrong kind or a corrupt file is a one-line error.
 Expected<MotionVae> loadMotionVae(const std::string& path);

@@ -42,7 +42,9 @@ EmaWeights::EmaWeights(torch::nn::Module& module, float decay) : m_decay(decay) 
 
 void EmaWeights::update(torch::nn::Module& module) {
     torch::NoGradGuard noGrad;
-    for (const auto& p : module.named_parameters()) m_shadow.at(p.key()).mul_(m_decay).add_(p.value().detach(), 1.0 - m_decay);
+    const double decay = std::min(double(m_decay), (1.0 + m_updates) / (10.0 + m_updates));
+    ++m_updates;
+    for (const auto& p : module.named_parameters()) m_shadow.at(p.key()).mul_(decay).add_(p.value().detach(), 1.0 - decay);
 }
 
 void EmaWeights::copyTo(torch::nn::Module& module) const {

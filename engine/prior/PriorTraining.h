@@ -20,7 +20,8 @@ struct VaeLoss {
 VaeLoss vaeLoss(const torch::Tensor& reconstruction, const torch::Tensor& target, const torch::Tensor& mean,
                 const torch::Tensor& logvar, float gradientWeight = 0.2f, float klWeight = 1e-6f);
 
-// Exponential moving average of a module's parameters: shadow = d * shadow + (1 - d) * current.
+// Exponential moving average of a module's parameters: shadow = d * shadow + (1 - d) * current, with the usual
+// warm-up d = min(decay, (1 + n) / (10 + n)) after n updates, so short runs do not save a near-initial model.
 class EmaWeights {
 public:
     EmaWeights(torch::nn::Module& module, float decay);
@@ -30,6 +31,7 @@ public:
 
 private:
     float m_decay;
+    int m_updates = 0;
     std::map<std::string, torch::Tensor> m_shadow;
 };
 

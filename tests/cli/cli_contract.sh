@@ -94,6 +94,27 @@ fi
 expect fail "flow on missing image" -- "$CLI" flow "$WORK/none.png" "$WORK/none.png" -o "$WORK/f.flo"
 expect fail "flow on non-image" -- "$CLI" flow "$WORK/corrupt.mp4" "$WORK/corrupt.mp4" -o "$WORK/f.flo"
 
+# Motion prior pipeline on the sample at tiny size: dataset -> VAE -> stage 1 -> stage 2 -> predict (with loop)
+mkdir -p "$WORK/videos" "$WORK/empty"
+cp "$RES/samples/tree.avi" "$WORK/videos/"
+for c in dataset train-vae train-prior predict; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
+expect 0 "dataset" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds" --every 16 --frames 30 --k 6 --size 32x32
+[ "$(ls "$WORK/ds" | wc -l)" -ge 2 ] && ok || bad "dataset wrote fewer than 2 scenes"
+expect 0 "dataset resumes" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds" --every 16 --frames 30 --k 6 --size 32x32
+grep -q "^0 written" "$WORK/stdout" && ok || bad "dataset did not resume: $(cat "$WORK/stdout")"
+TRAIN="--preset tiny --size 32x32 --batch 4 --checkpoint-every 0"
+expect 0 "train-vae" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae.safetensors" $TRAIN --steps 8 --lr 2e-3
+expect 0 "train-prior stage 1" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 1 -o "$WORK/p1.safetensors" $TRAIN --steps 6
+expect 0 "train-prior stage 2" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 --init "$WORK/p1.safetensors" -o "$WORK/p2.safetensors" $TRAIN --steps 3
+expect 0 "predict --loop" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/pred.waft" --steps 4 --loop
+expect 0 "info on the prediction" -- "$CLI" info "$WORK/pred.waft"
+grep -q '"bands": 6' "$WORK/stdout" && ok || bad "predicted scene lacks 6 bands"
+expect fail "train-vae on an empty folder" -- "$CLI" train-vae "$WORK/empty" -o "$WORK/x.safetensors" $TRAIN --steps 2
+expect fail "stage 2 without --init" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 -o "$WORK/x.safetensors" $TRAIN --steps 2
+expect fail "predict with the VAE as model" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/vae.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft"
+expect fail "predict on a non-image" -- "$CLI" predict "$WORK/corrupt.mp4" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft"
+expect fail "bad preset" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/x.safetensors" --preset huge
+
 rm -rf "$WORK"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,153 @@
+// The motion prior's commands (GID §4, §7): dataset, train-vae, train-prior, predict.
+#include <cstdio>
+#include <opencv2/imgcodecs.hpp>
+
+#include "CliArgs.h"
+#include "Commands.h"
+#include "prior/PriorPipeline.h"
+
+namespace waft::app {
+
+namespace prior = engine::prior;
+
+namespace {
+
+engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
+    if (!prior::parseModelPreset(cli.string("--preset", "paper"), p.preset))
+        return engine::Status::invalid("--preset must be tiny or paper");
+    const auto steps = cli.integer("--steps", 1000, 1, 10000000);
+    const auto batch = cli.integer("--batch", 8, 1, 4096);
+    const auto lr = cli.real("--lr", 1e-4f, 1e-8f, 1.0f);
+    const auto every = cli.integer("--checkpoint-every", 500, 0, 10000000);
+    const auto seed = cli.integer("--seed", 0, 0, 1 << 30);
+    for (const engine::Status& s : {steps.status(), batch.status(), lr.status(), every.status(), seed.status()})
+        if (!s) return s;
+    p.steps = *steps;
+    p.batch = *batch;
+    p.learningRate = *lr;
+    p.checkpointEvery = *every;
+    p.seed = unsigned(*seed);
+    p.resume = cli.has("--resume");
+    p.width = p.preset == prior::ModelPreset::Tiny ? 64 : 256;
+    p.height = p.preset == prior::ModelPreset::Tiny ? 48 : 160;
+    if (cli.has("--size")) {
+        auto size = cli.pair("--size", 'x');
+        if (!size) return size.status();
+        if (size->first < 8 || size->second < 8 || size->first > 4096 || size->second > 4096)
+            return engine::Status::invalid("--size must be WxH within 8..4096");
+        p.width = int(size->first);
+        p.height = int(size->second);
+    }
+    return engine::Status::ok();
+}
+
+constexpr const char* kTrainOptions =
+    "  --preset tiny|paper   model size (tiny: CPU in minutes; paper: GID's, for a GPU)\n"
+    "  --steps N --batch B --lr LR --seed S --checkpoint-every N --resume\n"
+    "  --size WxH            training size (default 64x48 tiny, 256x160 paper)";
+
+}  // namespace
+
+int runDataset(const std::vector<std::string>& args) {
+    constexpr const char* kUsage =
+        "waft-cli dataset VIDEO_DIR -o DATASET_DIR [--every 10] [--frames 149] [--k 16] [--size 256x160]\n"
+        "       [--min-motion 0.05] [--max-motion 20]\n"
+        "  every n-th frame becomes a reference image with the spectral volume of the following frames;\n"
+        "  clips whose mean motion (px) is outside [min, max] are skipped; existing outputs are kept (resumable)";
+    CliArgs cli({"-o", "--every", "--frames", "--k", "--size", "--min-motion", "--max-motion"}, {});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
+    if (cli.helpRequested()) return std::puts(kUsage), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need VIDEO_DIR and -o DATASET_DIR", kUsage);
+    prior::DatasetParams p;
+    const auto every = cli.integer("--every", 10, 1, 100000);
+    const auto frames = cli.integer("--frames", 149, 4, 100000);
+    const auto k = cli.integer("--k", 16, 1, engine::kMaxBands);
+    const auto minMotion = cli.real("--min-motion", 0.05f, 0.0f, 1e4f);
+    const auto maxMotion = cli.real("--max-motion", 20.0f, 0.0f, 1e4f);
+    for (const engine::Status& s : {every.status(), frames.status(), k.status(), minMotion.status(), maxMotion.status()})
+        if (!s) return fail(s);
+    p.every = *every;
+    p.frames = *frames;
+    p.bands = *k;
+    p.minMotionPx = *minMotion;
+    p.maxMotionPx = *maxMotion;
+    if (cli.has("--size")) {
+        auto size = cli.pair("--size", 'x');
+        if (!size || size->first < 8 || size->second < 8 || size->first > 4096 || size->second > 4096)
+            return fail(engine::Status::invalid("--size must be WxH within 8..4096"));
+        p.width = int(size->first);
+        p.height = int(size->second);
+    }
+    prior::DatasetJob job(cli.positionals()[0], cli.string("-o", ""), p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    std::printf("%d written, %d kept, %d skipped\n", job.written(), job.kept(), job.skipped());
+    return 0;
+}
+
+int runTrainVae(const std::vector<std::string>& args) {
+    const std::string usage = std::string("waft-cli train-vae DATASET_DIR -o VAE.safetensors [options]\n") + kTrainOptions;
+    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size"}, {"--resume"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need DATASET_DIR and -o VAE", usage.c_str());
+    prior::TrainingRunParams p;
+    if (auto s = parseTraining(cli, p); !s) return fail(s);
+    prior::TrainVaeJob job(cli.positionals()[0], cli.string("-o", ""), p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    std::printf("%s: %d steps, last loss %.5f\n", cli.string("-o", "").c_str(), p.steps, job.lastLoss());
+    return 0;
+}
+
+int runTrainPrior(const std::vector<std::string>& args) {
+    const std::string usage =
+        std::string("waft-cli train-prior DATASET_DIR --vae VAE.safetensors --stage 1|2 [--init STAGE1] -o PRIOR.safetensors\n") +
+        kTrainOptions + "\n  --stage 1 trains the UNet per frequency slice; --stage 2 freezes it and trains frequency attention";
+    CliArgs cli({"-o", "--vae", "--stage", "--init", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size"},
+                {"--resume"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--vae"))
+        return usageError("need DATASET_DIR, --vae and -o", usage.c_str());
+    const auto stage = cli.integer("--stage", 1, 1, 2);
+    if (!stage) return fail(stage.status());
+    prior::TrainingRunParams p;
+    if (auto s = parseTraining(cli, p); !s) return fail(s);
+    prior::TrainPriorJob job(cli.positionals()[0], cli.string("--vae", ""), cli.string("-o", ""), *stage, cli.string("--init", ""), p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    std::printf("%s: stage %d, %d steps, last loss %.5f\n", cli.string("-o", "").c_str(), *stage, p.steps, job.lastLoss());
+    return 0;
+}
+
+int runPredict(const std::vector<std::string>& args) {
+    constexpr const char* kUsage =
+        "waft-cli predict IMAGE --model PRIOR.safetensors --vae VAE.safetensors -o SCENE.waft [--loop] [--seed S]\n"
+        "       [--steps 250] [--guidance 1.75] [--eta 0]\n"
+        "  --loop  motion self-guidance (GID eq. 5, u = 200, 2 recurrences) for a seamless loop";
+    CliArgs cli({"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta"}, {"--loop"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
+    if (cli.helpRequested()) return std::puts(kUsage), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--model") || !cli.has("--vae"))
+        return usageError("need IMAGE, --model, --vae and -o SCENE.waft", kUsage);
+    prior::PredictParams p;
+    const auto seed = cli.integer("--seed", 0, 0, 1 << 30);
+    const auto steps = cli.integer("--steps", 250, 1, 1000);
+    const auto guidance = cli.real("--guidance", 1.75f, 0.0f, 100.0f);
+    const auto eta = cli.real("--eta", 0.0f, 0.0f, 1.0f);
+    for (const engine::Status& s : {seed.status(), steps.status(), guidance.status(), eta.status()})
+        if (!s) return fail(s);
+    p.sampler.seed = unsigned(*seed);
+    p.sampler.steps = *steps;
+    p.sampler.guidance = *guidance;
+    p.sampler.eta = *eta;
+    p.loop = cli.has("--loop");
+    const cv::Mat image = cv::imread(cli.positionals()[0], cv::IMREAD_COLOR);
+    if (image.empty()) return fail(engine::Status::corrupt(cli.positionals()[0] + ": not an image OpenCV can read"));
+    prior::PredictJob job(image, cli.string("--model", ""), cli.string("--vae", ""), p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    if (auto s = engine::saveScene(cli.string("-o", ""), *job.result()); !s) return fail(s);
+    std::printf("%s: %dx%d, %d bands predicted\n", cli.string("-o", "").c_str(), job.result()->volume.width,
+                job.result()->volume.height, job.result()->volume.bands);
+    return 0;
+}
+
+}  // namespace waft::app
