@@ -51,6 +51,7 @@ commands:
   train-vae DIR -o VAE          train the motion VAE (GID §7)
   train-prior DIR --vae VAE --stage 1|2 -o PRIOR   train the frequency-coordinated denoiser
   predict IMAGE --model PRIOR --vae VAE -o SCENE.waft   motion from one photo
+  bench-prior -o DIR            procedural benchmark of the motion prior (trains a tiny one on CPU)
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     if (command == "train-vae") return waft::app::runTrainVae(args);
     if (command == "train-prior") return waft::app::runTrainPrior(args);
     if (command == "predict") return waft::app::runPredict(args);
+    if (command == "bench-prior") return waft::app::runBenchPrior(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -1,0 +1,170 @@
+#include "ProceduralBenchmark.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "DisplacementSynth.h"
+#include "FrameRenderer.h"
+#include "MotionExtractor.h"
+#include "PriorPipeline.h"
+#include "Scene.h"
+
+namespace fs = std::filesystem;
+
+namespace waft::engine::prior {
+
+namespace {
+
+constexpr float kFps = 8.0f;
+constexpr int kFrames = 32;
+
+// A procedural scene at side x side: earthy smooth-noise ground and 2-3 striped stems. Green stems sway in
+// band 0 (0.25 Hz), red ones in band 1 (0.5 Hz); the swing grows with the stem's height and along it.
+SpectralVolume proceduralTruth(std::mt19937& rng, int side, int bands) {
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    cv::Mat noise(side / 8 + 2, side / 8 + 2, CV_32FC3);
+    cv::randu(noise, 0.0, 1.0);
+    for (int i = 0; i < int(noise.total()); ++i) noise.at<cv::Vec3f>(i) = cv::Vec3f(u(rng), u(rng), u(rng));
+    cv::Mat ground;
+    cv::resize(noise, ground, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
+    cv::Mat image;
+    ground.convertTo(image, CV_8UC3, 90.0, 60.0);  // browns and greys
+
+    SpectralVolume v = SpectralVolume::zeros(side, side, bands);
+    for (int j = 0; j < bands; ++j) v.frequenciesHz[size_t(j)] = float(j + 1) * kFps / float(kFrames);
+    const int stems = 2 + int(u(rng) * 2.0f);
+    for (int s = 0; s < stems; ++s) {
+        const bool red = u(rng) < 0.5f;
+        const int width = side / 10 + int(u(rng) * side / 12);
+        const int height = side / 3 + int(u(rng) * side / 2);
+        const int x0 = int(u(rng) * float(side - width));
+        const float amplitude = 3.0f * float(height) / float(side);  // px at the top of the stem
+        const int band = red ? 1 : 0;
+        for (int y = side - height; y < side; ++y) {
+            cv::Vec3b* row = image.ptr<cv::Vec3b>(y);
+            for (int x = x0; x < x0 + width; ++x) {
+                const bool stripe = ((y / 3) % 2) == 0;  // texture, so optical flow can track the stem
+                row[x] = red ? cv::Vec3b(40, 40, stripe ? 220 : 150) : cv::Vec3b(40, stripe ? 210 : 140, 40);
+                v.plane(band, 0)[size_t(y) * side + x] = amplitude * float(side - y) / float(height);
+            }
+        }
+    }
+    v.reference = image;
+    v.sourceFps = kFps;
+    v.sourceDurationSec = float(kFrames) / kFps;
+    return v;
+}
+
+// Render the truth with the splatter, extract it back: the (image, spectral volume) pair the prior sees.
+Expected<Scene> renderAndExtract(const SpectralVolume& truth, int bands, int size, const CancelToken& cancel) {
+    FrameRenderer renderer(truth);
+    VideoFrames video;
+    for (int n = 0; n < kFrames; ++n) {
+        cv::Mat frame;
+        WAFT_RETURN_IF_ERROR(renderer.render(playbackPhasors(truth.frequenciesHz, n / kFps), frame));
+        video.frames.push_back(frame);
+        video.timesSec.push_back(n / kFps);
+    }
+    ExtractParams params;
+    params.bands = bands;
+    Progress progress;
+    auto extracted = MotionExtractor::extract(video, params, Progress::Range(progress, 0, 1), cancel);
+    if (!extracted) return extracted.status();
+    Scene scene;
+    scene.volume = extracted->resized(size, size);
+    return scene;
+}
+
+double meanAbs(const std::vector<float>& a, const std::vector<float>& b) {
+    double sum = 0.0;
+    for (size_t i = 0; i < a.size(); ++i) sum += std::abs(double(a[i]) - (b.empty() ? 0.0 : double(b[i])));
+    return a.empty() ? 0.0 : sum / double(a.size());
+}
+
+}  // namespace
+
+Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
+    const auto start = std::chrono::steady_clock::now();
+    const BenchPriorParams& p = m_params;
+    if (p.workDir.empty()) return Status::invalid("bench-prior needs a work folder");
+    const fs::path trainDir = fs::path(p.workDir) / "train", testDir = fs::path(p.workDir) / "test";
+    std::error_code ec;
+    fs::create_directories(trainDir, ec);
+    fs::create_directories(testDir, ec);
+    std::mt19937 rng(p.seed);
+    std::vector<Scene> test;
+    std::vector<float> mean;
+    int made = 0;
+    for (int i = 0; i < p.trainScenes + p.testScenes; ++i) {
+        if (cancel.isCancelled()) return Status::cancelled();
+        const SpectralVolume truth = proceduralTruth(rng, 2 * p.size, p.bands);
+        auto scene = renderAndExtract(truth, p.bands, p.size, cancel);
+        if (!scene) return scene.status();
+        const bool isTest = i >= p.trainScenes;
+        WAFT_RETURN_IF_ERROR(saveScene(((isTest ? testDir : trainDir) / ("scene-" + std::to_string(i) + ".waft")).string(), *scene));
+        if (isTest) {
+            test.push_back(std::move(scene).value());
+        } else {
+            if (mean.empty()) mean.assign(scene->volume.coefficients.size(), 0.0f);
+            for (size_t c = 0; c < mean.size(); ++c) mean[c] += scene->volume.coefficients[c] / float(p.trainScenes);
+        }
+        progress.report(0.1f * float(++made) / float(p.trainScenes + p.testScenes), "generating scenes");
+    }
+
+    const auto trainStart = std::chrono::steady_clock::now();
+    TrainingRunParams train;
+    train.preset = ModelPreset::Tiny;
+    train.batch = p.batch;
+    train.learningRate = p.learningRate;
+    train.checkpointEvery = 0;
+    train.seed = p.seed;
+    train.width = train.height = p.size;
+    const std::string vae = (fs::path(p.workDir) / "vae.safetensors").string();
+    const std::string prior = (fs::path(p.workDir) / "prior.safetensors").string();
+    train.steps = p.vaeSteps;
+    TrainVaeJob vaeJob(trainDir.string(), vae, train);
+    Progress::Range vaeRange(progress, 0.1f, 0.3f);
+    Progress vaeProgress([&](float f, const std::string& stage) { vaeRange.report(f, "VAE " + stage); });
+    WAFT_RETURN_IF_ERROR(vaeJob.run(vaeProgress, cancel));
+    train.steps = p.priorSteps;
+    TrainPriorJob priorJob(trainDir.string(), vae, prior, 1, "", train);
+    Progress::Range priorRange(progress, 0.3f, 0.9f);
+    Progress priorProgress([&](float f, const std::string& stage) { priorRange.report(f, "prior " + stage); });
+    WAFT_RETURN_IF_ERROR(priorJob.run(priorProgress, cancel));
+    m_report.trainSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
+
+    PredictParams predict;
+    predict.sampler.steps = p.samplingSteps;
+    double zero = 0, meanErr = 0, priorErr = 0;
+    std::vector<float> firstPrediction;
+    for (size_t i = 0; i < test.size(); ++i) {
+        if (cancel.isCancelled()) return Status::cancelled();
+        const std::vector<float>& truth = test[i].volume.coefficients;
+        predict.sampler.seed = 0;
+        PredictJob job(test[i].volume.reference, prior, vae, predict);
+        Progress silent;
+        WAFT_RETURN_IF_ERROR(job.run(silent, cancel));
+        zero += meanAbs(truth, {});
+        meanErr += meanAbs(truth, mean);
+        priorErr += meanAbs(truth, job.result()->volume.coefficients);
+        if (i == 0) {
+            firstPrediction = job.result()->volume.coefficients;
+            predict.sampler.seed = 1;
+            PredictJob other(test[i].volume.reference, prior, vae, predict);
+            WAFT_RETURN_IF_ERROR(other.run(silent, cancel));
+            m_report.seedDifference = meanAbs(firstPrediction, other.result()->volume.coefficients);
+        }
+        progress.report(0.9f + 0.1f * float(i + 1) / float(test.size()), "evaluating");
+    }
+    const double n = double(std::max<size_t>(1, test.size()));
+    m_report.zeroError = zero / n;
+    m_report.meanError = meanErr / n;
+    m_report.priorError = priorErr / n;
+    m_report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return Status::ok();
+}
+
+}  // namespace waft::engine::prior
