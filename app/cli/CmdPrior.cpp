@@ -13,6 +13,17 @@ namespace prior = engine::prior;
 
 namespace {
 
+// --size WxH for training and dataset sizes (8..4096 per side); leaves width/height alone when absent.
+engine::Status parseTrainingSize(const CliArgs& cli, int& width, int& height) {
+    if (!cli.has("--size")) return engine::Status::ok();
+    auto size = cli.pair("--size", 'x');
+    if (!size || size->first < 8 || size->second < 8 || size->first > 4096 || size->second > 4096)
+        return engine::Status::invalid("--size must be WxH within 8..4096");
+    width = int(size->first);
+    height = int(size->second);
+    return engine::Status::ok();
+}
+
 engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     if (!prior::parseModelPreset(cli.string("--preset", "paper"), p.preset))
         return engine::Status::invalid("--preset must be tiny or paper");
@@ -31,15 +42,7 @@ engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     p.resume = cli.has("--resume");
     p.width = p.preset == prior::ModelPreset::Tiny ? 64 : 256;
     p.height = p.preset == prior::ModelPreset::Tiny ? 48 : 160;
-    if (cli.has("--size")) {
-        auto size = cli.pair("--size", 'x');
-        if (!size) return size.status();
-        if (size->first < 8 || size->second < 8 || size->first > 4096 || size->second > 4096)
-            return engine::Status::invalid("--size must be WxH within 8..4096");
-        p.width = int(size->first);
-        p.height = int(size->second);
-    }
-    return engine::Status::ok();
+    return parseTrainingSize(cli, p.width, p.height);
 }
 
 constexpr const char* kTrainOptions =
@@ -72,13 +75,7 @@ int runDataset(const std::vector<std::string>& args) {
     p.bands = *k;
     p.minMotionPx = *minMotion;
     p.maxMotionPx = *maxMotion;
-    if (cli.has("--size")) {
-        auto size = cli.pair("--size", 'x');
-        if (!size || size->first < 8 || size->second < 8 || size->first > 4096 || size->second > 4096)
-            return fail(engine::Status::invalid("--size must be WxH within 8..4096"));
-        p.width = int(size->first);
-        p.height = int(size->second);
-    }
+    if (auto s = parseTrainingSize(cli, p.width, p.height); !s) return fail(s);
     prior::DatasetJob job(cli.positionals()[0], cli.string("-o", ""), p);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     std::printf("%d written, %d kept, %d skipped\n", job.written(), job.kept(), job.skipped());

@@ -43,6 +43,15 @@ QString runJob(ui::EngineWorker* worker, const std::function<int()>& start, int 
     return waitFor(spy, start(), timeoutMs);
 }
 
+// Shows the window and opens a scene in it through the engine thread; true once the controller has it.
+bool showWithScene(ui::MainWindow& window, const std::string& scenePath) {
+    window.resize(900, 600);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) return false;
+    if (runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(scenePath)); }) != "done") return false;
+    return QTest::qWaitFor([&] { return window.controller()->scene() != nullptr; }, 10000);
+}
+
 double meanAbsDiff(const QImage& a, const QImage& b) {
     if (a.size() != b.size() || a.isNull()) return 0.0;
     const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
@@ -76,11 +85,7 @@ private slots:
     // scene rings down to rest within the expected time (xi = 0.5, f >= 0.8 Hz: envelope e^-2.5t).
     void pullAndRelease() {
         ui::MainWindow window;
-        window.resize(900, 600);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
-        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QVERIFY(showWithScene(window, m_scenePath));
         window.controller()->setPlaying(false);  // only the pull moves
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         QVERIFY(viewport);
@@ -114,11 +119,7 @@ private slots:
     // Pan/Zoom: left drags pan (no pull reaches the scene); the wheel zooms about the cursor; mapping holds.
     void panAndZoom() {
         ui::MainWindow window;
-        window.resize(900, 600);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
-        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QVERIFY(showWithScene(window, m_scenePath));
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         window.viewport()->setTool(ui::Tool::PanZoom);
         const QPoint start = viewport->widgetPosition({96, 64}).toPoint();
@@ -142,9 +143,7 @@ private slots:
     // A failing job (corrupt scene, missing video) reports one line and leaves the open scene untouched.
     void failingJobKeepsTheScene() {
         ui::MainWindow window;
-        window.show();
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
-        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QVERIFY(showWithScene(window, m_scenePath));
         const auto before = window.controller()->scene();
         const std::string corrupt = m_dir + "/corrupt.waft";
         std::ofstream(corrupt) << "not a scene";
@@ -161,9 +160,7 @@ private slots:
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.
     void slidersUndoRedo() {
         ui::MainWindow window;
-        window.show();
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
-        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QVERIFY(showWithScene(window, m_scenePath));
         QSignalSpy spy(window.controller(), &ui::SceneController::settingsChanged);
         window.motionPanel()->globalAmplitude()->setValue(150);
         window.motionPanel()->globalAmplitude()->setValue(180);  // a drag: merges into one undo step
@@ -184,9 +181,7 @@ private slots:
     // Export runs as a job and writes a playable file; a cancelled export leaves nothing.
     void exportAndCancel() {
         ui::MainWindow window;
-        window.show();
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_scenePath)); }), QString("done"));
-        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        QVERIFY(showWithScene(window, m_scenePath));
         engine::AnimateParams params;
         params.seconds = 1.0f;
         params.fps = 12.0f;
