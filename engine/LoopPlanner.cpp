@@ -17,13 +17,14 @@ struct PixelSample {
         const size_t step = std::max<size_t>(1, n / 8192);
         for (size_t i = step / 2; i < n; i += step) indices.push_back(i);
     }
-    void evaluate(const SpectralVolume& volume, const std::vector<float>& freqs, double t,
-                  std::vector<float>& out) const {
+    void evaluate(const SpectralVolume& volume, const std::vector<float>& freqs, double t, std::vector<float>& out,
+                  const std::vector<float>& gains = {}) const {
         out.assign(indices.size() * 2, 0.0f);
         for (int j = 0; j < volume.bands; ++j) {
             const double phase = std::fmod(2.0 * M_PI * double(freqs[size_t(j)]) * t, 2.0 * M_PI);
-            const float c = float(std::cos(phase));
-            const float s = float(std::sin(phase));
+            const float g = size_t(j) < gains.size() ? gains[size_t(j)] : 1.0f;
+            const float c = g * float(std::cos(phase));
+            const float s = g * float(std::sin(phase));
             const float* rx = volume.plane(j, 0);
             const float* ix = volume.plane(j, 1);
             const float* ry = volume.plane(j, 2);
@@ -73,13 +74,13 @@ LoopPlan planLoop(const SpectralVolume& volume, const std::vector<float>& freque
 }
 
 SeamReport measureLoopSeam(const SpectralVolume& volume, const std::vector<float>& frequenciesHz, double startSec,
-                           float fps, int frames) {
+                           float fps, int frames, const std::vector<float>& bandGains) {
     SeamReport report;
     if (frames < 2) return report;
     const PixelSample sample(volume);
     std::vector<std::vector<float>> positions(static_cast<size_t>(frames));
     for (int n = 0; n < frames; ++n)
-        sample.evaluate(volume, frequenciesHz, startSec + double(n) / fps, positions[size_t(n)]);
+        sample.evaluate(volume, frequenciesHz, startSec + double(n) / fps, positions[size_t(n)], bandGains);
     std::vector<double> steps;
     for (int n = 0; n + 1 < frames; ++n) steps.push_back(meanDistance(positions[size_t(n)], positions[size_t(n + 1)]));
     report.seamPx = meanDistance(positions.back(), positions.front());

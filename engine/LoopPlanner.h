@@ -28,7 +28,8 @@ struct SeamReport {
     double maxStepPx = 0.0;
 };
 
+// bandGains (empty = all 1) scale each band as playback does, so the measure is of the frames as rendered.
 SeamReport measureLoopSeam(const SpectralVolume& volume, const std::vector<float>& frequenciesHz, double startSec,
-                           float fps, int frames);
+                           float fps, int frames, const std::vector<float>& bandGains = {});
 
 }  // namespace waft::engine

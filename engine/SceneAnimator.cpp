@@ -9,10 +9,10 @@
 
 namespace waft::engine {
 
-float defaultLoopSec(const Scene& scene) {
-    if (scene.settings.loopSec > 0.0f) return scene.settings.loopSec;
-    if (scene.volume.sourceDurationSec > 0.0f) return scene.volume.sourceDurationSec / scene.settings.speed;
-    return 1.0f / (scene.volume.frequenciesHz.front() * scene.settings.speed);
+float defaultLoopSec(const SpectralVolume& volume, const SceneSettings& settings) {
+    if (settings.loopSec > 0.0f) return settings.loopSec;
+    if (volume.sourceDurationSec > 0.0f) return volume.sourceDurationSec / settings.speed;
+    return 1.0f / (volume.frequenciesHz.front() * settings.speed);
 }
 
 Expected<cv::Size> outputSize(const SpectralVolume& volume, int width, int height) {
@@ -40,7 +40,7 @@ Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
     WAFT_RETURN_IF_ERROR(m_scene.validate());
     if (!(m_params.fps > 0.0f && m_params.fps <= 240.0f)) return Status::invalid("fps must be in (0, 240]");
     if (!std::isfinite(m_params.gain) || std::abs(m_params.gain) > 100.0f) return Status::invalid("gain out of range");
-    const float seconds = m_params.seconds > 0.0f ? m_params.seconds : defaultLoopSec(m_scene);
+    const float seconds = m_params.seconds > 0.0f ? m_params.seconds : defaultLoopSec(m_scene.volume, m_scene.settings);
     if (!(seconds > 0.0f && seconds <= 600.0f)) return Status::invalid("duration must be in (0, 600] s");
     auto size = outputSize(m_scene.volume, m_params.width, m_params.height);
     if (!size) return size.status();
@@ -74,12 +74,7 @@ Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
         progress.report(float(n + 1) / float(m_frames), "rendering");
     }
     WAFT_RETURN_IF_ERROR(exporter.commit());
-    if (m_params.loop) {
-        // The seam measure on the gain-scaled volume is the measure on the frames as rendered.
-        SpectralVolume scaled = volume;
-        scaled.applyGains(m_scene.settings.globalGain * m_params.gain, m_scene.settings.bandGains);
-        m_seam = measureLoopSeam(scaled, freqs, startSec, m_params.fps, m_frames);
-    }
+    if (m_params.loop) m_seam = measureLoopSeam(volume, freqs, startSec, m_params.fps, m_frames, gains);
     return Status::ok();
 }
 

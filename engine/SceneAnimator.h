@@ -71,7 +71,7 @@ private:
 };
 
 // Default loop length of a scene: its setting, else the analysed clip length, else one period of band 1.
-float defaultLoopSec(const Scene& scene);
+float defaultLoopSec(const SpectralVolume& volume, const SceneSettings& settings);
 
 // Output size for a requested width/height (0 = keep; one given keeps the aspect ratio).
 Expected<cv::Size> outputSize(const SpectralVolume& volume, int width, int height);

@@ -45,7 +45,6 @@ engine::Expected<std::unique_ptr<VulkanSplatRenderer>> VulkanSplatRenderer::crea
     if (volume.bands > kMaxBandsOnGpu) return engine::Status::invalid("the Vulkan renderer takes at most 256 bands");
     std::unique_ptr<VulkanSplatRenderer> renderer(new VulkanSplatRenderer());
     renderer->m_context = std::move(context);
-    renderer->m_params = params;
     renderer->m_fixedPoint = params.forceFixedPoint || !renderer->m_context->info().floatAtomicAdd;
     WAFT_RETURN_IF_ERROR(renderer->init(volume));
     return renderer;

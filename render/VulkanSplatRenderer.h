@@ -48,7 +48,6 @@ private:
     engine::Status recordFrame();
 
     std::shared_ptr<VulkanContext> m_context;  // first: outlives every handle below
-    VulkanSplatParams m_params;
     bool m_fixedPoint = false;
     int m_width = 0;
     int m_height = 0;

@@ -259,43 +259,47 @@ void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& 
     }
 }
 
+int MainWindow::runSceneJob(std::unique_ptr<engine::Job> job,
+                            std::function<std::shared_ptr<engine::Scene>(engine::Job&)> take, SceneShow show) {
+    return m_worker->enqueue(std::move(job), [this, take = std::move(take), show = std::move(show)](engine::Job& done) {
+        auto scene = take(done);
+        QMetaObject::invokeMethod(this, [show, scene] { show(scene); }, Qt::QueuedConnection);
+    });
+}
+
+namespace {
+std::shared_ptr<engine::Scene> extracted(engine::Job& job, float speed) {
+    auto scene = std::make_shared<engine::Scene>();
+    scene->volume = static_cast<engine::MotionExtractor&>(job).takeResult();
+    scene->settings.speed = speed;
+    return scene;
+}
+}  // namespace
+
 int MainWindow::openPath(const QString& path) {
     const QString suffix = QFileInfo(path).suffix().toLower();
     const std::string file = path.toStdString();
     addRecent(path);
-    if (suffix == "waft") {
-        return m_worker->enqueue(std::make_unique<engine::LoadSceneJob>(file), [this, path](engine::Job& job) {
-            auto scene = static_cast<engine::LoadSceneJob&>(job).result();
-            QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, false); }, Qt::QueuedConnection);
-        });
-    }
-    if (isVideo(suffix)) {
-        return m_worker->enqueue(std::make_unique<engine::MotionExtractor>(file, engine::ExtractParams{}),
-                                 [this, path](engine::Job& job) {
-                                     auto scene = std::make_shared<engine::Scene>();
-                                     scene->volume = static_cast<engine::MotionExtractor&>(job).takeResult();
-                                     QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, false); },
-                                                               Qt::QueuedConnection);
-                                 });
-    }
-    return m_worker->enqueue(std::make_unique<engine::LoadImageJob>(file), [this, path](engine::Job& job) {
-        auto scene = static_cast<engine::LoadImageJob&>(job).result();
-        QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, true); }, Qt::QueuedConnection);
-    });
+    const auto show = [this, path](bool brushHint) {
+        return [this, path, brushHint](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, brushHint); };
+    };
+    if (suffix == "waft")
+        return runSceneJob(std::make_unique<engine::LoadSceneJob>(file),
+                           [](engine::Job& job) { return static_cast<engine::LoadSceneJob&>(job).result(); }, show(false));
+    if (isVideo(suffix))
+        return runSceneJob(std::make_unique<engine::MotionExtractor>(file, engine::ExtractParams{}),
+                           [](engine::Job& job) { return extracted(job, 1.0f); }, show(false));
+    return runSceneJob(std::make_unique<engine::LoadImageJob>(file),
+                       [](engine::Job& job) { return static_cast<engine::LoadImageJob&>(job).result(); }, show(true));
 }
 
 int MainWindow::openSample() {
     engine::ExtractParams params;
     params.decode.maxFrames = 30;
     const QString path = resourcesDir() + "/samples/tree.avi";
-    return m_worker->enqueue(std::make_unique<engine::MotionExtractor>(path.toStdString(), params),
-                             [this, path](engine::Job& job) {
-                                 auto scene = std::make_shared<engine::Scene>();
-                                 scene->volume = static_cast<engine::MotionExtractor&>(job).takeResult();
-                                 scene->settings.speed = 2.0f;
-                                 QMetaObject::invokeMethod(this, [this, scene, path] { showScene(scene, path, false); },
-                                                           Qt::QueuedConnection);
-                             });
+    return runSceneJob(std::make_unique<engine::MotionExtractor>(path.toStdString(), params),
+                       [](engine::Job& job) { return extracted(job, 2.0f); },
+                       [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
 }
 
 int MainWindow::saveSceneTo(const QString& path) {
@@ -325,18 +329,16 @@ int MainWindow::applyMotionBrush() {
     engine::MotionBrushParams params;
     params.loopSec = m_controller->settings().loopSec > 0 ? m_controller->settings().loopSec : 4.0f;
     const QString path = m_scenePath;
-    return m_worker->enqueue(
-        std::make_unique<engine::MotionBrushJob>(scene, m_arrows, m_anchors, mask, params), [this, path](engine::Job& job) {
-            auto result = static_cast<engine::MotionBrushJob&>(job).result();
-            QMetaObject::invokeMethod(this, [this, result, path] {
-                showScene(result, path, false);  // a new scene: the undo history restarts with it
-                m_arrows.clear();
-                m_anchors.clear();
-                m_freezeRegions.clear();
-                showStrokes();
-                setTool(Tool::Pull);
-            }, Qt::QueuedConnection);
-        });
+    return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, m_arrows, m_anchors, mask, params),
+                       [](engine::Job& job) { return static_cast<engine::MotionBrushJob&>(job).result(); },
+                       [this, path](std::shared_ptr<engine::Scene> result) {
+                           showScene(result, path, false);  // a new scene: the undo history restarts with it
+                           m_arrows.clear();
+                           m_anchors.clear();
+                           m_freezeRegions.clear();
+                           showStrokes();
+                           setTool(Tool::Pull);
+                       });
 }
 
 void MainWindow::addRecent(const QString& path) {

@@ -2,6 +2,7 @@
 
 #include <QMainWindow>
 #include <QThread>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -59,6 +60,10 @@ private:
     void buildMenus();
     void buildTools();
     void showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint);
+    // Queues a job that yields a scene; `take` runs on the engine thread after success, `show` on this one.
+    using SceneShow = std::function<void(std::shared_ptr<engine::Scene>)>;
+    int runSceneJob(std::unique_ptr<engine::Job> job,
+                    std::function<std::shared_ptr<engine::Scene>(engine::Job&)> take, SceneShow show);
     void addRecent(const QString& path);
     void rebuildRecent();
     void setTool(Tool tool);

@@ -39,11 +39,7 @@ std::shared_ptr<engine::Scene> SceneController::snapshot() const {
 
 void SceneController::replan() {
     if (!m_scene) return;
-    engine::Scene view = {};
-    view.settings = m_settings;
-    view.volume.sourceDurationSec = m_scene->volume.sourceDurationSec;
-    view.volume.frequenciesHz = m_scene->volume.frequenciesHz;
-    const float loop = engine::defaultLoopSec(view);
+    const float loop = engine::defaultLoopSec(m_scene->volume, m_settings);
     std::vector<float> freqs = m_scene->volume.frequenciesHz;
     for (float& f : freqs) f *= m_settings.speed;
     m_plan = engine::planLoop(m_scene->volume, freqs, loop, 30.0f);
