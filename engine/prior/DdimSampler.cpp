@@ -10,6 +10,17 @@ NoiseSchedule NoiseSchedule::scaledLinear(int steps, double betaStart, double be
     return {torch::cumprod(1.0 - betas, 0)};
 }
 
+torch::Tensor predictionTarget(Prediction prediction, const torch::Tensor& x0, const torch::Tensor& noise,
+                               const torch::Tensor& alphaBar) {
+    if (prediction == Prediction::Epsilon) return noise;
+    return alphaBar.sqrt() * noise - (1.0 - alphaBar).sqrt() * x0;
+}
+
+torch::Tensor epsilonFrom(Prediction prediction, const torch::Tensor& output, const torch::Tensor& xt, double alphaBar) {
+    if (prediction == Prediction::Epsilon) return output;
+    return std::sqrt(alphaBar) * output + std::sqrt(1.0 - alphaBar) * xt;
+}
+
 torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& shape, const SamplerParams& params,
                          const NoiseSchedule& schedule, const GuidanceLoss& guidance) {
     torch::NoGradGuard noGrad;

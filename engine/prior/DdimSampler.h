@@ -18,6 +18,12 @@ struct NoiseSchedule {
     static NoiseSchedule scaledLinear(int steps = 1000, double betaStart = 0.00085, double betaEnd = 0.012);
 };
 
+// The training target of a denoiser output (`alphaBar` broadcasts against x0), and the noise estimate
+// recovered from an output at x_t: epsilon is itself; v gives eps = sqrt(abar) v + sqrt(1 - abar) x_t.
+torch::Tensor predictionTarget(Prediction prediction, const torch::Tensor& x0, const torch::Tensor& noise,
+                               const torch::Tensor& alphaBar);
+torch::Tensor epsilonFrom(Prediction prediction, const torch::Tensor& output, const torch::Tensor& xt, double alphaBar);
+
 // Predicts the noise in x at training timestep t, conditionally or not (CFG's two passes).
 using Denoiser = std::function<torch::Tensor(const torch::Tensor& x, int64_t t, bool conditional)>;
 // A differentiable scalar to minimise on the predicted clean sample (self-guidance's loop loss).

@@ -1,5 +1,6 @@
 #include "ModelFile.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "SafetensorsFile.h"
@@ -19,7 +20,8 @@ Json toJson(const UNetConfig& c) {
             {"model_channels", c.modelChannels}, {"channel_mults", c.channelMults},
             {"res_blocks_per_level", c.resBlocksPerLevel}, {"attention_levels", c.attentionLevels},
             {"heads", c.heads}, {"groups", c.groups}, {"max_frequencies", c.maxFrequencies},
-            {"frequency_attention", c.frequencyAttention}};
+            {"frequency_attention", c.frequencyAttention},
+            {"prediction", c.prediction == Prediction::Velocity ? "v" : "epsilon"}};
 }
 
 Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path,
@@ -158,6 +160,10 @@ Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
     c.groups = get(*json, "groups", c.groups);
     c.maxFrequencies = get(*json, "max_frequencies", c.maxFrequencies);
     c.frequencyAttention = get(*json, "frequency_attention", c.frequencyAttention);
+    const std::string prediction = get(*json, "prediction", std::string("epsilon"));  // the key came later
+    if (prediction != "epsilon" && prediction != "v")
+        return Status::corrupt(path + ": unknown prediction type '" + prediction + "' (epsilon or v)");
+    c.prediction = prediction == "v" ? Prediction::Velocity : Prediction::Epsilon;
     std::vector<int> channels;
     for (int m : c.channelMults) channels.push_back(m * c.modelChannels);
     WAFT_RETURN_IF_ERROR(checkSizes(channels, c.groups).withContext(path));
@@ -169,6 +175,35 @@ Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
     return model;
+}
+
+
+std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return {};
+    const Json j = Json::parse(it->second, nullptr, false);
+    if (!j.is_array()) return {};
+    std::vector<float> out;
+    for (const Json& v : j)
+        if (v.is_number() && std::isfinite(v.get<float>())) out.push_back(v.get<float>());
+    return out;
+}
+
+float metadataFloat(const ModelMetadata& meta, const std::string& key, float fallback) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return fallback;
+    const Json j = Json::parse(it->second, nullptr, false);
+    return j.is_number() && std::isfinite(j.get<float>()) ? j.get<float>() : fallback;
+}
+
+int metadataInt(const ModelMetadata& meta, const std::string& key, int fallback) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return fallback;
+    try {
+        return std::stoi(it->second);
+    } catch (...) {
+        return fallback;
+    }
 }
 
 }  // namespace waft::engine::prior

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "MotionModels.h"
 #include "Status.h"
@@ -23,6 +24,10 @@ Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMet
 Status loadWeightsInto(torch::nn::Module& module, const std::string& path);
 // The metadata of a model file (validated as a safetensors file first).
 Expected<ModelMetadata> readModelMetadata(const std::string& path);
+// Typed reads of metadata values (JSON text); absent, malformed or non-finite values give the fallback.
+std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key);
+float metadataFloat(const ModelMetadata& meta, const std::string& key, float fallback);
+int metadataInt(const ModelMetadata& meta, const std::string& key, int fallback);
 // Builds the model from the file's config and loads every tensor, checking names, shapes and dtypes;
 // a missing, extra or misshapen tensor, a wrong kind or a corrupt file is a one-line error.
 Expected<MotionVae> loadMotionVae(const std::string& path);

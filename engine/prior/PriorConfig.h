@@ -14,6 +14,12 @@ struct VaeConfig {
     int groups = 32;                  // GroupNorm groups (must divide every channel count)
 };
 
+// What the denoiser's output is trained to be. Epsilon (LDM, GID) weights a clean-sample error at noise
+// level t by SNR(t), next to nothing at high noise, where the image condition decides the layout of the motion;
+// velocity v = sqrt(abar) eps - sqrt(1 - abar) x0 (Salimans & Ho 2022) weights it by SNR(t) + 1. Measured on the
+// procedural benchmark (docs/BENCHMARKS.md), v learns the condition where epsilon does not; both sample alike.
+enum class Prediction { Epsilon, Velocity };
+
 struct UNetConfig {
     int latentChannels = 4;
     int conditionChannels = 4;        // the reference image's latent (or a downsampled image: 3)
@@ -25,6 +31,7 @@ struct UNetConfig {
     int groups = 32;
     int maxFrequencies = 16;          // K: size of the frequency-index embedding
     bool frequencyAttention = false;  // GID §4.2 stage 2: attention across the K slices after each spatial block
+    Prediction prediction = Prediction::Velocity;  // files without the key are epsilon models
 };
 
 struct SamplerParams {

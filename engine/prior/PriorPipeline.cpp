@@ -1,6 +1,7 @@
 #include "PriorPipeline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -70,27 +71,6 @@ torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height) {
     cv::resize(bgr, small, cv::Size(width, height), 0, 0, cv::INTER_AREA);
     cv::cvtColor(small, rgb, cv::COLOR_BGR2RGB);
     return torch::from_blob(rgb.data, {height, width, 3}, torch::kUInt8).to(torch::kFloat32).permute({2, 0, 1}).contiguous() / 127.5 - 1.0;
-}
-
-std::vector<float> floatsFrom(const ModelMetadata& meta, const std::string& key) {
-    const auto it = meta.find(key);
-    if (it == meta.end()) return {};
-    const Json j = Json::parse(it->second, nullptr, false);
-    if (!j.is_array()) return {};
-    std::vector<float> out;
-    for (const Json& v : j)
-        if (v.is_number()) out.push_back(v.get<float>());
-    return out;
-}
-
-int intFrom(const ModelMetadata& meta, const std::string& key, int fallback) {
-    const auto it = meta.find(key);
-    if (it == meta.end()) return fallback;
-    try {
-        return std::stoi(it->second);
-    } catch (...) {
-        return fallback;
-    }
 }
 
 float median(std::vector<float> v) {
@@ -198,7 +178,7 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
         auto loaded = loadMotionVae(m_outPath);
         if (!loaded) return loaded.status();
         model = *loaded;
-        firstStep = intFrom(*readModelMetadata(m_outPath), "step", 0);
+        firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);
     }
     if (m_params.height % model->downsampleFactor() || m_params.width % model->downsampleFactor())
         return Status::invalid("training size must be a multiple of " + std::to_string(model->downsampleFactor()));
@@ -228,7 +208,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     auto vae = loadMotionVae(m_vaePath);
     if (!vae) return vae.status();
     auto vaeMeta = readModelMetadata(m_vaePath);
-    const std::vector<float> scales = floatsFrom(*vaeMeta, "frequency_scales");
+    const std::vector<float> scales = metadataFloats(*vaeMeta, "frequency_scales");
     if (scales.empty()) return Status::corrupt(m_vaePath + ": has no frequency_scales (train it with train-vae)");
     auto scenes = loadTrainingSet(m_datasetDir, m_params.width, m_params.height);
     if (!scenes) return scenes.status();
@@ -253,7 +233,19 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
             for (int j = 0; j < bands; ++j) frequencies[size_t(j)].push_back(s.volume.frequenciesHz[size_t(j)]);
         }
     }
-    const torch::Tensor allLatents = torch::cat(latents, 0), allConditions = torch::cat(conditions, 0);
+    torch::Tensor allLatents = torch::cat(latents, 0);
+    const torch::Tensor allConditions = torch::cat(conditions, 0);
+    // LDM's latent scale factor: diffusion assumes unit-variance data, and a VAE trained with a tiny KL weight
+    // leaves its latents at whatever scale it liked. Fitted on a fresh run, kept from the weights it continues.
+    float latentScale = 1.0f / std::max(1e-6f, allLatents.std().item<float>());
+    const std::string continued = m_params.resume && fs::exists(m_outPath) ? m_outPath : (m_stage == 2 ? m_initPath : "");
+    if (!continued.empty()) {
+        auto meta = readModelMetadata(continued);
+        if (!meta) return meta.status();
+        latentScale = std::max(1e-6f, metadataFloat(*meta, "latent_scale", 1.0f));
+    }
+    allLatents = allLatents * latentScale;
+    progress.report(0.0f, "latent scale " + std::to_string(latentScale));
 
     torch::manual_seed(m_params.seed);
     UNetConfig config = unetPreset(m_params.preset, bands);
@@ -262,7 +254,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     int firstStep = 0;
     if (m_params.resume && fs::exists(m_outPath)) {
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_outPath));
-        firstStep = intFrom(*readModelMetadata(m_outPath), "step", 0);
+        firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);
     } else if (m_stage == 2) {
         if (m_initPath.empty()) return Status::invalid("stage 2 starts from a stage-1 model: give --init");
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_initPath));
@@ -278,6 +270,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
         trainer.ema().copyTo(*ema);
         return saveDenoiser(ema, m_outPath,
                             {{"frequency_scales", Json(scales).dump()}, {"frequencies_hz", Json(bandHz).dump()},
+                             {"latent_scale", Json(latentScale).dump()},
                              {"fps", std::to_string(median(fps))}, {"frames", std::to_string(int(median(frames)))},
                              {"width", std::to_string(m_params.width)}, {"height", std::to_string(m_params.height)},
                              {"stage", std::to_string(m_stage)}, {"step", std::to_string(step)}});
@@ -303,14 +296,16 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     auto net = loadDenoiser(m_priorPath);
     if (!net) return net.status();
     const ModelMetadata meta = *readModelMetadata(m_priorPath);
-    const std::vector<float> scales = floatsFrom(meta, "frequency_scales");
-    const std::vector<float> freqs = floatsFrom(meta, "frequencies_hz");
-    const int width = intFrom(meta, "width", 0), height = intFrom(meta, "height", 0), frames = intFrom(meta, "frames", 150);
+    const std::vector<float> scales = metadataFloats(meta, "frequency_scales");
+    const std::vector<float> freqs = metadataFloats(meta, "frequencies_hz");
+    const int width = metadataInt(meta, "width", 0), height = metadataInt(meta, "height", 0), frames = metadataInt(meta, "frames", 150);
     const int bands = int(freqs.size());
     if (scales.size() != freqs.size() || bands < 1 || bands > (*net)->config.maxFrequencies || width <= 0 || height <= 0 ||
         width > kMaxImageSide || height > kMaxImageSide)
         return Status::corrupt(m_priorPath + ": missing or inconsistent prediction metadata (train it with train-prior)");
     const float fps = std::max(1.0f, float(std::atof(meta.count("fps") ? meta.at("fps").c_str() : "30")));
+    const float latentScale = metadataFloat(meta, "latent_scale", 1.0f);  // 1: models from before the scale factor
+    if (!(latentScale > 0.0f)) return Status::corrupt(m_priorPath + ": latent_scale must be positive");
     const int factor = (*vae)->downsampleFactor();
     const int lw = width / factor, lh = height / factor;
     (*vae)->eval();
@@ -322,24 +317,26 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     const torch::Tensor frequency = torch::arange(bands, torch::kLong);
     int calls = 0;
     const int expectedCalls = std::max(1, m_params.sampler.steps) * (m_params.sampler.guidance != 0.0f ? 2 : 1);
+    const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
     const Denoiser denoiser = [&](const torch::Tensor& x, int64_t t, bool conditional) {
         torch::NoGradGuard noGrad;
         progress.report(0.05f + 0.85f * std::min(1.0f, float(++calls) / float(expectedCalls)), "sampling");
-        return (*net)->forward(x, torch::full({bands}, t, torch::kLong), frequency, conditional ? condition : none, bands);
+        const torch::Tensor out = (*net)->forward(x, torch::full({bands}, t, torch::kLong), frequency, conditional ? condition : none, bands);
+        return epsilonFrom((*net)->config.prediction, out, x, schedule.alphaBar(t));
     };
     GuidanceLoss loop;
     if (m_params.loop)
         loop = [&](const torch::Tensor& x0) {
-            return loopLoss(denormalizeSpectral((*vae)->decode(x0), scales), freqs, fps, frames);
+            return loopLoss(denormalizeSpectral((*vae)->decode(x0 / latentScale), scales), freqs, fps, frames);
         };
     SamplerParams sampler = m_params.sampler;
     if (!m_params.loop) sampler.selfGuidance = 0.0f;
-    const torch::Tensor latents = ddimSample(denoiser, {bands, 4, lh, lw}, sampler, NoiseSchedule::scaledLinear(), loop);
+    const torch::Tensor latents = ddimSample(denoiser, {bands, 4, lh, lw}, sampler, schedule, loop);
     if (cancel.isCancelled()) return Status::cancelled();
     torch::Tensor spectral;
     {
         torch::NoGradGuard noGrad;
-        spectral = denormalizeSpectral((*vae)->decode(latents), scales).contiguous();
+        spectral = denormalizeSpectral((*vae)->decode(latents / latentScale), scales).contiguous();
     }
     m_scene = std::make_shared<Scene>();
     SpectralVolume& v = m_scene->volume;
@@ -351,6 +348,10 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     v.sourceFps = fps;
     v.sourceDurationSec = float(frames) / fps;
     cv::resize(m_image, v.reference, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+    if (m_image.cols != width || m_image.rows != height) {  // the scene keeps the photo; motion is resampled to it
+        v = v.resized(m_image.cols, m_image.rows);
+        v.reference = m_image.clone();
+    }
     WAFT_RETURN_IF_ERROR(v.validate());
     progress.report(1.0f, "done");
     return Status::ok();

@@ -102,7 +102,8 @@ struct PredictParams {
 };
 
 // Predicts a spectral volume for one photo: DDIM (+ CFG, + self-guidance through the VAE decoder when
-// looping), decode, inverse normalisation; the scene's frequencies and size are the training set's.
+// looping), decode, inverse normalisation. The model works at its training size; the scene keeps the photo
+// at its own size with the motion resampled to it, and the training set's frequencies.
 class PredictJob : public Job {
 public:
     PredictJob(cv::Mat image, std::string priorPath, std::string vaePath, PredictParams params)

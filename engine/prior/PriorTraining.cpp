@@ -98,7 +98,7 @@ torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::T
     const torch::Tensor cond = (conditions * keep).repeat_interleave(k, 0);
     const torch::Tensor frequency = torch::arange(k, torch::kLong).repeat({b});
     const torch::Tensor predicted = m_model->forward(xt, t.repeat_interleave(k), frequency, cond, int(k));
-    const torch::Tensor loss = torch::mse_loss(predicted, noise);
+    const torch::Tensor loss = torch::mse_loss(predicted, predictionTarget(m_model->config.prediction, x0, noise, abar));
     m_optimizer->zero_grad();
     loss.backward();
     m_optimizer->step();

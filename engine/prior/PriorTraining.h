@@ -59,7 +59,8 @@ private:
 };
 
 // One AdamW step of the denoiser: latents [B, K, C, h, w] of normalised spectral volumes, conditions
-// [B, Cc, h, w]; noise at uniform timesteps, epsilon-prediction MSE, CFG condition dropout. Stage 1 trains
+// [B, Cc, h, w]; noise at uniform timesteps, MSE to the config's prediction target (epsilon or v), CFG
+// condition dropout. Stage 1 trains
 // every parameter; stage 2 (GID §4.2) freezes the UNet and trains only the frequency-attention layers.
 class DenoiserTrainer {
 public:

@@ -7,7 +7,9 @@
 #include <random>
 
 #include "DisplacementSynth.h"
+#include "FrequencyNormalization.h"
 #include "FrameRenderer.h"
+#include "ModelFile.h"
 #include "MotionExtractor.h"
 #include "PriorPipeline.h"
 #include "Scene.h"
@@ -84,6 +86,44 @@ double meanAbs(const std::vector<float>& a, const std::vector<float>& b) {
     return a.empty() ? 0.0 : sum / double(a.size());
 }
 
+// Pixels whose true motion (root of the summed squared coefficients over bands) exceeds kMovingPx.
+constexpr float kMovingPx = 0.1f;
+std::vector<char> movingMask(const SpectralVolume& truth) {
+    std::vector<char> mask(truth.planeSize(), 0);
+    for (size_t i = 0; i < mask.size(); ++i) {
+        double a = 0.0;
+        for (int j = 0; j < truth.bands; ++j)
+            for (int c = 0; c < 4; ++c) a += double(truth.plane(j, c)[i]) * truth.plane(j, c)[i];
+        mask[i] = std::sqrt(a) > kMovingPx;
+    }
+    return mask;
+}
+
+// Mean |a - b| over the coefficients of masked pixels (b empty: zero).
+double maskedMeanAbs(const SpectralVolume& truth, const std::vector<char>& mask, const std::vector<float>& b) {
+    double sum = 0.0;
+    size_t n = 0;
+    for (int j = 0; j < truth.bands; ++j)
+        for (int c = 0; c < 4; ++c) {
+            const size_t base = (size_t(j) * 4 + size_t(c)) * truth.planeSize();
+            for (size_t i = 0; i < mask.size(); ++i) {
+                if (!mask[i]) continue;
+                sum += std::abs(double(truth.coefficients[base + i]) - (b.empty() ? 0.0 : double(b[base + i])));
+                ++n;
+            }
+        }
+    return n ? sum / double(n) : 0.0;
+}
+
+// The VAE's round trip (encode mean, decode, inverse normalisation): the best any latent prior can do.
+std::vector<float> vaeRoundTrip(const SpectralVolume& v, MotionVae& vae, const std::vector<float>& scales) {
+    torch::NoGradGuard noGrad;
+    const torch::Tensor c =
+        torch::from_blob(const_cast<float*>(v.coefficients.data()), {v.bands, 4, v.height, v.width}, torch::kFloat32);
+    const torch::Tensor out = denormalizeSpectral(vae->decode(vae->encode(normalizeSpectral(c, scales)).first), scales).contiguous();
+    return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+}
+
 }  // namespace
 
 Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
@@ -100,11 +140,18 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
     int made = 0;
     for (int i = 0; i < p.trainScenes + p.testScenes; ++i) {
         if (cancel.isCancelled()) return Status::cancelled();
+        // Scenes already in the work folder are reused (the generator is deterministic in the seed), so a rerun
+        // with other training settings skips the rendering and extraction.
         const SpectralVolume truth = proceduralTruth(rng, 2 * p.size, p.bands);
-        auto scene = renderAndExtract(truth, p.bands, p.size, cancel);
-        if (!scene) return scene.status();
         const bool isTest = i >= p.trainScenes;
-        WAFT_RETURN_IF_ERROR(saveScene(((isTest ? testDir : trainDir) / ("scene-" + std::to_string(i) + ".waft")).string(), *scene));
+        const fs::path path = (isTest ? testDir : trainDir) / ("scene-" + std::to_string(i) + ".waft");
+        Expected<Scene> scene = Status::io("not generated yet");
+        if (fs::exists(path, ec)) scene = loadScene(path.string());
+        if (!scene || scene->volume.bands != p.bands || scene->volume.width != p.size || scene->volume.height != p.size) {
+            scene = renderAndExtract(truth, p.bands, p.size, cancel);
+            if (!scene) return scene.status();
+            WAFT_RETURN_IF_ERROR(saveScene(path.string(), *scene));
+        }
         if (isTest) {
             test.push_back(std::move(scene).value());
         } else {
@@ -136,9 +183,13 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
     WAFT_RETURN_IF_ERROR(priorJob.run(priorProgress, cancel));
     m_report.trainSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
 
+    auto vaeModel = loadMotionVae(vae);
+    if (!vaeModel) return vaeModel.status();
+    const std::vector<float> scales = metadataFloats(*readModelMetadata(vae), "frequency_scales");
     PredictParams predict;
     predict.sampler.steps = p.samplingSteps;
-    double zero = 0, meanErr = 0, priorErr = 0;
+    predict.sampler.guidance = p.guidance;
+    BenchPriorErrors all, moving;
     std::vector<float> firstPrediction;
     for (size_t i = 0; i < test.size(); ++i) {
         if (cancel.isCancelled()) return Status::cancelled();
@@ -147,11 +198,19 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
         PredictJob job(test[i].volume.reference, prior, vae, predict);
         Progress silent;
         WAFT_RETURN_IF_ERROR(job.run(silent, cancel));
-        zero += meanAbs(truth, {});
-        meanErr += meanAbs(truth, mean);
-        priorErr += meanAbs(truth, job.result()->volume.coefficients);
+        const std::vector<float>& predicted = job.result()->volume.coefficients;
+        const std::vector<float> roundTrip = vaeRoundTrip(test[i].volume, *vaeModel, scales);
+        all.zero += meanAbs(truth, {});
+        all.mean += meanAbs(truth, mean);
+        all.prior += meanAbs(truth, predicted);
+        all.vae += meanAbs(truth, roundTrip);
+        const std::vector<char> mask = movingMask(test[i].volume);
+        moving.zero += maskedMeanAbs(test[i].volume, mask, {});
+        moving.mean += maskedMeanAbs(test[i].volume, mask, mean);
+        moving.prior += maskedMeanAbs(test[i].volume, mask, predicted);
+        moving.vae += maskedMeanAbs(test[i].volume, mask, roundTrip);
         if (i == 0) {
-            firstPrediction = job.result()->volume.coefficients;
+            firstPrediction = predicted;
             predict.sampler.seed = 1;
             PredictJob other(test[i].volume.reference, prior, vae, predict);
             WAFT_RETURN_IF_ERROR(other.run(silent, cancel));
@@ -160,9 +219,14 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
         progress.report(0.9f + 0.1f * float(i + 1) / float(test.size()), "evaluating");
     }
     const double n = double(std::max<size_t>(1, test.size()));
-    m_report.zeroError = zero / n;
-    m_report.meanError = meanErr / n;
-    m_report.priorError = priorErr / n;
+    for (BenchPriorErrors* e : {&all, &moving}) {
+        e->zero /= n;
+        e->mean /= n;
+        e->prior /= n;
+        e->vae /= n;
+    }
+    m_report.all = all;
+    m_report.moving = moving;
     m_report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return Status::ok();
 }

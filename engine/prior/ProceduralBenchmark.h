@@ -20,13 +20,21 @@ struct BenchPriorParams {
     int batch = 16;
     float learningRate = 1e-3f;
     int samplingSteps = 50;
+    float guidance = 1.75f;     // CFG weight at sampling
     unsigned seed = 1;
 };
 
+// Mean absolute coefficient error (px) over held-out scenes of each predictor.
+struct BenchPriorErrors {
+    double zero = 0;   // |S_true|
+    double mean = 0;   // |S_true - training mean|
+    double prior = 0;  // |S_true - predicted (seed 0)|
+    double vae = 0;    // |S_true - VAE round trip|: the ceiling of any prior on this VAE
+};
+
 struct BenchPriorReport {
-    double zeroError = 0;   // mean |S_true| over held-out coefficients (px)
-    double meanError = 0;   // mean |S_true - training mean|
-    double priorError = 0;  // mean |S_true - predicted|
+    BenchPriorErrors all;     // every coefficient
+    BenchPriorErrors moving;  // coefficients of pixels whose true motion exceeds 0.1 px
     double seedDifference = 0;  // mean |prediction(seed 0) - prediction(seed 1)| on one held-out image
     double seconds = 0;     // generation + training + evaluation
     double trainSeconds = 0;

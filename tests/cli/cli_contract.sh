@@ -109,6 +109,7 @@ expect 0 "train-prior stage 2" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae
 expect 0 "predict --loop" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/pred.waft" --steps 4 --loop
 expect 0 "info on the prediction" -- "$CLI" info "$WORK/pred.waft"
 grep -q '"bands": 6' "$WORK/stdout" && ok || bad "predicted scene lacks 6 bands"
+grep -q '"width": 584' "$WORK/stdout" && ok || bad "predicted scene does not keep the photo's 584 px width"
 expect fail "train-vae on an empty folder" -- "$CLI" train-vae "$WORK/empty" -o "$WORK/x.safetensors" $TRAIN --steps 2
 expect fail "stage 2 without --init" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 -o "$WORK/x.safetensors" $TRAIN --steps 2
 expect fail "predict with the VAE as model" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/vae.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft"
@@ -116,7 +117,7 @@ expect fail "predict on a non-image" -- "$CLI" predict "$WORK/corrupt.mp4" --mod
 expect fail "bad preset" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/x.safetensors" --preset huge
 # The benchmark's whole path in seconds (its real run is documented in docs/BENCHMARKS.md, not a test).
 expect 0 "bench-prior (seconds)" -- "$CLI" bench-prior -o "$WORK/bench" --train 6 --test 2 --vae-steps 4 --prior-steps 4 --sampling-steps 3
-grep -q '"prior_error_px"' "$WORK/stdout" && ok || bad "bench-prior printed no report"
+grep -q "\"moving_error_px\": {\"zero\"" "$WORK/stdout" && grep -q "vae_round_trip" "$WORK/stdout" && ok || bad "bench-prior printed no report"
 
 rm -rf "$WORK"
 echo "$passed passed, $failed failed"

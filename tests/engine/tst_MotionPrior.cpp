@@ -146,6 +146,32 @@ private slots:
         }
     }
 
+    // v-prediction: the training target and the noise recovered from it invert each other, and DDIM driven by
+    // the exact v of a point distribution lands on the point like the epsilon form does.
+    void velocityPrediction() {
+        torch::manual_seed(3);
+        const torch::Tensor x0 = torch::randn({3, 4, 5, 5}), noise = torch::randn({3, 4, 5, 5});
+        const double a = 0.37;
+        const torch::Tensor xt = std::sqrt(a) * x0 + std::sqrt(1.0 - a) * noise;
+        const torch::Tensor v = predictionTarget(Prediction::Velocity, x0, noise, torch::full({}, a, torch::kFloat32));
+        QVERIFY(torch::allclose(epsilonFrom(Prediction::Velocity, v, xt, a), noise, 1e-5, 1e-5));
+        QVERIFY(!torch::allclose(v, noise));
+        QVERIFY(torch::equal(predictionTarget(Prediction::Epsilon, x0, noise, torch::full({}, a)), noise));
+
+        const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
+        const torch::Tensor target = torch::randn({2, 4, 5, 5});
+        const Denoiser exactV = [&](const torch::Tensor& x, int64_t t, bool) {
+            const double ab = schedule.alphaBar(t);
+            const torch::Tensor eps = (x - std::sqrt(ab) * target) / std::sqrt(1.0 - ab);
+            const torch::Tensor velocity = std::sqrt(ab) * eps - std::sqrt(1.0 - ab) * target;
+            return epsilonFrom(Prediction::Velocity, velocity, x, ab);
+        };
+        SamplerParams params;
+        params.steps = 50;
+        params.guidance = 0.0f;
+        QVERIFY((ddimSample(exactV, {2, 4, 5, 5}, params, schedule) - target).abs().max().item<float>() < 1e-4f);
+    }
+
     // CFG with w = 0 is exactly the conditional prediction; w > 0 is not.
     void guidanceZeroIsConditional() {
         const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
@@ -191,6 +217,12 @@ private slots:
         torch::NoGradGuard noGrad;
         const torch::Tensor x = torch::randn({8, 4, 8, 8});
         QVERIFY(torch::equal(runUNet(net, x, 4), runUNet(*loaded, x, 4)));
+        QVERIFY((*loaded)->config.prediction == Prediction::Velocity);
+        UNetConfig epsilonConfig = tinyUNet(false);
+        epsilonConfig.prediction = Prediction::Epsilon;
+        DenoiserUNet epsilonNet(epsilonConfig);
+        QVERIFY(saveDenoiser(epsilonNet, dir + "/eps.safetensors").isOk());
+        QVERIFY((*loadDenoiser(dir + "/eps.safetensors"))->config.prediction == Prediction::Epsilon);
         MotionVae vae(tinyVae());
         randomize(*vae, 10);
         vae->eval();
@@ -305,6 +337,18 @@ private slots:
             "condition_channels": 4, "frequency_attention": false})");
         QVERIFY(writer.save(dir + "/wrongshape.safetensors").isOk());
         QVERIFY(message(loadDenoiser(dir + "/wrongshape.safetensors").status()).contains("has shape"));
+        // Files from before the prediction key are epsilon models; an unknown prediction type is refused.
+        const std::string tinyConfig = R"({"model_channels": 8, "channel_mults": [1, 2], "res_blocks_per_level": 1,
+            "attention_levels": [1], "heads": 2, "groups": 4, "max_frequencies": 4, "latent_channels": 4,
+            "condition_channels": 4, "frequency_attention": false)";
+        writer.setMetadata("config", tinyConfig + "}");
+        QVERIFY(writer.save(dir + "/old.safetensors").isOk());
+        auto old = loadDenoiser(dir + "/old.safetensors");
+        QVERIFY2(old.hasValue(), old.status().message().c_str());
+        QVERIFY((*old)->config.prediction == Prediction::Epsilon);
+        writer.setMetadata("config", tinyConfig + R"(, "prediction": "x0"})");
+        QVERIFY(writer.save(dir + "/x0.safetensors").isOk());
+        QVERIFY(message(loadDenoiser(dir + "/x0.safetensors").status()).contains("unknown prediction type"));
         // A scene file is not a model; an absurd config is refused before allocating.
         writer.setMetadata("config", R"({"model_channels": 100000})");
         QVERIFY(writer.save(dir + "/absurd.safetensors").isOk());
