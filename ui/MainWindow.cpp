@@ -23,6 +23,7 @@
 #include "ExportDialog.h"
 #include "JobsPanel.h"
 #include "MotionExtractor.h"
+#include "MotionModelDialog.h"
 #include "MotionPanel.h"
 #include "SceneController.h"
 #include "SceneJobs.h"
@@ -190,6 +191,13 @@ void MainWindow::buildMenus() {
     edit->addAction(undo);
     edit->addAction(redo);
 
+    QMenu* motion = menuBar()->addMenu(tr("&Motion"));
+    motion->addAction(tr("&Predict Motion"), QKeySequence(tr("Ctrl+M")), this, [this] { predictMotion(); });
+    motion->addAction(tr("Motion &Model…"), this, [this] {
+        MotionModelDialog dialog(MotionModelSettings::load(), this);
+        if (dialog.exec() == QDialog::Accepted) dialog.settings().save();
+    });
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Play / Pause"), QKeySequence(Qt::Key_Space), this,
                     [this] { m_controller->setPlaying(!m_controller->isPlaying()); });
@@ -254,9 +262,32 @@ void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& 
     m_scenePath = path;
     setWindowTitle(tr("Waft — %1").arg(QFileInfo(path).fileName()));
     if (brushHint) {
+        if (MotionModelSettings::load().configured()) {
+            predictMotion();
+            return;
+        }
         setTool(Tool::MotionBrush);
-        statusBar()->showMessage(tr("No motion model configured: drag motion arrows on the photo, then Apply motion brush"));
+        statusBar()->showMessage(tr("No motion model configured (Motion ▸ Motion Model…): drag motion arrows on the "
+                                    "photo, then Apply motion brush"));
     }
+}
+
+int MainWindow::predictMotion() {
+    const auto scene = m_controller->scene();
+    const MotionModelSettings model = MotionModelSettings::load();
+    if (!scene || !model.configured()) {
+        statusBar()->showMessage(!scene ? tr("Open a photo first")
+                                        : tr("No motion model configured: Motion ▸ Motion Model… (train one with waft-cli)"));
+        return -1;
+    }
+    const QString path = m_scenePath;
+    return runSceneJob(std::make_unique<engine::prior::PredictJob>(scene->volume.reference, model.priorPath.toStdString(),
+                                                                   model.vaePath.toStdString(), model.predict),
+                       [](engine::Job& job) { return static_cast<engine::prior::PredictJob&>(job).result(); },
+                       [this, path](std::shared_ptr<engine::Scene> result) {
+                           showScene(result, path, false);
+                           setTool(Tool::Pull);
+                       });
 }
 
 int MainWindow::runSceneJob(std::unique_ptr<engine::Job> job,

@@ -39,6 +39,9 @@ public:
     int saveSceneTo(const QString& path);
     int exportTo(const QString& path, const engine::AnimateParams& params);
     int applyMotionBrush();
+    // Predicts the current photo's motion with the configured motion model (Motion ▸ Motion Model…), as a job;
+    // -1 with a status-bar hint when no scene or no model. Opening a photo does this when a model is set.
+    int predictMotion();
     // The sample on first start: tree.avi, extracted with a 12 s window at speed 2 (see README).
     int openSample();
 
