@@ -12,7 +12,7 @@
 
 namespace waft::ui {
 
-// The one engine thread. Every long task (open, extract, brush, save, export, later predict and the video
+// The one engine thread. Every long task (open, extract, predict, brush, save, export, later the video
 // jobs) is an engine::Job queued here and run one at a time on this object's thread; the UI thread only
 // enqueues and listens. enqueue() and cancel() may be called from any thread; signals arrive queued.
 // onDone runs on the engine thread after a successful run (to hand a result back through a signal); a failing

@@ -1,10 +1,10 @@
 // The motion prior's commands (GID §4, §7): dataset, train-vae, train-prior, predict.
 #include <cstdio>
 #include <string>
-#include <opencv2/imgcodecs.hpp>
 
 #include "CliArgs.h"
 #include "Commands.h"
+#include "SceneJobs.h"
 #include "prior/PriorPipeline.h"
 #include "prior/ProceduralBenchmark.h"
 
@@ -126,9 +126,10 @@ int runTrainPrior(const std::vector<std::string>& args) {
 int runPredict(const std::vector<std::string>& args) {
     constexpr const char* kUsage =
         "waft-cli predict IMAGE --model PRIOR.safetensors --vae VAE.safetensors -o SCENE.waft [--loop] [--seed S]\n"
-        "       [--steps 250] [--guidance 1.75] [--eta 0]\n"
-        "  --loop  motion self-guidance (GID eq. 5, u = 200, 2 recurrences) for a seamless loop";
-    CliArgs cli({"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta"}, {"--loop"});
+        "       [--steps 250] [--guidance 1.75] [--eta 0] [--max-size 1280]\n"
+        "  --loop      motion self-guidance (GID eq. 5, u = 200, 2 recurrences) for a seamless loop\n"
+        "  --max-size  downscale the photo so its long side is at most PX, as the app does (0 = keep)";
+    CliArgs cli({"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta", "--max-size"}, {"--loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
     if (cli.helpRequested()) return std::puts(kUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--model") || !cli.has("--vae"))
@@ -138,16 +139,17 @@ int runPredict(const std::vector<std::string>& args) {
     const auto steps = cli.integer("--steps", 250, 1, 1000);
     const auto guidance = cli.real("--guidance", 1.75f, 0.0f, 100.0f);
     const auto eta = cli.real("--eta", 0.0f, 0.0f, 1.0f);
-    for (const engine::Status& s : {seed.status(), steps.status(), guidance.status(), eta.status()})
+    const auto maxSize = cli.integer("--max-size", 1280, 0, engine::kMaxImageSide);
+    for (const engine::Status& s : {seed.status(), steps.status(), guidance.status(), eta.status(), maxSize.status()})
         if (!s) return fail(s);
     p.sampler.seed = unsigned(*seed);
     p.sampler.steps = *steps;
     p.sampler.guidance = *guidance;
     p.sampler.eta = *eta;
     p.loop = cli.has("--loop");
-    const cv::Mat image = cv::imread(cli.positionals()[0], cv::IMREAD_COLOR);
-    if (image.empty()) return fail(engine::Status::corrupt(cli.positionals()[0] + ": not an image OpenCV can read"));
-    prior::PredictJob job(image, cli.string("--model", ""), cli.string("--vae", ""), p);
+    engine::LoadImageJob load(cli.positionals()[0], *maxSize);
+    if (auto s = runJobWithProgress(load); !s) return fail(s);
+    prior::PredictJob job(load.result()->volume.reference, cli.string("--model", ""), cli.string("--vae", ""), p);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     if (auto s = engine::saveScene(cli.string("-o", ""), *job.result()); !s) return fail(s);
     std::printf("%s: %dx%d, %d bands predicted\n", cli.string("-o", "").c_str(), job.result()->volume.width,

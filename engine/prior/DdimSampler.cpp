@@ -22,7 +22,7 @@ torch::Tensor epsilonFrom(Prediction prediction, const torch::Tensor& output, co
 }
 
 torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& shape, const SamplerParams& params,
-                         const NoiseSchedule& schedule, const GuidanceLoss& guidance) {
+                         const NoiseSchedule& schedule, const GuidanceLoss& guidance, const std::function<bool()>& stop) {
     torch::NoGradGuard noGrad;
     auto generator = at::detail::createCPUGenerator(params.seed);
     torch::Tensor x = at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
@@ -37,6 +37,7 @@ torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& s
         return eps;
     };
     for (int i = steps - 1; i >= 0; --i) {
+        if (stop && stop()) return {};
         const int64_t t = timesteps[size_t(i)];
         const int64_t tPrev = i > 0 ? timesteps[size_t(i - 1)] : -1;
         const double a = schedule.alphaBar(t), aPrev = schedule.alphaBar(tPrev);

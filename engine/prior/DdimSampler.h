@@ -33,8 +33,10 @@ using GuidanceLoss = std::function<torch::Tensor(const torch::Tensor& x0)>;
 // eps = eps_c + w (eps_c - eps_u) (w = params.guidance; w = 0 skips the unconditional pass). With a guidance
 // loss and params.selfGuidance = u > 0, each step adds u * sqrt(1 - abar_t) * grad_{x_t} L(x0(x_t)) to eps,
 // the gradient taken through the loss (decoder + inverse FFT) with eps held fixed, and repeats the step
-// params.recurrences times, re-noising x_{t-1} back to t in between (self-recurrence).
+// params.recurrences times, re-noising x_{t-1} back to t in between (self-recurrence). `stop` is asked before
+// every step; when it says yes the sampler returns an undefined tensor (a cancelled job).
 torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& shape, const SamplerParams& params,
-                         const NoiseSchedule& schedule, const GuidanceLoss& guidance = {});
+                         const NoiseSchedule& schedule, const GuidanceLoss& guidance = {},
+                         const std::function<bool()>& stop = {});
 
 }  // namespace waft::engine::prior

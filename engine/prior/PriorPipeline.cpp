@@ -331,8 +331,9 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
         };
     SamplerParams sampler = m_params.sampler;
     if (!m_params.loop) sampler.selfGuidance = 0.0f;
-    const torch::Tensor latents = ddimSample(denoiser, {bands, 4, lh, lw}, sampler, schedule, loop);
-    if (cancel.isCancelled()) return Status::cancelled();
+    const torch::Tensor latents =
+        ddimSample(denoiser, {bands, 4, lh, lw}, sampler, schedule, loop, [&] { return cancel.isCancelled(); });
+    if (!latents.defined() || cancel.isCancelled()) return Status::cancelled();
     torch::Tensor spectral;
     {
         torch::NoGradGuard noGrad;

@@ -110,6 +110,8 @@ expect 0 "predict --loop" -- "$CLI" predict "$DATA/middlebury-rubberwhale/Rubber
 expect 0 "info on the prediction" -- "$CLI" info "$WORK/pred.waft"
 grep -q '"bands": 6' "$WORK/stdout" && ok || bad "predicted scene lacks 6 bands"
 grep -q '"width": 584' "$WORK/stdout" && ok || bad "predicted scene does not keep the photo's 584 px width"
+expect 0 "predict --max-size" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/pred-small.waft" --steps 2 --max-size 292
+grep -q "292x194, 6 bands" "$WORK/stdout" && ok || bad "predict --max-size did not downscale the photo: $(cat "$WORK/stdout")"
 expect fail "train-vae on an empty folder" -- "$CLI" train-vae "$WORK/empty" -o "$WORK/x.safetensors" $TRAIN --steps 2
 expect fail "stage 2 without --init" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 -o "$WORK/x.safetensors" $TRAIN --steps 2
 expect fail "predict with the VAE as model" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/vae.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft"

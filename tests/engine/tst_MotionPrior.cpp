@@ -172,6 +172,20 @@ private slots:
         QVERIFY((ddimSample(exactV, {2, 4, 5, 5}, params, schedule) - target).abs().max().item<float>() < 1e-4f);
     }
 
+    // A stop request ends sampling at the next step with no result (how a cancelled predict job returns).
+    void samplerStops() {
+        int calls = 0;
+        const Denoiser counting = [&](const torch::Tensor& x, int64_t, bool) { ++calls; return 0.1 * x; };
+        SamplerParams params;
+        params.steps = 40;
+        params.guidance = 0.0f;
+        const torch::Tensor stopped =
+            ddimSample(counting, {1, 4, 4, 4}, params, NoiseSchedule::scaledLinear(), {}, [&] { return calls >= 3; });
+        QVERIFY(!stopped.defined());
+        QCOMPARE(calls, 3);
+        QVERIFY(ddimSample(counting, {1, 4, 4, 4}, params, NoiseSchedule::scaledLinear(), {}, [] { return false; }).defined());
+    }
+
     // CFG with w = 0 is exactly the conditional prediction; w > 0 is not.
     void guidanceZeroIsConditional() {
         const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
