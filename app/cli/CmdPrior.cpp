@@ -31,6 +31,15 @@ engine::Status parseTrainingSize(const CliArgs& cli, int& width, int& height) {
     return engine::Status::ok();
 }
 
+// --device auto|cpu|cuda and --precision auto|fp32|bf16|fp16.
+engine::Status parseCompute(const CliArgs& cli, prior::ComputeOptions& c) {
+    if (!prior::parseComputeDevice(cli.string("--device", "auto"), c.device))
+        return engine::Status::invalid("--device must be auto, cpu or cuda");
+    if (!prior::parsePrecision(cli.string("--precision", "auto"), c.precision))
+        return engine::Status::invalid("--precision must be auto, fp32, bf16 or fp16");
+    return engine::Status::ok();
+}
+
 engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     if (!prior::parseModelPreset(cli.string("--preset", "paper"), p.preset))
         return engine::Status::invalid("--preset must be tiny or paper");
@@ -49,13 +58,16 @@ engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     p.resume = cli.has("--resume");
     p.width = p.preset == prior::ModelPreset::Tiny ? 64 : 256;
     p.height = p.preset == prior::ModelPreset::Tiny ? 48 : 160;
+    WAFT_RETURN_IF_ERROR(parseCompute(cli, p.compute));
     return parseTrainingSize(cli, p.width, p.height);
 }
 
 constexpr const char* kTrainOptions =
     "  --preset tiny|paper   model size (tiny: CPU in minutes; paper: GID's, for a GPU)\n"
     "  --steps N --batch B --lr LR --seed S --checkpoint-every N --resume\n"
-    "  --size WxH            training size (default 64x48 tiny, 256x160 paper)";
+    "  --size WxH            training size (default 64x48 tiny, 256x160 paper)\n"
+    "  --device auto|cpu|cuda --precision auto|fp32|bf16\n"
+    "                        auto: CUDA with bf16 autocast when LibTorch has a GPU, else CPU fp32";
 
 }  // namespace
 
@@ -91,7 +103,8 @@ int runDataset(const std::vector<std::string>& args) {
 
 int runTrainVae(const std::vector<std::string>& args) {
     const std::string usage = std::string("waft-cli train-vae DATASET_DIR -o VAE.safetensors [options]\n") + kTrainOptions;
-    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size"}, {"--resume"});
+    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device", "--precision"},
+                {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need DATASET_DIR and -o VAE", usage.c_str());
@@ -107,7 +120,8 @@ int runTrainPrior(const std::vector<std::string>& args) {
     const std::string usage =
         std::string("waft-cli train-prior DATASET_DIR --vae VAE.safetensors --stage 1|2 [--init STAGE1] -o PRIOR.safetensors\n") +
         kTrainOptions + "\n  --stage 1 trains the UNet per frequency slice; --stage 2 freezes it and trains frequency attention";
-    CliArgs cli({"-o", "--vae", "--stage", "--init", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size"},
+    CliArgs cli({"-o", "--vae", "--stage", "--init", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size",
+                 "--device", "--precision"},
                 {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
@@ -126,10 +140,12 @@ int runTrainPrior(const std::vector<std::string>& args) {
 int runPredict(const std::vector<std::string>& args) {
     constexpr const char* kUsage =
         "waft-cli predict IMAGE --model PRIOR.safetensors --vae VAE.safetensors -o SCENE.waft [--loop] [--seed S]\n"
-        "       [--steps 250] [--guidance 1.75] [--eta 0] [--max-size 1280]\n"
+        "       [--steps 250] [--guidance 1.75] [--eta 0] [--max-size 1280] [--device auto|cpu|cuda]\n"
+        "       [--precision auto|fp32|bf16|fp16]\n"
         "  --loop      motion self-guidance (GID eq. 5, u = 200, 2 recurrences) for a seamless loop\n"
         "  --max-size  downscale the photo so its long side is at most PX, as the app does (0 = keep)";
-    CliArgs cli({"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta", "--max-size"}, {"--loop"});
+    CliArgs cli({"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta", "--max-size", "--device", "--precision"},
+                {"--loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
     if (cli.helpRequested()) return std::puts(kUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--model") || !cli.has("--vae"))
@@ -147,6 +163,7 @@ int runPredict(const std::vector<std::string>& args) {
     p.sampler.guidance = *guidance;
     p.sampler.eta = *eta;
     p.loop = cli.has("--loop");
+    if (auto s = parseCompute(cli, p.compute); !s) return fail(s);
     engine::LoadImageJob load(cli.positionals()[0], *maxSize);
     if (auto s = runJobWithProgress(load); !s) return fail(s);
     prior::PredictJob job(load.result()->volume.reference, cli.string("--model", ""), cli.string("--vae", ""), p);

@@ -36,7 +36,7 @@ std::pair<torch::Tensor, torch::Tensor> MotionVaeImpl::encode(const torch::Tenso
         h = encBlocks[l](h, torch::Tensor());
         if (l < downs.size()) h = downs[l](h);
     }
-    const auto moments = encOut(torch::silu(encNorm(h))).chunk(2, 1);
+    const auto moments = encOut(torch::silu(groupNorm32(encNorm, h))).chunk(2, 1);
     return {moments[0], moments[1].clamp(-30.0, 20.0)};
 }
 
@@ -46,7 +46,7 @@ torch::Tensor MotionVaeImpl::decode(const torch::Tensor& z) {
         h = decBlocks[i](h, torch::Tensor());
         if (i < ups.size()) h = ups[i](torch::upsample_nearest2d(h, c10::nullopt, std::vector<double>{2.0, 2.0}));
     }
-    return decOut(torch::silu(decNorm(h)));
+    return decOut(torch::silu(groupNorm32(decNorm, h)));
 }
 
 DenoiserUNetImpl::Block DenoiserUNetImpl::makeBlock(const std::string& name, int in, int out, bool spatial) {
@@ -131,7 +131,7 @@ torch::Tensor DenoiserUNetImpl::forward(const torch::Tensor& x, const torch::Ten
         }
         if (i < upsamples.size()) h = upsamples[i](torch::upsample_nearest2d(h, c10::nullopt, std::vector<double>{2.0, 2.0}));
     }
-    return convOut(torch::silu(normOut(h)));
+    return convOut(torch::silu(groupNorm32(normOut, h)));
 }
 
 std::vector<torch::Tensor> DenoiserUNetImpl::frequencyAttentionParameters() {

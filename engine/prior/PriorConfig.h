@@ -34,6 +34,17 @@ struct UNetConfig {
     Prediction prediction = Prediction::Velocity;  // files without the key are epsilon models
 };
 
+// Where the prior trains and samples, and in what precision. Auto: CUDA when LibTorch has a device, else the
+// CPU; bf16 autocast on CUDA, fp32 on the CPU. Weights stay fp32 (autocast casts per operation), files are fp32.
+enum class ComputeDevice { Auto, Cpu, Cuda };
+enum class Precision { Auto, Fp32, Bf16, Fp16 };
+struct ComputeOptions {
+    ComputeDevice device = ComputeDevice::Auto;
+    Precision precision = Precision::Auto;
+};
+bool parseComputeDevice(const std::string& name, ComputeDevice& out);
+bool parsePrecision(const std::string& name, Precision& out);
+
 struct SamplerParams {
     int steps = 250;           // DDIM steps (of the 1000-step training schedule)
     float eta = 0.0f;          // 0: deterministic DDIM

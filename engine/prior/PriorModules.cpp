@@ -6,6 +6,8 @@ namespace waft::engine::prior {
 
 namespace nn = torch::nn;
 
+torch::Tensor groupNorm32(torch::nn::GroupNorm& norm, const torch::Tensor& x) { return norm(x.to(torch::kFloat32)); }
+
 ResBlockImpl::ResBlockImpl(int in, int out, int embedDim, int groups) {
     norm1 = register_module("norm1", nn::GroupNorm(nn::GroupNormOptions(groups, in)));
     conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1)));
@@ -16,9 +18,9 @@ ResBlockImpl::ResBlockImpl(int in, int out, int embedDim, int groups) {
 }
 
 torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& embedding) {
-    torch::Tensor h = conv1(torch::silu(norm1(x)));
+    torch::Tensor h = conv1(torch::silu(groupNorm32(norm1, x)));
     if (embed) h = h + embed(torch::silu(embedding)).unsqueeze(-1).unsqueeze(-1);
-    h = conv2(torch::silu(norm2(h)));
+    h = conv2(torch::silu(groupNorm32(norm2, h)));
     return (skip ? skip(x) : x) + h;
 }
 
@@ -37,7 +39,7 @@ SpatialAttentionImpl::SpatialAttentionImpl(int channels, int heads_, int groups)
 
 torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& x) {
     const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    const auto parts = qkv(norm(x)).reshape({b, 3, c, h * w}).permute({1, 0, 3, 2});  // [3, B, HW, C]
+    const auto parts = qkv(groupNorm32(norm, x)).reshape({b, 3, c, h * w}).permute({1, 0, 3, 2});  // [3, B, HW, C]
     const torch::Tensor attended = attention(parts[0], parts[1], parts[2], heads);    // [B, HW, C]
     return x + out(attended.transpose(1, 2).reshape({b, c, h, w}));
 }
@@ -55,7 +57,7 @@ torch::Tensor FrequencyAttentionImpl::forward(const torch::Tensor& x, int freque
     const int64_t bk = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), b = bk / frequencies;
     // (B*K, C, H, W) -> (B, K, C, H, W) -> (B, H, W, K, C) -> (B*H*W, K, C)
     const torch::Tensor tokens =
-        norm(x).reshape({b, frequencies, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({b * h * w, frequencies, c});
+        groupNorm32(norm, x).reshape({b, frequencies, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({b * h * w, frequencies, c});
     const auto parts = qkv(tokens).chunk(3, -1);
     const torch::Tensor attended = out(attention(parts[0], parts[1], parts[2], heads));  // [BHW, K, C]
     return x + attended.reshape({b, h, w, frequencies, c}).permute({0, 3, 4, 1, 2}).reshape({bk, c, h, w});

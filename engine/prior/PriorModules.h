@@ -8,6 +8,10 @@
 
 namespace waft::engine::prior {
 
+// GroupNorm in fp32 whatever autocast made of its input (CUDA autocast does this by itself; the CPU's does not,
+// and its group_norm refuses bf16 input with fp32 weights).
+torch::Tensor groupNorm32(torch::nn::GroupNorm& norm, const torch::Tensor& x);
+
 // GroupNorm -> SiLU -> conv3x3, twice, with an additive embedding (timestep + frequency) in between;
 // 1x1 skip when the channel count changes (LDM-style ResBlock). embedDim 0: no embedding (the VAE's blocks).
 struct ResBlockImpl : torch::nn::Module {

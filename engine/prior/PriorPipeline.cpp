@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "Compute.h"
 #include "FrequencyNormalization.h"
 #include "LoopLoss.h"
 #include "ModelFile.h"
@@ -182,9 +183,13 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     }
     if (m_params.height % model->downsampleFactor() || m_params.width % model->downsampleFactor())
         return Status::invalid("training size must be a multiple of " + std::to_string(model->downsampleFactor()));
+    auto compute = resolveCompute(m_params.compute, true);
+    if (!compute) return compute.status();
+    model->to(compute->device);
     TrainParams train;
     train.learningRate = m_params.learningRate;
     train.seed = m_params.seed;
+    train.compute = *compute;
     VaeTrainer trainer(model, train);
     MotionVae ema(model->config);
     std::mt19937 rng(unsigned(m_params.seed));
@@ -205,6 +210,8 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
 }
 
 Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
+    auto compute = resolveCompute(m_params.compute, true);
+    if (!compute) return compute.status();
     auto vae = loadMotionVae(m_vaePath);
     if (!vae) return vae.status();
     auto vaeMeta = readModelMetadata(m_vaePath);
@@ -225,8 +232,10 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     {
         torch::NoGradGuard noGrad;
         (*vae)->eval();
+        (*vae)->to(compute->device);
         for (const Scene& s : *scenes) {
-            latents.push_back((*vae)->encode(normalizeSpectral(coefficients(s.volume), scales)).first.unsqueeze(0));
+            const torch::Tensor slices = normalizeSpectral(coefficients(s.volume), scales).to(compute->device);
+            latents.push_back((*vae)->encode(slices).first.to(torch::kCPU).unsqueeze(0));
             conditions.push_back(conditionFor(s.volume.reference, lw, lh).unsqueeze(0));
             fps.push_back(s.volume.sourceFps);
             frames.push_back(std::round(s.volume.sourceDurationSec * s.volume.sourceFps));
@@ -259,9 +268,11 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
         if (m_initPath.empty()) return Status::invalid("stage 2 starts from a stage-1 model: give --init");
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_initPath));
     }
+    model->to(compute->device);
     TrainParams train;
     train.learningRate = m_params.learningRate;
     train.seed = m_params.seed;
+    train.compute = *compute;
     DenoiserTrainer trainer(model, train, m_stage);
     DenoiserUNet ema(config);
     std::vector<float> bandHz;
@@ -308,26 +319,38 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     if (!(latentScale > 0.0f)) return Status::corrupt(m_priorPath + ": latent_scale must be positive");
     const int factor = (*vae)->downsampleFactor();
     const int lw = width / factor, lh = height / factor;
+    auto compute = resolveCompute(m_params.compute, false);
+    if (!compute) return compute.status();
+    const torch::Device device = compute->device;
     (*vae)->eval();
     (*net)->eval();
+    (*vae)->to(device);
+    (*net)->to(device);
     progress.report(0.05f, "sampling");
 
-    const torch::Tensor condition = conditionFor(m_image, lw, lh).unsqueeze(0).expand({bands, 3, lh, lw}).contiguous();
+    const torch::Tensor condition = conditionFor(m_image, lw, lh).unsqueeze(0).expand({bands, 3, lh, lw}).contiguous().to(device);
     const torch::Tensor none = torch::zeros_like(condition);
-    const torch::Tensor frequency = torch::arange(bands, torch::kLong);
+    const torch::Tensor frequency = torch::arange(bands, torch::kLong).to(device);
     int calls = 0;
     const int expectedCalls = std::max(1, m_params.sampler.steps) * (m_params.sampler.guidance != 0.0f ? 2 : 1);
     const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
     const Denoiser denoiser = [&](const torch::Tensor& x, int64_t t, bool conditional) {
         torch::NoGradGuard noGrad;
         progress.report(0.05f + 0.85f * std::min(1.0f, float(++calls) / float(expectedCalls)), "sampling");
-        const torch::Tensor out = (*net)->forward(x, torch::full({bands}, t, torch::kLong), frequency, conditional ? condition : none, bands);
+        // The sampler's arithmetic stays on the CPU in fp32 (a few small tensors); the network runs on the device.
+        torch::Tensor out;
+        {
+            AutocastScope autocast(*compute);
+            out = (*net)->forward(x.to(device), torch::full({bands}, t, torch::TensorOptions(torch::kLong).device(device)), frequency,
+                                  conditional ? condition : none, bands);
+        }
+        out = out.to(torch::kCPU, torch::kFloat32);
         return epsilonFrom((*net)->config.prediction, out, x, schedule.alphaBar(t));
     };
     GuidanceLoss loop;
     if (m_params.loop)
         loop = [&](const torch::Tensor& x0) {
-            return loopLoss(denormalizeSpectral((*vae)->decode(x0 / latentScale), scales), freqs, fps, frames);
+            return loopLoss(denormalizeSpectral((*vae)->decode(x0.to(device) / latentScale), scales), freqs, fps, frames);
         };
     SamplerParams sampler = m_params.sampler;
     if (!m_params.loop) sampler.selfGuidance = 0.0f;
@@ -337,7 +360,7 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     torch::Tensor spectral;
     {
         torch::NoGradGuard noGrad;
-        spectral = denormalizeSpectral((*vae)->decode(latents / latentScale), scales).contiguous();
+        spectral = denormalizeSpectral((*vae)->decode(latents.to(device) / latentScale), scales).to(torch::kCPU).contiguous();
     }
     m_scene = std::make_shared<Scene>();
     SpectralVolume& v = m_scene->volume;

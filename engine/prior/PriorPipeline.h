@@ -58,6 +58,7 @@ struct TrainingRunParams {
     unsigned long seed = 0;
     int width = 256;      // training size (dataset scenes are resized to it)
     int height = 160;
+    ComputeOptions compute;
 };
 
 // Trains the motion VAE on normalised frequency slices of every dataset scene; fits and stores the GID eq. 4
@@ -99,6 +100,7 @@ private:
 struct PredictParams {
     SamplerParams sampler;
     bool loop = false;  // motion self-guidance (GID eq. 5) for a seamless loop
+    ComputeOptions compute;
 };
 
 // Predicts a spectral volume for one photo: DDIM (+ CFG, + self-guidance through the VAE decoder when

@@ -59,10 +59,15 @@ VaeTrainer::VaeTrainer(MotionVae model, TrainParams params)
     m_model->train();
 }
 
-VaeLoss VaeTrainer::step(const torch::Tensor& slices) {
-    const auto [mean, logvar] = m_model->encode(slices);
-    const torch::Tensor z = mean + torch::exp(0.5 * logvar) * torch::randn_like(mean);
-    VaeLoss loss = vaeLoss(m_model->decode(z), slices, mean, logvar);
+VaeLoss VaeTrainer::step(const torch::Tensor& batch) {
+    const torch::Tensor slices = batch.to(m_params.compute.device);
+    VaeLoss loss;
+    {
+        AutocastScope autocast(m_params.compute);
+        const auto [mean, logvar] = m_model->encode(slices);
+        const torch::Tensor z = mean + torch::exp(0.5 * logvar) * torch::randn_like(mean);
+        loss = vaeLoss(m_model->decode(z).to(torch::kFloat32), slices, mean.to(torch::kFloat32), logvar.to(torch::kFloat32));
+    }
     m_optimizer.zero_grad();
     loss.total.backward();
     m_optimizer.step();
@@ -87,18 +92,26 @@ DenoiserTrainer::DenoiserTrainer(DenoiserUNet model, TrainParams params, int sta
 }
 
 torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::Tensor& conditions) {
+    const torch::Device device = m_params.compute.device;
     const int64_t b = latents.size(0), k = latents.size(1), h = latents.size(3), w = latents.size(4);
-    const torch::Tensor x0 = latents.reshape({b * k, latents.size(2), h, w});
-    // One timestep per sample, shared by its K slices (they are denoised together).
+    const torch::Tensor x0 = latents.reshape({b * k, latents.size(2), h, w}).to(device);
+    // One timestep per sample, shared by its K slices (they are denoised together). Random numbers come from the
+    // seeded CPU generator on every device, so a seed means the same noise everywhere.
     const torch::Tensor t = at::randint(0, m_schedule.steps(), {b}, m_generator, torch::kLong);
-    const torch::Tensor abar = m_schedule.alphasCumprod.index_select(0, t).to(torch::kFloat32).repeat_interleave(k).view({-1, 1, 1, 1});
-    const torch::Tensor noise = randn(x0.sizes().vec(), m_generator);
+    const torch::Tensor abar =
+        m_schedule.alphasCumprod.index_select(0, t).to(torch::kFloat32).repeat_interleave(k).view({-1, 1, 1, 1}).to(device);
+    const torch::Tensor noise = randn(x0.sizes().vec(), m_generator).to(device);
     const torch::Tensor xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise;
-    const torch::Tensor keep = (at::rand({b}, m_generator) >= m_params.conditionDropout).to(torch::kFloat32).view({-1, 1, 1, 1});
-    const torch::Tensor cond = (conditions * keep).repeat_interleave(k, 0);
-    const torch::Tensor frequency = torch::arange(k, torch::kLong).repeat({b});
-    const torch::Tensor predicted = m_model->forward(xt, t.repeat_interleave(k), frequency, cond, int(k));
-    const torch::Tensor loss = torch::mse_loss(predicted, predictionTarget(m_model->config.prediction, x0, noise, abar));
+    const torch::Tensor keep =
+        (at::rand({b}, m_generator) >= m_params.conditionDropout).to(torch::kFloat32).view({-1, 1, 1, 1}).to(device);
+    const torch::Tensor cond = (conditions.to(device) * keep).repeat_interleave(k, 0);
+    const torch::Tensor frequency = torch::arange(k, torch::kLong).repeat({b}).to(device);
+    torch::Tensor loss;
+    {
+        AutocastScope autocast(m_params.compute);
+        const torch::Tensor predicted = m_model->forward(xt, t.repeat_interleave(k).to(device), frequency, cond, int(k));
+        loss = torch::mse_loss(predicted.to(torch::kFloat32), predictionTarget(m_model->config.prediction, x0, noise, abar));
+    }
     m_optimizer->zero_grad();
     loss.backward();
     m_optimizer->step();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "Compute.h"
 #include "DdimSampler.h"
 #include "MotionModels.h"
 
@@ -41,13 +42,14 @@ struct TrainParams {
     float emaDecay = 0.999f;
     float conditionDropout = 0.1f;  // CFG: the condition is zeroed for this fraction of samples
     unsigned long seed = 0;
+    Compute compute;  // the model must already be on compute.device; batches are moved there
 };
 
 // One AdamW step of the VAE on a batch of normalised frequency slices [N, 4, H, W] (reparameterised sample).
 class VaeTrainer {
 public:
     VaeTrainer(MotionVae model, TrainParams params);
-    VaeLoss step(const torch::Tensor& slices);
+    VaeLoss step(const torch::Tensor& slices);  // moved to the compute device here
     MotionVae& model() { return m_model; }
     EmaWeights& ema() { return m_ema; }
 

@@ -117,6 +117,8 @@ expect fail "stage 2 without --init" -- "$CLI" train-prior "$WORK/ds" --vae "$WO
 expect fail "predict with the VAE as model" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/vae.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft"
 expect fail "predict on a non-image" -- "$CLI" predict "$WORK/corrupt.mp4" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft"
 expect fail "bad preset" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/x.safetensors" --preset huge
+expect fail "bad --precision" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/x.safetensors" --precision fp8
+expect fail "fp16 on the CPU" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/x.waft" --device cpu --precision fp16
 # The benchmark's whole path in seconds (its real run is documented in docs/BENCHMARKS.md, not a test).
 expect 0 "bench-prior (seconds)" -- "$CLI" bench-prior -o "$WORK/bench" --train 6 --test 2 --vae-steps 4 --prior-steps 4 --sampling-steps 3
 grep -q "\"moving_error_px\": {\"zero\"" "$WORK/stdout" && grep -q "vae_round_trip" "$WORK/stdout" && ok || bad "bench-prior printed no report"
