@@ -1,6 +1,7 @@
 #include "ModelFile.h"
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "SafetensorsFile.h"
@@ -24,13 +25,23 @@ Json toJson(const UNetConfig& c) {
             {"prediction", c.prediction == Prediction::Velocity ? "v" : "epsilon"}};
 }
 
+Status addTensor(SafetensorsWriter& writer, const std::string& name, const torch::Tensor& tensor) {
+    const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    return writer.addFloat(name, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr<float>());
+}
+
+// Reads a named fp32 tensor of `like`'s shape onto `like`'s device.
+Expected<torch::Tensor> readTensor(const SafetensorsFile& file, const std::string& name, const torch::Tensor& like,
+                                   const std::string& path) {
+    auto values = file.readFloat(name, std::vector<int64_t>(like.sizes().begin(), like.sizes().end()));
+    if (!values) return values.status().withContext(path);
+    return torch::from_blob(values->data(), like.sizes(), torch::kFloat32).to(like.device(), like.scalar_type(), false, true);
+}
+
 Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path,
             const ModelMetadata& extra) {
     SafetensorsWriter writer;
-    const auto add = [&](const std::string& name, const torch::Tensor& tensor) -> Status {
-        const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-        return writer.addFloat(name, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr<float>());
-    };
+    const auto add = [&](const std::string& name, const torch::Tensor& tensor) { return addTensor(writer, name, tensor); };
     for (const auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(add(p.key(), p.value()));
     for (const auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(add(b.key(), b.value()));
     for (const auto& [key, value] : extra) writer.setMetadata(key, value);
@@ -117,6 +128,57 @@ Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
         target->copy_(torch::from_blob(values->data(), target->sizes(), torch::kFloat32));
     }
     return Status::ok();
+}
+
+std::string trainingStatePath(const std::string& modelPath) {
+    std::filesystem::path p(modelPath);
+    return p.replace_extension(".train-state.safetensors").string();
+}
+
+Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path) {
+    SafetensorsWriter writer;
+    int64_t adamStep = 0;
+    for (const auto& p : live.named_parameters()) {
+        WAFT_RETURN_IF_ERROR(addTensor(writer, "weight/" + p.key(), p.value()));
+        const auto it = optimizer.state().find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+        if (it == optimizer.state().end()) continue;
+        const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+        WAFT_RETURN_IF_ERROR(addTensor(writer, "exp_avg/" + p.key(), s.exp_avg()));
+        WAFT_RETURN_IF_ERROR(addTensor(writer, "exp_avg_sq/" + p.key(), s.exp_avg_sq()));
+        adamStep = std::max(adamStep, s.step());
+    }
+    writer.setMetadata("format", "waft-training-state");
+    writer.setMetadata("step", std::to_string(step));
+    writer.setMetadata("adam_step", std::to_string(adamStep));
+    return writer.save(path).withContext(path);
+}
+
+Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    const auto format = file->metadata().find("format");
+    if (format == file->metadata().end() || format->second != "waft-training-state")
+        return Status::corrupt(path + ": not a Waft training state");
+    const int step = metadataInt(file->metadata(), "step", -1);
+    const int adamStep = metadataInt(file->metadata(), "adam_step", -1);
+    if (step < 0 || adamStep < 0) return Status::corrupt(path + ": training state without its step");
+    torch::NoGradGuard noGrad;
+    for (auto& p : live.named_parameters()) {
+        auto weight = readTensor(*file, "weight/" + p.key(), p.value(), path);
+        if (!weight) return weight.status();
+        p.value().copy_(*weight);
+        if (!file->tensors().count("exp_avg/" + p.key())) continue;
+        auto avg = readTensor(*file, "exp_avg/" + p.key(), p.value(), path);
+        if (!avg) return avg.status();
+        auto avgSq = readTensor(*file, "exp_avg_sq/" + p.key(), p.value(), path);
+        if (!avgSq) return avgSq.status();
+        auto state = std::make_unique<torch::optim::AdamWParamState>();
+        state->step(adamStep);
+        state->exp_avg(*avg);
+        state->exp_avg_sq(*avgSq);
+        optimizer.state()[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(state);
+    }
+    return step;
 }
 
 Expected<ModelMetadata> readModelMetadata(const std::string& path) {

@@ -24,6 +24,15 @@ Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMet
 Status loadWeightsInto(torch::nn::Module& module, const std::string& path);
 // The metadata of a model file (validated as a safetensors file first).
 Expected<ModelMetadata> readModelMetadata(const std::string& path);
+// The rest of a training run, for an exact resume: the live (not EMA) weights and AdamW's moments and step
+// count, as fp32 safetensors ("weight/<name>", "exp_avg/<name>", "exp_avg_sq/<name>") with the run's step.
+// Loading copies into `live` in place (the optimizer keeps its parameters) and installs the moments; it returns
+// the saved step. Parameters without moments (frozen in stage 2) are only copied.
+Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path);
+Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path);
+// Where a model's training state lives: vae.safetensors -> vae.train-state.safetensors.
+std::string trainingStatePath(const std::string& modelPath);
+
 // Typed reads of metadata values (JSON text); absent, malformed or non-finite values give the fallback.
 std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key);
 float metadataFloat(const ModelMetadata& meta, const std::string& key, float fallback);

@@ -74,6 +74,28 @@ torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height) {
     return torch::from_blob(rgb.data, {height, width, 3}, torch::kUInt8).to(torch::kFloat32).permute({2, 0, 1}).contiguous() / 127.5 - 1.0;
 }
 
+// A resumed run: the live weights and AdamW moments come from the training state saved with the model (when it
+// is from the same step; a run from before training states, or cut between the two saves, continues from the
+// EMA weights with fresh moments), the EMA warm-up and the trainer's per-step random numbers continue at the
+// step, and the batch sampler skips the batches already drawn: with a state, resuming equals not stopping.
+template <typename Trainer, typename Model>
+Status resumeRun(Trainer& trainer, Model& live, const std::string& modelPath, int step, int batch, std::mt19937& rng,
+                 std::uniform_int_distribution<int64_t>& pick, Progress& progress) {
+    trainer.ema().setUpdates(step);
+    trainer.setStepIndex(step);
+    for (int64_t i = 0; i < int64_t(step) * batch; ++i) pick(rng);
+    const std::string statePath = trainingStatePath(modelPath);
+    if (!fs::exists(statePath)) return Status::ok();
+    auto meta = readModelMetadata(statePath);
+    if (!meta) return meta.status();
+    if (metadataInt(*meta, "step", -1) != step) {
+        progress.report(0.0f, "training state is from another step: resuming from the EMA weights");
+        return Status::ok();
+    }
+    auto loaded = loadTrainingState(*live, trainer.optimizer(), statePath);
+    return loaded ? Status::ok() : loaded.status();
+}
+
 float median(std::vector<float> v) {
     std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
     return v[v.size() / 2];
@@ -175,7 +197,8 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     torch::manual_seed(m_params.seed);
     MotionVae model(vaePreset(m_params.preset));
     int firstStep = 0;
-    if (m_params.resume && fs::exists(m_outPath)) {
+    const bool resumed = m_params.resume && fs::exists(m_outPath);
+    if (resumed) {
         auto loaded = loadMotionVae(m_outPath);
         if (!loaded) return loaded.status();
         model = *loaded;
@@ -194,9 +217,11 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     MotionVae ema(model->config);
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, data.size(0) - 1);
+    if (resumed) WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
     const auto save = [&](int step) {
         trainer.ema().copyTo(*ema);
-        return saveMotionVae(ema, m_outPath, {{"frequency_scales", Json(scales).dump()}, {"step", std::to_string(step)}});
+        WAFT_RETURN_IF_ERROR(saveMotionVae(ema, m_outPath, {{"frequency_scales", Json(scales).dump()}, {"step", std::to_string(step)}}));
+        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
     };
     for (int step = firstStep; step < m_params.steps; ++step) {
         if (cancel.isCancelled()) return Status::cancelled();
@@ -261,7 +286,8 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     config.frequencyAttention = m_stage == 2;
     DenoiserUNet model(config);
     int firstStep = 0;
-    if (m_params.resume && fs::exists(m_outPath)) {
+    const bool resumed = m_params.resume && fs::exists(m_outPath);
+    if (resumed) {
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_outPath));
         firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);
     } else if (m_stage == 2) {
@@ -279,15 +305,17 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     for (auto& f : frequencies) bandHz.push_back(median(f));
     const auto save = [&](int step) {
         trainer.ema().copyTo(*ema);
-        return saveDenoiser(ema, m_outPath,
+        WAFT_RETURN_IF_ERROR(saveDenoiser(ema, m_outPath,
                             {{"frequency_scales", Json(scales).dump()}, {"frequencies_hz", Json(bandHz).dump()},
                              {"latent_scale", Json(latentScale).dump()},
                              {"fps", std::to_string(median(fps))}, {"frames", std::to_string(int(median(frames)))},
                              {"width", std::to_string(m_params.width)}, {"height", std::to_string(m_params.height)},
-                             {"stage", std::to_string(m_stage)}, {"step", std::to_string(step)}});
+                             {"stage", std::to_string(m_stage)}, {"step", std::to_string(step)}}));
+        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
     };
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, allLatents.size(0) - 1);
+    if (resumed) WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
     for (int step = firstStep; step < m_params.steps; ++step) {
         if (cancel.isCancelled()) return Status::cancelled();
         std::vector<int64_t> index(size_t(m_params.batch));

@@ -14,6 +14,12 @@ torch::Tensor randn(const std::vector<int64_t>& shape, torch::Generator& generat
     return at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
 }
 
+// Every step draws from a generator seeded by (run seed, step index): a resumed run draws what an uninterrupted
+// one would have, on any device.
+void seedForStep(torch::Generator& generator, unsigned long seed, int64_t step) {
+    generator.set_current_seed(uint64_t(seed) * 0x9E3779B97F4A7C15ull + uint64_t(step));
+}
+
 }  // namespace
 
 VaeLoss vaeLoss(const torch::Tensor& reconstruction, const torch::Tensor& target, const torch::Tensor& mean,
@@ -55,7 +61,7 @@ void EmaWeights::copyTo(torch::nn::Module& module) const {
 VaeTrainer::VaeTrainer(MotionVae model, TrainParams params)
     : m_model(std::move(model)), m_params(params),
       m_optimizer(m_model->parameters(), torch::optim::AdamWOptions(params.learningRate).weight_decay(params.weightDecay)),
-      m_ema(*m_model, params.emaDecay) {
+      m_ema(*m_model, params.emaDecay), m_generator(at::detail::createCPUGenerator(params.seed)) {
     m_model->train();
 }
 
@@ -65,7 +71,8 @@ VaeLoss VaeTrainer::step(const torch::Tensor& batch) {
     {
         AutocastScope autocast(m_params.compute);
         const auto [mean, logvar] = m_model->encode(slices);
-        const torch::Tensor z = mean + torch::exp(0.5 * logvar) * torch::randn_like(mean);
+        seedForStep(m_generator, m_params.seed, m_step++);
+        const torch::Tensor z = mean + torch::exp(0.5 * logvar) * randn(mean.sizes().vec(), m_generator).to(mean.device(), mean.scalar_type());
         loss = vaeLoss(m_model->decode(z).to(torch::kFloat32), slices, mean.to(torch::kFloat32), logvar.to(torch::kFloat32));
     }
     m_optimizer.zero_grad();
@@ -97,6 +104,7 @@ torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::T
     const torch::Tensor x0 = latents.reshape({b * k, latents.size(2), h, w}).to(device);
     // One timestep per sample, shared by its K slices (they are denoised together). Random numbers come from the
     // seeded CPU generator on every device, so a seed means the same noise everywhere.
+    seedForStep(m_generator, m_params.seed, m_step++);
     const torch::Tensor t = at::randint(0, m_schedule.steps(), {b}, m_generator, torch::kLong);
     const torch::Tensor abar =
         m_schedule.alphasCumprod.index_select(0, t).to(torch::kFloat32).repeat_interleave(k).view({-1, 1, 1, 1}).to(device);

@@ -29,6 +29,7 @@ public:
     void update(torch::nn::Module& module);
     void copyTo(torch::nn::Module& module) const;  // e.g. into a second instance used for sampling
     const std::map<std::string, torch::Tensor>& shadow() const { return m_shadow; }
+    void setUpdates(int updates) { m_updates = updates; }  // a resumed run continues the warm-up where it was
 
 private:
     float m_decay;
@@ -52,12 +53,16 @@ public:
     VaeLoss step(const torch::Tensor& slices);  // moved to the compute device here
     MotionVae& model() { return m_model; }
     EmaWeights& ema() { return m_ema; }
+    torch::optim::AdamW& optimizer() { return m_optimizer; }
+    void setStepIndex(int64_t step) { m_step = step; }  // a resumed run's random numbers continue from here
 
 private:
     MotionVae m_model;
     TrainParams m_params;
     torch::optim::AdamW m_optimizer;
     EmaWeights m_ema;
+    torch::Generator m_generator;
+    int64_t m_step = 0;
 };
 
 // One AdamW step of the denoiser: latents [B, K, C, h, w] of normalised spectral volumes, conditions
@@ -70,6 +75,8 @@ public:
     torch::Tensor step(const torch::Tensor& latents, const torch::Tensor& conditions);
     DenoiserUNet& model() { return m_model; }
     EmaWeights& ema() { return m_ema; }
+    torch::optim::AdamW& optimizer() { return *m_optimizer; }
+    void setStepIndex(int64_t step) { m_step = step; }
 
 private:
     DenoiserUNet m_model;
@@ -78,6 +85,7 @@ private:
     std::unique_ptr<torch::optim::AdamW> m_optimizer;
     EmaWeights m_ema;
     torch::Generator m_generator;
+    int64_t m_step = 0;
 };
 
 }  // namespace waft::engine::prior

@@ -104,6 +104,11 @@ expect 0 "dataset resumes" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds" --ever
 grep -q "^0 written" "$WORK/stdout" && ok || bad "dataset did not resume: $(cat "$WORK/stdout")"
 TRAIN="--preset tiny --size 32x32 --batch 4 --checkpoint-every 0"
 expect 0 "train-vae" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae.safetensors" $TRAIN --steps 8 --lr 2e-3
+[ -f "$WORK/vae.train-state.safetensors" ] && ok || bad "train-vae wrote no training state"
+expect 0 "train-vae --resume" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae.safetensors" $TRAIN --steps 10 --lr 2e-3 --resume
+grep -q "10 steps" "$WORK/stdout" && ok || bad "train-vae did not resume to 10 steps"
+expect 0 "train-vae, 10 steps without stopping" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae-straight.safetensors" $TRAIN --steps 10 --lr 2e-3
+cmp -s "$WORK/vae.safetensors" "$WORK/vae-straight.safetensors" && ok || bad "8 steps + resume to 10 differs from 10 steps"
 expect 0 "train-prior stage 1" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 1 -o "$WORK/p1.safetensors" $TRAIN --steps 6
 expect 0 "train-prior stage 2" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 --init "$WORK/p1.safetensors" -o "$WORK/p2.safetensors" $TRAIN --steps 3
 expect 0 "predict --loop" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/pred.waft" --steps 4 --loop
