@@ -1,5 +1,7 @@
 #include "CpuViewport.h"
 
+#include "ViewFit.h"
+
 #include <QMouseEvent>
 #include <QPainter>
 #include <opencv2/imgproc.hpp>
@@ -55,21 +57,14 @@ void CpuViewport::tick() {
     if (!moving) m_timer.stop();
 }
 
-QRectF CpuViewport::imageRect() const {
-    if (!m_volume) return {};
-    const double scale = m_zoom * std::min(double(width()) / m_volume->width, double(height()) / m_volume->height);
-    const QSizeF size(m_volume->width * scale, m_volume->height * scale);
-    return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + m_pan, size);
-}
+QSizeF CpuViewport::imageSize() const { return m_volume ? QSizeF(m_volume->width, m_volume->height) : QSizeF(); }
 
-QPointF CpuViewport::widgetPosition(QPointF scenePos) const {
-    const QRectF r = imageRect();
-    if (r.isEmpty()) return {};
-    return r.topLeft() + QPointF(scenePos.x() * r.width() / m_volume->width, scenePos.y() * r.height() / m_volume->height);
-}
+QRectF CpuViewport::imageRect() const { return viewfit::imageRect(QSizeF(size()), imageSize(), m_zoom, m_pan); }
+
+QPointF CpuViewport::widgetPosition(QPointF scenePos) const { return viewfit::toView(imageRect(), imageSize(), scenePos); }
 
 void CpuViewport::setZoom(double zoom) {
-    m_zoom = std::clamp(zoom, 0.1, 32.0);
+    m_zoom = viewfit::clampZoom(zoom);
     update();
 }
 
@@ -78,11 +73,7 @@ void CpuViewport::setPan(QPointF pan) {
     update();
 }
 
-QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const {
-    const QRectF r = imageRect();
-    if (r.isEmpty()) return {};
-    return {(widgetPos.x() - r.x()) * m_volume->width / r.width(), (widgetPos.y() - r.y()) * m_volume->height / r.height()};
-}
+QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const { return viewfit::toScene(imageRect(), imageSize(), widgetPos); }
 
 void CpuViewport::setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors, std::vector<QRectF> freezeRegions) {
     m_arrows = std::move(arrows);
@@ -162,7 +153,7 @@ void CpuViewport::mouseDoubleClickEvent(QMouseEvent* event) {
 void CpuViewport::wheelEvent(QWheelEvent* event) {
     // Zoom about the cursor: the scene point under it stays put.
     const QPointF anchor = sceneCoordinates(event->position());
-    setZoom(m_zoom * std::pow(1.0015, event->angleDelta().y()));
+    setZoom(viewfit::wheelZoom(m_zoom, event->angleDelta().y()));
     m_pan += event->position() - widgetPosition(anchor);
     update();
 }

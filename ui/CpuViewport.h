@@ -59,6 +59,7 @@ protected:
 
 private:
     void tick();
+    QSizeF imageSize() const;
     QRectF imageRect() const;
 
     SceneController* m_controller;

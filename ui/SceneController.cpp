@@ -14,18 +14,21 @@ void SceneController::setScene(std::shared_ptr<const engine::Scene> scene) {
     m_volume = m_scene ? std::shared_ptr<const engine::SpectralVolume>(m_scene, &m_scene->volume) : nullptr;
     m_settings = m_scene ? m_scene->settings : engine::SceneSettings{};
     if (m_scene) m_settings.bandGains.resize(size_t(m_scene->volume.bands), 1.0f);
-    m_sim.reset();
-    if (m_scene) {
-        engine::ModalParams modal;
-        modal.dampingRatio = m_settings.dampingRatio;
-        modal.speed = m_settings.speed;
-        m_sim = std::make_unique<engine::ModalSimulator>(*m_volume, modal);
-    }
+    resetSimulator();
     m_playhead = 0.0;
     m_lastTime = -1.0;
     replan();
     emit sceneChanged();
     emit settingsChanged(m_settings);
+}
+
+void SceneController::resetSimulator() {
+    m_sim.reset();
+    if (!m_scene) return;
+    engine::ModalParams modal;
+    modal.dampingRatio = m_settings.dampingRatio;
+    modal.speed = m_settings.speed;
+    m_sim = std::make_unique<engine::ModalSimulator>(*m_volume, modal);
 }
 
 std::shared_ptr<const engine::SpectralVolume> SceneController::volume() const { return m_volume; }
@@ -106,10 +109,7 @@ void SceneController::setSettings(const engine::SceneSettings& settings) {
     if (m_scene) m_settings.bandGains.resize(size_t(m_scene->volume.bands), 1.0f);
     if (m_sim) m_sim->setDampingRatio(m_settings.dampingRatio);
     if (timing && m_scene) {
-        engine::ModalParams modal;
-        modal.dampingRatio = m_settings.dampingRatio;
-        modal.speed = m_settings.speed;
-        m_sim = std::make_unique<engine::ModalSimulator>(*m_volume, modal);
+        resetSimulator();
         replan();
     }
     emit settingsChanged(m_settings);

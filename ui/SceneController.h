@@ -59,6 +59,7 @@ signals:
 
 private:
     void replan();
+    void resetSimulator();  // a fresh modal simulator for the scene at the current damping and speed
 
     std::shared_ptr<const engine::Scene> m_scene;
     std::shared_ptr<const engine::SpectralVolume> m_volume;  // aliases m_scene

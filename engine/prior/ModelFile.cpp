@@ -71,10 +71,9 @@ Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::s
     size_t expected = 0;
     const auto fill = [&](const std::string& name, torch::Tensor& target) -> Status {
         ++expected;
-        std::vector<int64_t> shape(target.sizes().begin(), target.sizes().end());
-        auto values = file.readFloat(name, shape);
-        if (!values) return values.status().withContext(path);
-        target.copy_(torch::from_blob(values->data(), target.sizes(), torch::kFloat32).to(target.dtype()));
+        auto values = readTensor(file, name, target, path);
+        if (!values) return values.status();
+        target.copy_(*values);
         return Status::ok();
     };
     for (auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(fill(p.key(), p.value()));
@@ -123,9 +122,9 @@ Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
         torch::Tensor* target = params.find(name);
         if (!target) target = buffers.find(name);
         if (!target) return Status::corrupt(path + ": tensor '" + name + "' does not belong to this model");
-        auto values = file->readFloat(name, std::vector<int64_t>(target->sizes().begin(), target->sizes().end()));
-        if (!values) return values.status().withContext(path);
-        target->copy_(torch::from_blob(values->data(), target->sizes(), torch::kFloat32));
+        auto values = readTensor(*file, name, *target, path);
+        if (!values) return values.status();
+        target->copy_(*values);
     }
     return Status::ok();
 }

@@ -272,7 +272,8 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     // LDM's latent scale factor: diffusion assumes unit-variance data, and a VAE trained with a tiny KL weight
     // leaves its latents at whatever scale it liked. Fitted on a fresh run, kept from the weights it continues.
     float latentScale = 1.0f / std::max(1e-6f, allLatents.std().item<float>());
-    const std::string continued = m_params.resume && fs::exists(m_outPath) ? m_outPath : (m_stage == 2 ? m_initPath : "");
+    const bool resumed = m_params.resume && fs::exists(m_outPath);
+    const std::string continued = resumed ? m_outPath : (m_stage == 2 ? m_initPath : "");
     if (!continued.empty()) {
         auto meta = readModelMetadata(continued);
         if (!meta) return meta.status();
@@ -286,7 +287,6 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     config.frequencyAttention = m_stage == 2;
     DenoiserUNet model(config);
     int firstStep = 0;
-    const bool resumed = m_params.resume && fs::exists(m_outPath);
     if (resumed) {
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_outPath));
         firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);

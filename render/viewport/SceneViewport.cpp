@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "SceneViewportRenderer.h"
+#include "ViewFit.h"
 
 namespace waft::render {
 
@@ -25,7 +26,7 @@ void SceneViewport::setCoordinateSource(CoordinateSource source) {
 }
 
 void SceneViewport::setZoom(float zoom) {
-    m_zoom = std::clamp(zoom, 0.05f, 64.0f);
+    m_zoom = float(viewfit::clampZoom(zoom));
     requestUpdate();
 }
 
@@ -34,21 +35,17 @@ void SceneViewport::setPan(QPointF pan) {
     requestUpdate();
 }
 
+QSizeF SceneViewport::sceneSize() const { return m_scene ? QSizeF(m_scene->width, m_scene->height) : QSizeF(); }
+
 float SceneViewport::effectiveScale(QSize viewportPixels) const {
-    if (!m_scene || m_scene->width <= 0 || m_scene->height <= 0) return 1.0f;
-    const float fit = std::min(float(viewportPixels.width()) / float(m_scene->width),
-                               float(viewportPixels.height()) / float(m_scene->height));
-    return fit * m_zoom;
+    const QRectF rect = viewfit::imageRect(QSizeF(viewportPixels), sceneSize(), m_zoom, panPixels());
+    return rect.isEmpty() ? 1.0f : float(rect.width() / sceneSize().width());
 }
 
 QPointF SceneViewport::sceneCoordinates(QPointF windowPos) const {
-    if (!m_scene) return {};
     const qreal ratio = devicePixelRatio();
-    const QSize pixels = size() * ratio;
-    const float scale = effectiveScale(pixels);
-    const QPointF screen = windowPos * ratio;
-    return {(screen.x() - 0.5 * pixels.width() - panPixels().x()) / scale + 0.5 * m_scene->width,
-            (screen.y() - 0.5 * pixels.height() - panPixels().y()) / scale + 0.5 * m_scene->height};
+    const QRectF rect = viewfit::imageRect(QSizeF(size() * ratio), sceneSize(), m_zoom, panPixels());
+    return viewfit::toScene(rect, sceneSize(), windowPos * ratio);
 }
 
 bool SceneViewport::coordinatesAt(double timeSec, std::vector<std::complex<float>>& q) {
@@ -73,7 +70,7 @@ void SceneViewport::reportError(const QString& message) {
 QVulkanWindowRenderer* SceneViewport::createRenderer() { return new SceneViewportRenderer(this); }
 
 void SceneViewport::wheelEvent(QWheelEvent* event) {
-    setZoom(m_zoom * std::pow(1.0015f, float(event->angleDelta().y())));
+    setZoom(float(viewfit::wheelZoom(m_zoom, event->angleDelta().y())));
 }
 
 void SceneViewport::mousePressEvent(QMouseEvent* event) {

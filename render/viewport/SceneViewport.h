@@ -52,6 +52,7 @@ public:
     void frameDone(double ms);
     void reportError(const QString& message);
     float effectiveScale(QSize viewportPixels) const;
+    QSizeF sceneSize() const;  // empty without a scene
     QPointF panPixels() const { return m_pan * devicePixelRatio(); }
 
 signals:
