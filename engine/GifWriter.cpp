@@ -8,6 +8,7 @@ namespace waft::engine {
 
 namespace {
 
+constexpr uint8_t kTransparent = 255;  // the palette has 255 colours; index 255 is "keep the previous pixel"
 constexpr int kBayer4[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9}, {15, 7, 13, 5}};
 
 // Packs variable-width LZW codes LSB-first into GIF data sub-blocks of at most 255 bytes.
@@ -60,11 +61,15 @@ GifWriter::~GifWriter() {
 
 Status GifWriter::open(const std::string& path, int width, int height, float fps, bool loop) {
     if (width <= 0 || height <= 0 || width > 65535 || height > 65535) return Status::invalid("GIF size out of range");
+    close();
+    m_headerWritten = false;
+    m_previous.clear();
     m_file = std::fopen(path.c_str(), "wb");
     if (!m_file) return Status::io("cannot write " + path);
     m_width = width;
     m_height = height;
-    m_delayCentisec = std::max(2, int(std::lround(100.0 / std::max(1.0f, fps))));
+    m_fps = std::max(1.0f, fps);
+    m_frameIndex = 0;
     m_loop = loop;
     return Status::ok();
 }
@@ -82,7 +87,7 @@ void GifWriter::buildPalette(const cv::Mat& bgr8) {
         pixels.push_back({p[2], p[1], p[0]});
     }
     std::vector<Box> boxes{{0, pixels.size()}};
-    while (boxes.size() < 256) {
+    while (boxes.size() < size_t(kTransparent)) {
         int bestBox = -1, bestAxis = 0, bestRange = 0;
         for (size_t b = 0; b < boxes.size(); ++b) {
             if (boxes[b].end - boxes[b].begin < 2) continue;
@@ -153,16 +158,11 @@ Status GifWriter::write(const cv::Mat& bgr8) {
         }
         m_headerWritten = true;
     }
-    const uint8_t control[] = {0x21, 0xf9, 0x04, 0x00, uint8_t(m_delayCentisec & 0xff),
-                               uint8_t(m_delayCentisec >> 8), 0x00, 0x00};
-    std::fwrite(control, 1, sizeof control, m_file);
-    std::fputc(0x2c, m_file);
-    put16(m_file, 0);
-    put16(m_file, 0);
-    put16(m_file, m_width);
-    put16(m_file, m_height);
-    std::fputc(0, m_file);
-
+    // GIF counts time in 1/100 s: each delay is the difference of rounded frame times, so the clip keeps its
+    // length at any fps (24 fps: 4, 4, 5, 4, 4, 5, ...). Browsers treat delays under 2 as 10, hence the floor.
+    const auto centisec = [this](int n) { return int(std::lround(n * 100.0 / double(m_fps))); };
+    const int delay = std::max(2, centisec(m_frameIndex + 1) - centisec(m_frameIndex));
+    ++m_frameIndex;
     std::vector<uint8_t> indices(frame.total());
     for (int y = 0; y < m_height; ++y) {
         const uint8_t* row = frame.ptr<uint8_t>(y);
@@ -173,7 +173,38 @@ Status GifWriter::write(const cv::Mat& bgr8) {
             indices[size_t(y) * m_width + x] = m_lookup[size_t(key)];
         }
     }
-    writeLzw(indices);
+    // Frames after the first store only the rectangle that changed, with unchanged pixels transparent (the
+    // previous frame stays: disposal "do not dispose"). The ordered dither is fixed in space, so still areas
+    // map to the same indices and cost next to nothing.
+    int left = 0, top = 0, right = m_width, bottom = m_height;
+    std::vector<uint8_t> patch;
+    if (!m_previous.empty()) {
+        left = m_width, top = m_height, right = 0, bottom = 0;
+        for (int y = 0; y < m_height; ++y)
+            for (int x = 0; x < m_width; ++x)
+                if (indices[size_t(y) * m_width + x] != m_previous[size_t(y) * m_width + x]) {
+                    left = std::min(left, x), right = std::max(right, x + 1);
+                    top = std::min(top, y), bottom = std::max(bottom, y + 1);
+                }
+        if (right <= left) left = 0, top = 0, right = 1, bottom = 1;  // nothing changed: one transparent pixel
+        patch.reserve(size_t(right - left) * size_t(bottom - top));
+        for (int y = top; y < bottom; ++y)
+            for (int x = left; x < right; ++x) {
+                const size_t i = size_t(y) * m_width + x;
+                patch.push_back(indices[i] == m_previous[i] ? kTransparent : indices[i]);
+            }
+    }
+    const uint8_t packed = m_previous.empty() ? 0x04 : 0x05;  // disposal 1 (keep), transparency after frame 0
+    const uint8_t control[] = {0x21, 0xf9, 0x04, packed, uint8_t(delay & 0xff), uint8_t(delay >> 8), kTransparent, 0x00};
+    std::fwrite(control, 1, sizeof control, m_file);
+    std::fputc(0x2c, m_file);
+    put16(m_file, left);
+    put16(m_file, top);
+    put16(m_file, right - left);
+    put16(m_file, bottom - top);
+    std::fputc(0, m_file);
+    writeLzw(m_previous.empty() ? indices : patch);
+    m_previous = std::move(indices);
     return std::ferror(m_file) ? Status::io("GIF write failed") : Status::ok();
 }
 

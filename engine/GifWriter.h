@@ -11,9 +11,10 @@
 
 namespace waft::engine {
 
-// Animated GIF89a encoder (OpenCV 4.6 has none): one global 256-colour palette chosen by median cut over
+// Animated GIF89a encoder (OpenCV 4.6 has none): one global 255-colour palette chosen by median cut over
 // the first frame (the frames of a loop share their colours), 4x4 ordered dithering, LZW compression,
-// NETSCAPE2.0 looping. Writes straight to the given path; the caller provides atomicity. One thread.
+// NETSCAPE2.0 looping; after the first frame only the changed rectangle is stored, unchanged pixels
+// transparent. Writes straight to the given path; the caller provides atomicity. One thread.
 class GifWriter {
 public:
     ~GifWriter();
@@ -28,11 +29,13 @@ private:
     std::FILE* m_file = nullptr;
     int m_width = 0;
     int m_height = 0;
-    int m_delayCentisec = 4;
+    float m_fps = 25.0f;
+    int m_frameIndex = 0;
     bool m_loop = true;
     bool m_headerWritten = false;
     std::vector<std::array<uint8_t, 3>> m_palette;  // RGB
     std::vector<uint8_t> m_lookup;                   // 5-bit-per-channel RGB -> palette index
+    std::vector<uint8_t> m_previous;                 // the previous frame's indices (empty before the first)
 };
 
 }  // namespace waft::engine

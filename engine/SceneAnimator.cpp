@@ -62,8 +62,11 @@ Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
 
     auto renderer = m_backend(volume);
     if (!renderer) return renderer.status();
+    ExportParams encode = m_params.encode;
+    encode.loopFrames = m_params.loop ? m_frames : 0;
     VideoExporter exporter;
-    WAFT_RETURN_IF_ERROR(exporter.open(m_outputPath, size->width, size->height, m_params.fps, m_params.loop));
+    WAFT_RETURN_IF_ERROR(exporter.open(m_outputPath, size->width, size->height, m_params.fps, encode));
+    m_encoding = exporter.description();
     cv::Mat frame;
     for (int n = 0; n < m_frames; ++n) {
         if (cancel.isCancelled()) return Status::cancelled();  // exporter's destructor removes the partial file
@@ -111,7 +114,9 @@ Status PullJob::run(Progress& progress, const CancelToken& cancel) {
     auto renderer = m_backend(volume);
     if (!renderer) return renderer.status();
     VideoExporter exporter;
-    WAFT_RETURN_IF_ERROR(exporter.open(m_outputPath, size->width, size->height, p.fps, false));
+    ExportParams encode = p.encode;
+    encode.loopFrames = 0;
+    WAFT_RETURN_IF_ERROR(exporter.open(m_outputPath, size->width, size->height, p.fps, encode));
     const int frames = std::max(1, int(std::lround(double(p.seconds) * p.fps)));
     const double dt = 1.0 / p.fps;
     constexpr double kRampSec = 0.2;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "ExportParams.h"
 #include "Job.h"
 #include "RenderBackend.h"
 #include "LoopPlanner.h"
@@ -16,6 +17,7 @@ struct AnimateParams {
     bool loop = true;      // snap bands to harmonics of 1/seconds and start at the quietest instant
     int width = 0;         // output size; 0 keeps the scene's (one of the two keeps the aspect ratio)
     int height = 0;
+    ExportParams encode;   // quality and codec; loopFrames is set by the job when it loops
 };
 
 struct PullParams {
@@ -29,6 +31,7 @@ struct PullParams {
     float fps = 30.0f;
     int width = 0;
     int height = 0;
+    ExportParams encode;
 };
 
 // Loop export: renders seconds*fps frames of looping playback with the CPU renderer and writes them with
@@ -42,6 +45,7 @@ public:
     Status run(Progress& progress, const CancelToken& cancel) override;
     const SeamReport& seam() const { return m_seam; }
     int frames() const { return m_frames; }
+    const std::string& encoding() const { return m_encoding; }  // the encoder and settings used
 
 private:
     const Scene& m_scene;
@@ -50,6 +54,7 @@ private:
     RenderBackendFactory m_backend;
     SeamReport m_seam;
     int m_frames = 0;
+    std::string m_encoding;
 };
 
 // Scripted pull-and-release: the same modal simulation the GUI drives, stepped once per output frame.

@@ -33,6 +33,7 @@ Status LoadImageJob::run(Progress& progress, const CancelToken& cancel) {
     cv::Mat image = cv::imread(m_path, cv::IMREAD_COLOR);
     if (image.empty()) return Status::corrupt(m_path + ": not an image OpenCV can read");
     if (cancel.isCancelled()) return Status::cancelled();
+    m_sourceSize = image.size();
     const int longSide = std::max(image.cols, image.rows);
     if (m_maxLongSide > 0 && longSide > m_maxLongSide) {
         const double scale = double(m_maxLongSide) / longSide;
@@ -50,7 +51,9 @@ Status LoadImageJob::run(Progress& progress, const CancelToken& cancel) {
 Status MotionBrushJob::run(Progress& progress, const CancelToken& cancel) {
     if (!m_source) return Status::invalid("no image to paint motion on");
     progress.report(0.1f, "interpolating arrows");
-    auto volume = motionFromBrush(m_source->volume.reference, m_arrows, m_anchors, m_freezeMask, m_params);
+    const cv::Mat& image = m_source->volume.reference;
+    const MotionStrokes strokes = m_strokes.scaledTo(image.cols, image.rows);
+    auto volume = motionFromBrush(image, strokes.arrows, strokes.anchors, strokes.freezeMask(), m_params);
     if (!volume) return volume.status();
     if (cancel.isCancelled()) return Status::cancelled();
     m_scene = std::make_shared<Scene>();

@@ -5,6 +5,7 @@
 
 #include "Job.h"
 #include "MotionBrush.h"
+#include "MotionStrokes.h"
 #include "Scene.h"
 
 namespace waft::engine {
@@ -42,28 +43,28 @@ public:
     std::string name() const override { return "open image"; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     std::shared_ptr<Scene> result() const { return m_scene; }
+    cv::Size sourceSize() const { return m_sourceSize; }  // the photo's own size, before any downscale
 
 private:
     std::string m_path;
     int m_maxLongSide;
     std::shared_ptr<Scene> m_scene;
+    cv::Size m_sourceSize;
 };
 
+// The motion brush on a photo scene; the strokes are scaled from their image size to the scene's. The app
+// and `waft-cli brush` both run this job.
 class MotionBrushJob : public Job {
 public:
-    MotionBrushJob(std::shared_ptr<const Scene> scene, std::vector<MotionArrow> arrows, std::vector<MotionAnchor> anchors,
-                   cv::Mat freezeMask, MotionBrushParams params)
-        : m_source(std::move(scene)), m_arrows(std::move(arrows)), m_anchors(std::move(anchors)),
-          m_freezeMask(std::move(freezeMask)), m_params(params) {}
+    MotionBrushJob(std::shared_ptr<const Scene> scene, MotionStrokes strokes, MotionBrushParams params)
+        : m_source(std::move(scene)), m_strokes(std::move(strokes)), m_params(params) {}
     std::string name() const override { return "motion brush"; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     std::shared_ptr<Scene> result() const { return m_scene; }
 
 private:
     std::shared_ptr<const Scene> m_source;
-    std::vector<MotionArrow> m_arrows;
-    std::vector<MotionAnchor> m_anchors;
-    cv::Mat m_freezeMask;
+    MotionStrokes m_strokes;
     MotionBrushParams m_params;
     std::shared_ptr<Scene> m_scene;
 };

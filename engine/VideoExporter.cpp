@@ -1,57 +1,46 @@
 #include "VideoExporter.h"
 
-#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/videoio.hpp>
 #include <random>
 
+#include "FfmpegEncoder.h"
 #include "GifWriter.h"
+#include "WebpWriter.h"
 
 namespace fs = std::filesystem;
 
 namespace waft::engine {
 
 struct VideoExporter::Sinks {
-    cv::VideoWriter video;
+    FfmpegEncoder video;
     GifWriter gif;
+    WebpWriter webp;
 };
 
 namespace {
-std::string lowerExtension(const std::string& path) {
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return ext;
+bool usesFfmpeg(ExportFormat format) {
+    return format == ExportFormat::Mp4 || format == ExportFormat::WebM || format == ExportFormat::Apng;
+}
+bool subsamplesChroma(ExportFormat format, const ExportParams& params) {
+    return (format == ExportFormat::Mp4 || format == ExportFormat::WebM) && !params.chroma444 &&
+           params.quality != ExportQuality::Lossless;
 }
 }  // namespace
 
-Expected<ExportFormat> exportFormatForPath(const std::string& path) {
-    std::error_code ec;
-    if (!path.empty() && (path.back() == '/' || fs::is_directory(path, ec))) return ExportFormat::PngSequence;
-    const std::string ext = lowerExtension(path);
-    if (ext == ".mp4") return ExportFormat::Mp4;
-    if (ext == ".webm") return ExportFormat::WebM;
-    if (ext == ".gif") return ExportFormat::Gif;
-    return Status::invalid("cannot tell the export format of '" + path +
-                           "': use .mp4, .webm, .gif or a folder path ending in '/'");
-}
-
-const char* exportFormatName(ExportFormat format) {
-    switch (format) {
-        case ExportFormat::Mp4: return "mp4";
-        case ExportFormat::WebM: return "webm";
-        case ExportFormat::Gif: return "gif";
-        case ExportFormat::PngSequence: return "png";
-    }
-    return "?";
+int exportKeyframeInterval(const ExportParams& params, float fps) {
+    if (params.keyframeInterval > 0) return params.keyframeInterval;
+    if (params.loopFrames > 0) return params.loopFrames;
+    return std::max(1, int(std::lround(2.0 * double(fps))));
 }
 
 VideoExporter::VideoExporter() : m_sinks(std::make_unique<Sinks>()) {}
 
 VideoExporter::~VideoExporter() { abort(); }
 
-Status VideoExporter::open(const std::string& path, int width, int height, float fps, bool loop) {
+Status VideoExporter::open(const std::string& path, int width, int height, float fps, const ExportParams& params) {
     abort();
     auto format = exportFormatForPath(path);
     if (!format) return format.status();
@@ -59,8 +48,9 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
     if (width < 2 || height < 2 || width > 16384 || height > 16384)
         return Status::invalid("export size " + std::to_string(width) + "x" + std::to_string(height) + " is out of range");
     if (!(fps > 0.0f && fps <= 240.0f)) return Status::invalid("export fps must be in (0, 240]");
+    if (params.crf > 63) return Status::invalid("--crf must be within 0..51 (H.264/H.265) or 0..63 (VP9)");
     m_size = {width, height};
-    if (m_format == ExportFormat::Mp4 || m_format == ExportFormat::WebM) m_size = {width & ~1, height & ~1};
+    if (subsamplesChroma(m_format, params)) m_size = {width & ~1, height & ~1};
 
     std::error_code ec;
     std::string target = path;
@@ -74,18 +64,29 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
             return Status::io(target + " exists and is not an empty folder");
         m_tempPath = target + tag;
         if (!fs::create_directory(m_tempPath, ec)) return Status::io("cannot create " + m_tempPath);
+        m_description = "PNG frames (lossless)";
     } else {
         const fs::path p(target);
         m_tempPath = (p.parent_path() / (p.stem().string() + tag + p.extension().string())).string();
+        Status opened;
         if (m_format == ExportFormat::Gif) {
-            WAFT_RETURN_IF_ERROR(m_sinks->gif.open(m_tempPath, m_size.width, m_size.height, fps, loop));
+            opened = m_sinks->gif.open(m_tempPath, m_size.width, m_size.height, fps, params.loopFrames > 0);
+            m_description = "GIF89a (255-colour palette, ordered dither, changed rectangles)";
+        } else if (m_format == ExportFormat::WebP) {
+            opened = m_sinks->webp.open(m_tempPath, m_size.width, m_size.height, fps, params);
+            m_description = m_sinks->webp.description();
         } else {
-            const int fourcc = m_format == ExportFormat::Mp4 ? cv::VideoWriter::fourcc('a', 'v', 'c', '1')
-                                                             : cv::VideoWriter::fourcc('V', 'P', '8', '0');
-            if (!m_sinks->video.open(m_tempPath, cv::CAP_FFMPEG, fourcc, double(fps), m_size, true)) {
-                std::remove(m_tempPath.c_str());
-                return Status::io(std::string("cannot open a ") + exportFormatName(m_format) + " encoder for " + path);
-            }
+            ExportParams encode = params;
+            encode.keyframeInterval = exportKeyframeInterval(params, fps);
+            opened = m_sinks->video.open(m_tempPath, m_format, m_size.width, m_size.height, fps, encode);
+            m_description = m_sinks->video.description();
+        }
+        if (!opened) {
+            m_sinks->video.close();
+            m_sinks->gif.close();
+            m_sinks->webp.close();
+            fs::remove(m_tempPath, ec);
+            return opened;
         }
     }
     m_frames = 0;
@@ -107,7 +108,8 @@ Status VideoExporter::write(const cv::Mat& bgr8) {
             break;
         }
         case ExportFormat::Gif: WAFT_RETURN_IF_ERROR(m_sinks->gif.write(frame.clone())); break;
-        default: m_sinks->video.write(frame); break;
+        case ExportFormat::WebP: WAFT_RETURN_IF_ERROR(m_sinks->webp.write(frame.clone())); break;
+        default: WAFT_RETURN_IF_ERROR(m_sinks->video.write(frame.isContinuous() ? frame : frame.clone())); break;
     }
     ++m_frames;
     return Status::ok();
@@ -119,8 +121,14 @@ Status VideoExporter::commit() {
         abort();
         return Status::invalid("nothing to export: no frames");
     }
-    if (m_format == ExportFormat::Gif) WAFT_RETURN_IF_ERROR(m_sinks->gif.close());
-    if (m_format == ExportFormat::Mp4 || m_format == ExportFormat::WebM) m_sinks->video.release();
+    Status finished;
+    if (m_format == ExportFormat::Gif) finished = m_sinks->gif.close();
+    if (m_format == ExportFormat::WebP) finished = m_sinks->webp.finish();
+    if (usesFfmpeg(m_format)) finished = m_sinks->video.finish();
+    if (!finished) {
+        abort();
+        return finished;
+    }
     std::error_code ec;
     if (m_format == ExportFormat::PngSequence && fs::is_directory(m_path, ec)) fs::remove(m_path, ec);  // empty
     fs::rename(m_tempPath, m_path, ec);
@@ -136,8 +144,9 @@ Status VideoExporter::commit() {
 
 void VideoExporter::abort() {
     if (!m_open) return;
-    m_sinks->video.release();
+    m_sinks->video.close();
     m_sinks->gif.close();
+    m_sinks->webp.close();
     std::error_code ec;
     fs::remove_all(m_tempPath, ec);
     m_open = false;

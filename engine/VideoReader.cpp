@@ -14,6 +14,7 @@ Expected<VideoFrames> decodeVideo(const std::string& path, const DecodeParams& p
     if (!std::filesystem::is_regular_file(path, ec)) return Status::io("cannot open " + path + ": no such file");
     cv::VideoCapture capture(path, cv::CAP_FFMPEG);
     if (!capture.isOpened()) return Status::corrupt(path + ": not a video OpenCV can decode");
+    capture.set(cv::CAP_PROP_ORIENTATION_AUTO, 1.0);  // phone clips: upright as their rotation metadata says
     const double nominalFps = capture.get(cv::CAP_PROP_FPS);
     const double announced = capture.get(cv::CAP_PROP_FRAME_COUNT);
     const int limit = params.maxFrames > 0 ? params.maxFrames : 100000;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QDialog>
+#include <QSize>
 
 #include "SceneAnimator.h"
 
@@ -9,25 +10,36 @@ class QComboBox;
 class QDoubleSpinBox;
 class QSpinBox;
 class QCheckBox;
+class QLabel;
 
 namespace waft::ui {
 
-// Export settings: file (format from its extension: MP4, WebM, GIF, or a folder for PNG frames), duration
-// (0 = the loop length), fps, width (0 = the scene's; height follows), seamless loop on/off.
+// Export settings: file and format (MP4 H.264/H.265, WebM VP9, animated WebP, APNG, GIF, or a folder of PNG
+// frames; the format follows the extension and vice versa), quality preset, duration (0 = the loop length),
+// fps, width (0 = the scene's; height follows), seamless loop on/off, and the estimated file size for the
+// current settings (engine::estimateExportBytes). GUI thread.
 class ExportDialog : public QDialog {
     Q_OBJECT
 public:
-    ExportDialog(const QString& suggestedPath, QWidget* parent = nullptr);
+    // sceneSize and loopSec (the scene's default loop length) feed the size estimate.
+    ExportDialog(const QString& suggestedPath, QSize sceneSize, double loopSec, QWidget* parent = nullptr);
     QString path() const;
     engine::AnimateParams params() const;
+    QString estimateText() const;
 
 private:
+    void updateEstimate();
+
+    QSize m_sceneSize;
+    double m_loopSec;
     QLineEdit* m_path;
     QComboBox* m_format;
+    QComboBox* m_quality;
     QDoubleSpinBox* m_seconds;
     QDoubleSpinBox* m_fps;
     QSpinBox* m_width;
     QCheckBox* m_loop;
+    QLabel* m_estimate;
 };
 
 }  // namespace waft::ui

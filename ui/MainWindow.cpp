@@ -177,7 +177,10 @@ void MainWindow::buildMenus() {
             saveSceneTo(p);
     });
     file->addAction(tr("&Export…"), QKeySequence(tr("Ctrl+E")), this, [this] {
-        ExportDialog dialog(QFileInfo(m_scenePath).completeBaseName() + "-loop.mp4", this);
+        const auto scene = m_controller->scene();
+        const QSize size = scene ? QSize(scene->volume.width, scene->volume.height) : QSize();
+        const double loopSec = scene ? engine::defaultLoopSec(scene->volume, m_controller->settings()) : 0.0;
+        ExportDialog dialog(QFileInfo(m_scenePath).completeBaseName() + "-loop.mp4", size, loopSec, this);
         if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params());
     });
     file->addSeparator();
@@ -193,6 +196,18 @@ void MainWindow::buildMenus() {
 
     QMenu* motion = menuBar()->addMenu(tr("&Motion"));
     motion->addAction(tr("&Predict Motion"), QKeySequence(tr("Ctrl+M")), this, [this] { predictMotion(); });
+    motion->addSeparator();
+    motion->addAction(tr("&Save Strokes…"), this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Save strokes"), QString(), "*.json");
+        if (p.isEmpty()) return;
+        if (const auto s = engine::saveStrokes(p.toStdString(), strokes()); !s)
+            statusBar()->showMessage(QString::fromStdString(s.message()), 10000);
+    });
+    motion->addAction(tr("&Load Strokes…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Load strokes"), QString(), "*.json");
+        if (!p.isEmpty()) loadStrokes(p);
+    });
+    motion->addSeparator();
     motion->addAction(tr("Motion &Model…"), this, [this] {
         MotionModelDialog dialog(MotionModelSettings::load(), this);
         if (dialog.exec() == QDialog::Accepted) dialog.settings().save();
@@ -225,20 +240,45 @@ void MainWindow::buildTools() {
     tool(tr("Pan/Zoom"), "Z", Tool::PanZoom, tr("Drag to pan, wheel to zoom, double-click to fit"));
     bar->addSeparator();
     bar->addAction(tr("Apply motion brush"), QKeySequence(tr("Ctrl+B")), this, [this] { applyMotionBrush(); });
-    bar->addAction(tr("Clear strokes"), this, [this] {
-        const auto arrows = m_arrows;
-        const auto anchors = m_anchors;
-        const auto regions = m_freezeRegions;
-        m_undo->push(new LambdaCommand(
-            tr("Clear strokes"),
-            [this] { m_arrows.clear(); m_anchors.clear(); m_freezeRegions.clear(); showStrokes(); },
-            [this, arrows, anchors, regions] {
-                m_arrows = arrows;
-                m_anchors = anchors;
-                m_freezeRegions = regions;
-                showStrokes();
-            }));
-    });
+    bar->addAction(tr("Clear strokes"), this, [this] { replaceStrokes(tr("Clear strokes"), engine::MotionStrokes{}); });
+}
+
+engine::MotionStrokes MainWindow::strokes() const {
+    engine::MotionStrokes s;
+    if (const auto scene = m_controller->scene()) {
+        s.width = scene->volume.width;
+        s.height = scene->volume.height;
+    }
+    s.arrows = m_arrows;
+    s.anchors = m_anchors;
+    for (const QRectF& r : m_freezeRegions)
+        s.freeze.push_back({float(r.x()), float(r.y()), float(r.width()), float(r.height())});
+    return s;
+}
+
+void MainWindow::replaceStrokes(const QString& title, const engine::MotionStrokes& strokes) {
+    const auto apply = [this](const engine::MotionStrokes& s) {
+        m_arrows = s.arrows;
+        m_anchors = s.anchors;
+        m_freezeRegions.clear();
+        for (const auto& r : s.freeze) m_freezeRegions.emplace_back(r.x, r.y, r.width, r.height);
+        showStrokes();
+    };
+    const auto scene = m_controller->scene();
+    const engine::MotionStrokes next = scene ? strokes.scaledTo(scene->volume.width, scene->volume.height) : strokes;
+    m_undo->push(new LambdaCommand(title, [apply, next] { apply(next); }, [apply, previous = this->strokes()] {
+        apply(previous);
+    }));
+}
+
+bool MainWindow::loadStrokes(const QString& path) {
+    auto loaded = engine::loadStrokes(path.toStdString());
+    if (!loaded) {
+        statusBar()->showMessage(QString::fromStdString(loaded.status().message()), 10000);
+        return false;
+    }
+    replaceStrokes(tr("Load strokes"), *loaded);
+    return true;
 }
 
 void MainWindow::showStrokes() {
@@ -350,17 +390,10 @@ int MainWindow::exportTo(const QString& path, const engine::AnimateParams& param
 int MainWindow::applyMotionBrush() {
     const auto scene = m_controller->scene();
     if (!scene) return -1;
-    cv::Mat mask;
-    if (!m_freezeRegions.empty()) {
-        mask = cv::Mat::zeros(scene->volume.height, scene->volume.width, CV_8UC1);
-        for (const QRectF& r : m_freezeRegions)
-            cv::rectangle(mask, cv::Rect(int(r.x()), int(r.y()), int(r.width()) + 1, int(r.height()) + 1),
-                          cv::Scalar(255), cv::FILLED);
-    }
     engine::MotionBrushParams params;
     params.loopSec = m_controller->settings().loopSec > 0 ? m_controller->settings().loopSec : 4.0f;
     const QString path = m_scenePath;
-    return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, m_arrows, m_anchors, mask, params),
+    return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, strokes(), params),
                        [](engine::Job& job) { return static_cast<engine::MotionBrushJob&>(job).result(); },
                        [this, path](std::shared_ptr<engine::Scene> result) {
                            showScene(result, path, false);  // a new scene: the undo history restarts with it

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "MotionBrush.h"
+#include "MotionStrokes.h"
 #include "SceneAnimator.h"
 #include "ViewportHost.h"
 
@@ -53,6 +54,10 @@ public:
     TimelineBar* timeline() const { return m_timeline; }
     QUndoStack* undoStack() const { return m_undo; }
     const std::vector<engine::MotionArrow>& arrows() const { return m_arrows; }
+    // The strokes painted so far, in scene pixels (what Motion ▸ Save Strokes… writes and `waft-cli brush
+    // --strokes` reads); loadStrokes() replaces them, scaled to the scene, as one undoable step.
+    engine::MotionStrokes strokes() const;
+    bool loadStrokes(const QString& path);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -71,6 +76,7 @@ private:
     void rebuildRecent();
     void setTool(Tool tool);
     void showStrokes();
+    void replaceStrokes(const QString& title, const engine::MotionStrokes& strokes);
 
     QThread m_engineThread;
     EngineWorker* m_worker;

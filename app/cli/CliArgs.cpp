@@ -20,6 +20,7 @@ Status CliArgs::parse(const std::vector<std::string>& args) {
             } else if (m_valueOptions.count(a)) {
                 if (i + 1 >= args.size()) return Status::invalid("option " + a + " needs a value");
                 m_values[a] = args[++i];
+                m_all[a].push_back(m_values[a]);
             } else {
                 return Status::invalid("unknown option " + a + " (see --help)");
             }
@@ -73,6 +74,29 @@ Expected<std::pair<float, float>> CliArgs::pair(const std::string& name, char se
     if (!okA || !okB || !std::isfinite(a) || !std::isfinite(b))
         return Status::invalid(name + " must look like " + example + ", got '" + s + "'");
     return std::make_pair(a, b);
+}
+
+std::vector<std::string> CliArgs::all(const std::string& name) const {
+    const auto it = m_all.find(name);
+    return it == m_all.end() ? std::vector<std::string>() : it->second;
+}
+
+Expected<std::vector<float>> CliArgs::numbers(const std::string& name, const std::string& text, size_t count) {
+    std::vector<float> out;
+    size_t start = 0;
+    while (out.size() <= count) {
+        const size_t cut = text.find(',', start);
+        const std::string part = text.substr(start, cut == std::string::npos ? std::string::npos : cut - start);
+        char* end = nullptr;
+        const float v = std::strtof(part.c_str(), &end);
+        if (end == part.c_str() || *end != '\0' || !std::isfinite(v)) break;
+        out.push_back(v);
+        if (cut == std::string::npos) break;
+        start = cut + 1;
+    }
+    if (out.size() != count || text.empty() || text.back() == ',')
+        return Status::invalid(name + " needs " + std::to_string(count) + " comma-separated numbers, got '" + text + "'");
+    return out;
 }
 
 }  // namespace waft::app

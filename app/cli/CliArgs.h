@@ -25,6 +25,10 @@ public:
     std::string string(const std::string& name, const std::string& fallback) const;
     engine::Expected<int> integer(const std::string& name, int fallback, int lo, int hi) const;
     engine::Expected<float> real(const std::string& name, float fallback, float lo, float hi) const;
+    // Every value of an option given more than once, in order.
+    std::vector<std::string> all(const std::string& name) const;
+    // "A,B,C,..." with exactly count finite numbers.
+    static engine::Expected<std::vector<float>> numbers(const std::string& name, const std::string& text, size_t count);
     // "A,B" (separator ',') or "AxB" (separator 'x') pairs.
     engine::Expected<std::pair<float, float>> pair(const std::string& name, char separator) const;
 
@@ -32,7 +36,8 @@ private:
     std::set<std::string> m_valueOptions;
     std::set<std::string> m_flags;
     std::vector<std::string> m_positionals;
-    std::map<std::string, std::string> m_values;
+    std::map<std::string, std::string> m_values;  // the last value of each option
+    std::map<std::string, std::vector<std::string>> m_all;
     std::set<std::string> m_setFlags;
 };
 

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "CliArgs.h"
 #include "Commands.h"
@@ -10,9 +11,17 @@ namespace waft::app {
 
 namespace {
 
+#define WAFT_ENCODE_USAGE                                                                                  \
+    "  --quality  draft, good (default), best or lossless (RGB-coded video, lossless WebP; not for players)\n" \
+    "  --crf      constant rate factor instead of the preset's (H.264/H.265 0..51, VP9 0..63)\n"             \
+    "  --codec    h264 (default) or h265 for .mp4\n"                                                          \
+    "  --chroma   420 (default, what players expect) or 444 for the lossy video codecs\n"                     \
+    "  --keyint   frames between keyframes (default: a loop is one group of pictures; else 2 s)\n"
+
 constexpr const char* kAnimateUsage =
-    "waft-cli animate SCENE.waft -o OUT.{mp4,webm,gif}|DIR/ [--seconds L] [--fps F] [--gain G] [--loop|--no-loop]\n"
-    "       [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
+    "waft-cli animate SCENE.waft -o OUT.{mp4,webm,webp,apng,gif}|DIR/ [--seconds L] [--fps F] [--gain G]\n"
+    "       [--loop|--no-loop] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
+    "       [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265] [--chroma 420|444] [--keyint N]\n"
     "  --seconds  duration (default: the scene's loop length)\n"
     "  --fps      frame rate (default 30)\n"
     "  --gain     motion amplitude multiplier on top of the scene's gains (default 1)\n"
@@ -20,18 +29,27 @@ constexpr const char* kAnimateUsage =
     "  --no-loop  play the spectral volume as analysed from t = 0\n"
     "  --size     output size (WxH; 0 for one side keeps the aspect ratio)\n"
     "  --speed    time scale (default: the scene's; 2 = twice as fast, 0.5 = slow motion)\n"
-    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)";
+    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)\n" WAFT_ENCODE_USAGE;
 
 constexpr const char* kPullUsage =
-    "waft-cli pull SCENE.waft --at X,Y --drag DX,DY -o OUT.{mp4,webm,gif}|DIR/ [--hold SEC] [--damping XI]\n"
-    "       [--seconds L] [--fps F] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
+    "waft-cli pull SCENE.waft --at X,Y --drag DX,DY -o OUT.{mp4,webm,webp,apng,gif}|DIR/ [--hold SEC]\n"
+    "       [--damping XI] [--seconds L] [--fps F] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
+    "       [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265] [--chroma 420|444] [--keyint N]\n"
     "  --at       grabbed pixel in scene coordinates\n"
     "  --drag     drag vector in pixels (ramps in over 0.2 s)\n"
     "  --hold     seconds the pull is held before release (default 1)\n"
     "  --damping  damping ratio xi (default: the scene's, 0.08)\n"
     "  --seconds  clip length (default 4)\n"
     "  --speed    time scale of the dynamics (default: the scene's)\n"
-    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)";
+    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)\n" WAFT_ENCODE_USAGE;
+
+const std::set<std::string> kEncodeOptions = {"--quality", "--crf", "--codec", "--chroma", "--keyint"};
+
+// The options every exporting command shares.
+std::set<std::string> withEncodeOptions(std::set<std::string> options) {
+    options.insert(kEncodeOptions.begin(), kEncodeOptions.end());
+    return options;
+}
 
 engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
     if (!cli.has("--size")) return engine::Status::ok();
@@ -42,6 +60,27 @@ engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
         return engine::Status::invalid("--size must be WxH within 2.." + std::to_string(engine::kMaxImageSide));
     width = int(size->first);
     height = int(size->second);
+    return engine::Status::ok();
+}
+
+engine::Status parseEncoding(const CliArgs& cli, engine::ExportParams& params) {
+    auto quality = engine::parseExportQuality(cli.string("--quality", "good"));
+    if (!quality) return quality.status();
+    auto codec = engine::parseVideoCodec(cli.string("--codec", "auto"));
+    if (!codec) return codec.status();
+    const auto crf = cli.integer("--crf", -1, 0, 63);
+    const auto keyint = cli.integer("--keyint", 0, 1, 100000);
+    for (const engine::Status& s : {crf.status(), keyint.status()})
+        if (!s) return s;
+    const std::string chroma = cli.string("--chroma", "420");
+    if (chroma != "420" && chroma != "444") return engine::Status::invalid("--chroma must be 420 or 444");
+    if (cli.has("--crf") && *quality == engine::ExportQuality::Lossless)
+        return engine::Status::invalid("--crf and --quality lossless exclude each other");
+    params.quality = *quality;
+    params.codec = *codec;
+    params.crf = *crf;
+    params.keyframeInterval = *keyint;
+    params.chroma444 = chroma == "444";
     return engine::Status::ok();
 }
 
@@ -56,7 +95,8 @@ engine::Status applySpeed(const CliArgs& cli, engine::Scene& scene) {
 }  // namespace
 
 int runAnimate(const std::vector<std::string>& args) {
-    CliArgs cli({"-o", "--seconds", "--fps", "--gain", "--size", "--speed", "--renderer"}, {"--loop", "--no-loop"});
+    CliArgs cli(withEncodeOptions({"-o", "--seconds", "--fps", "--gain", "--size", "--speed", "--renderer"}),
+                {"--loop", "--no-loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kAnimateUsage);
     if (cli.helpRequested()) return std::puts(kAnimateUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need SCENE.waft and -o OUT", kAnimateUsage);
@@ -72,6 +112,7 @@ int runAnimate(const std::vector<std::string>& args) {
     params.gain = *gain;
     params.loop = !cli.has("--no-loop");
     if (auto s = parseSize(cli, params.width, params.height); !s) return fail(s);
+    if (auto s = parseEncoding(cli, params.encode); !s) return fail(s);
 
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());
@@ -83,15 +124,17 @@ int runAnimate(const std::vector<std::string>& args) {
     engine::AnimateJob job(*scene, out, params, *renderer);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     if (params.loop)
-        std::printf("%s: %d frames (%s); loop seam %.4f px vs median step %.4f px\n", out.c_str(), job.frames(),
-                    rendererName.c_str(), job.seam().seamPx, job.seam().medianStepPx);
+        std::printf("%s: %d frames (%s; %s); loop seam %.4f px vs median step %.4f px\n", out.c_str(), job.frames(),
+                    rendererName.c_str(), job.encoding().c_str(), job.seam().seamPx, job.seam().medianStepPx);
     else
-        std::printf("%s: %d frames (%s)\n", out.c_str(), job.frames(), rendererName.c_str());
+        std::printf("%s: %d frames (%s; %s)\n", out.c_str(), job.frames(), rendererName.c_str(), job.encoding().c_str());
     return 0;
 }
 
 int runPull(const std::vector<std::string>& args) {
-    CliArgs cli({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size", "--speed", "--renderer"}, {});
+    CliArgs cli(withEncodeOptions({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size",
+                                   "--speed", "--renderer"}),
+                {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kPullUsage);
     if (cli.helpRequested()) return std::puts(kPullUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--at") || !cli.has("--drag"))
@@ -115,6 +158,7 @@ int runPull(const std::vector<std::string>& args) {
     params.seconds = *seconds;
     params.fps = *fps;
     if (auto s = parseSize(cli, params.width, params.height); !s) return fail(s);
+    if (auto s = parseEncoding(cli, params.encode); !s) return fail(s);
 
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());

@@ -20,6 +20,9 @@ int runTrainVae(const std::vector<std::string>& args);
 int runTrainPrior(const std::vector<std::string>& args);
 int runPredict(const std::vector<std::string>& args);
 int runBenchPrior(const std::vector<std::string>& args);
+int runBenchExport(const std::vector<std::string>& args);
+int runCheckLoop(const std::vector<std::string>& args);
+int runBrush(const std::vector<std::string>& args);
 
 // Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
 engine::Status runJobWithProgress(engine::Job& job);

@@ -43,7 +43,8 @@ constexpr const char* kUsage = R"(usage: waft-cli COMMAND [ARGS] [--help]
 
 commands:
   extract VIDEO -o SCENE.waft   spectral volume of a video (optical flow + temporal FFT)
-  animate SCENE.waft -o OUT     seamless loop as .mp4, .webm, .gif or a PNG folder (DIR/)
+  brush PHOTO -o SCENE.waft     motion brush from the command line (--arrow X,Y,DX,DY ... or --strokes FILE)
+  animate SCENE.waft -o OUT     seamless loop as .mp4, .webm, .webp, .apng, .gif or a PNG folder (DIR/)
   pull SCENE.waft -o OUT.mp4    scripted pull-and-release (modal simulation)
   flow IMG1 IMG2 -o OUT.flo     dense optical flow (Middlebury .flo)
   info SCENE.waft               scene summary as JSON
@@ -52,6 +53,8 @@ commands:
   train-prior DIR --vae VAE --stage 1|2 -o PRIOR   train the frequency-coordinated denoiser
   predict IMAGE --model PRIOR --vae VAE -o SCENE.waft   motion from one photo
   bench-prior -o DIR            procedural benchmark of the motion prior (trains a tiny one on CPU)
+  bench-export SCENE -o DIR     every export format and preset: size, time, PSNR, loop wrap
+  check-loop FILE               decode an exported loop and measure its wrap-around step
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -75,6 +78,9 @@ int main(int argc, char** argv) {
     if (command == "train-prior") return waft::app::runTrainPrior(args);
     if (command == "predict") return waft::app::runPredict(args);
     if (command == "bench-prior") return waft::app::runBenchPrior(args);
+    if (command == "bench-export") return waft::app::runBenchExport(args);
+    if (command == "check-loop") return waft::app::runCheckLoop(args);
+    if (command == "brush") return waft::app::runBrush(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

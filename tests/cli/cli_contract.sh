@@ -23,7 +23,7 @@ expect() {
   fi
 }
 
-for c in extract animate pull flow info; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
+for c in extract animate pull flow info brush check-loop bench-export; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
 expect 0 "top-level --help" -- "$CLI" --help
 expect fail "no command" -- "$CLI"
 expect fail "unknown command" -- "$CLI" frobnicate
@@ -46,12 +46,34 @@ expect fail "info on truncated scene" -- "$CLI" info "$WORK/truncated.waft"
 expect fail "animate truncated scene" -- "$CLI" animate "$WORK/truncated.waft" -o "$WORK/x.mp4"
 
 # Animate: every format, and absurd parameters
-for out in loop.mp4 loop.webm loop.gif frames/; do
+for out in loop.mp4 loop.webm loop.webp loop.apng loop.gif frames/; do
   expect 0 "animate -> $out" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/$out" --seconds 1 --fps 12 --size 160x0
 done
 [ "$(ls "$WORK/frames" | wc -l)" -eq 12 ] && [ -f "$WORK/frames/0011.png" ] && ok || bad "PNG sequence has not 12 frames"
 frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$WORK/loop.mp4")
 [ "$frames" = "12" ] && ok || bad "loop.mp4 has $frames frames, want 12"
+for out in loop.mp4 loop.webm loop.webp loop.apng loop.gif; do
+  expect 0 "check-loop $out" -- "$CLI" check-loop "$WORK/$out" --fps 12
+  grep -q "^12 frames" "$WORK/stdout" && ok || bad "check-loop $out: $(cat "$WORK/stdout")"
+done
+grep -q "loop: forever" <("$CLI" check-loop "$WORK/loop.webp") && ok || bad "loop.webp does not loop forever"
+# Quality presets and codecs: the sizes order as the presets promise; H.265 and lossless decode.
+for q in draft best; do
+  expect 0 "animate --quality $q" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/q-$q.mp4" --seconds 1 --fps 12 --size 160x0 --quality $q
+done
+[ "$(stat -c %s "$WORK/q-draft.mp4")" -lt "$(stat -c %s "$WORK/q-best.mp4")" ] && ok || bad "draft MP4 is not smaller than best"
+expect 0 "animate --codec h265" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/h265.mp4" --seconds 1 --fps 12 --size 160x0 --codec h265
+codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,color_space -of csv=p=0 "$WORK/h265.mp4")
+[ "$codec" = "hevc,bt709" ] && ok || bad "h265.mp4 stream is '$codec', want hevc,bt709"
+expect 0 "animate --crf 30" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/crf.webm" --seconds 1 --fps 12 --size 160x0 --crf 30
+expect fail "bad --quality" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --quality ultra
+expect fail "bad --crf" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --crf 99
+expect fail "bad --codec" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --codec mpeg2
+expect fail "bad --chroma" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --chroma 422
+expect fail "--crf for webp" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.webp" --crf 20
+WAFT_HIDE_ENCODERS=libx265 expect fail "missing encoder" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --codec h265
+grep -q "libx265.*libx264" "$WORK/stderr" && ok || bad "missing encoder message does not name the alternatives"
+expect fail "check-loop on text" -- "$CLI" check-loop "$WORK/text.waft"
 expect fail "unknown extension" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.avi"
 expect fail "absurd size" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --size 99999x99999
 expect fail "malformed size" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --size big
@@ -83,6 +105,31 @@ expect fail "pull NaN drag" -- "$CLI" pull "$WORK/tree.waft" --at 10,10 --drag n
 expect fail "pull malformed point" -- "$CLI" pull "$WORK/tree.waft" --at abc --drag 1,1 -o "$WORK/p.mp4"
 expect fail "pull missing --drag" -- "$CLI" pull "$WORK/tree.waft" --at 10,10 -o "$WORK/p.mp4"
 expect fail "pull damping out of range" -- "$CLI" pull "$WORK/tree.waft" --at 10,10 --drag 1,1 --damping 7 -o "$WORK/p.mp4"
+
+# Motion brush from the command line: photo -> scene -> loop, by flags and by a stroke file
+PHOTO="$DATA/middlebury-rubberwhale/RubberWhale1.png"
+if [ -f "$PHOTO" ]; then
+  expect 0 "brush by flags" -- "$CLI" brush "$PHOTO" -o "$WORK/brush.waft" --arrow 300,200,8,2 --arrow 100,100,0,5 \
+    --anchor 500,350 --freeze 0,300,100,80 --loop-sec 2
+  grep -q "584x388, 3 bands, 2.00 s loop from 2 arrows, 1 anchors, 1 freeze regions" "$WORK/stdout" && ok \
+    || bad "brush summary: $(cat "$WORK/stdout")"
+  expect 0 "brush scene animates" -- "$CLI" animate "$WORK/brush.waft" -o "$WORK/brush.webm" --fps 12
+  cat >"$WORK/strokes.json" <<'JSON'
+{"format": "waft-strokes", "version": 1, "width": 292, "height": 194,
+ "arrows": [[150, 100, 4, 1]], "anchors": [[250, 175]], "freeze": [[0, 150, 50, 40]]}
+JSON
+  expect 0 "brush by stroke file" -- "$CLI" brush "$PHOTO" -o "$WORK/brush2.waft" --strokes "$WORK/strokes.json" --loop-sec 2
+  "$CLI" info "$WORK/brush2.waft" | grep -q '"width": 584' && ok || bad "brush from strokes lost the photo size"
+  printf '{"format": "waft-strokes", "width": 10, "height": 10, "arrows": [[1, 2, 3]]}' >"$WORK/bad-strokes.json"
+  expect fail "brush with a malformed stroke file" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --strokes "$WORK/bad-strokes.json"
+  printf '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]' >"$WORK/deep.json"
+  expect fail "brush with a deeply nested file" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --strokes "$WORK/deep.json"
+  expect fail "brush without arrows" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --anchor 1,1
+  expect fail "brush malformed arrow" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --arrow 1,2,3
+  expect fail "brush NaN arrow" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --arrow 1,2,nan,4
+  [ ! -e "$WORK/x.waft" ] && ok || bad "a failed brush left x.waft behind"
+fi
+expect fail "brush on a non-image" -- "$CLI" brush "$WORK/corrupt.mp4" -o "$WORK/x.waft" --arrow 1,1,1,1
 
 # Flow
 if [ -f "$DATA/middlebury-rubberwhale/RubberWhale1.png" ]; then

@@ -1,4 +1,6 @@
 #include <QApplication>
+#include <QComboBox>
+#include <QLineEdit>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
@@ -13,6 +15,7 @@
 
 #include "CpuViewport.h"
 #include "EngineWorker.h"
+#include "ExportDialog.h"
 #include "JobsPanel.h"
 #include "MainWindow.h"
 #include "MotionModelDialog.h"
@@ -209,6 +212,32 @@ private slots:
             QVERIFY2(entry.path().filename().string().find("cancelled") == std::string::npos, entry.path().c_str());
     }
 
+    // The export dialog: format follows the extension and back, the preset reaches the job's parameters, and
+    // the size estimate follows the settings.
+    void exportDialogFormatsAndEstimate() {
+        ui::ExportDialog dialog("out/loop.mp4", QSize(640, 480), 8.0);
+        auto* path = dialog.findChild<QLineEdit*>();
+        const auto combos = dialog.findChildren<QComboBox*>();
+        QVERIFY(path && combos.size() == 2);
+        QComboBox* format = combos[0];
+        QComboBox* quality = combos[1];
+        QCOMPARE(format->currentText(), QString("MP4 (H.264)"));
+        QVERIFY2(dialog.estimateText().contains("640×480, 240 frames"), qPrintable(dialog.estimateText()));
+        const QString goodEstimate = dialog.estimateText();
+        quality->setCurrentIndex(2);  // Best
+        QCOMPARE(dialog.params().encode.quality, engine::ExportQuality::Best);
+        QVERIFY(dialog.estimateText() != goodEstimate);
+        format->setCurrentText("Animated WebP");
+        QCOMPARE(dialog.path(), QString("out/loop.webp"));
+        path->setText("out/loop.apng");
+        QCOMPARE(format->currentText(), QString("APNG"));
+        format->setCurrentText("MP4 (H.265)");
+        QCOMPARE(dialog.path(), QString("out/loop.mp4"));
+        QCOMPARE(dialog.params().encode.codec, engine::VideoCodec::H265);
+        format->setCurrentText("PNG frames (folder)");
+        QCOMPARE(dialog.path(), QString("out/loop/"));
+    }
+
     // A bare photo lands in the motion brush; painted arrows become motion, anchors stay still.
     void motionBrushOnAPhoto() {
         QSettings().remove("model");  // no motion model: the photo opens for the brush
@@ -236,6 +265,21 @@ private slots:
         QCOMPARE(window.arrows().size(), size_t(1));
         window.viewport()->setTool(ui::Tool::Anchor);
         QTest::mouseClick(viewport, Qt::LeftButton, {}, at({150, 60}));
+        // Strokes save to the file `waft-cli brush --strokes` reads; loading them back is one undo step.
+        const std::string strokesPath = m_dir + "/strokes.json";
+        QVERIFY(engine::saveStrokes(strokesPath, window.strokes()).isOk());
+        window.undoStack()->undo();
+        QCOMPARE(window.strokes().anchors.size(), size_t(0));
+        QVERIFY(window.loadStrokes(QString::fromStdString(strokesPath)));
+        QCOMPARE(window.strokes().anchors.size(), size_t(1));
+        QCOMPARE(window.strokes().arrows.size(), size_t(1));
+        window.undoStack()->undo();
+        QCOMPARE(window.strokes().anchors.size(), size_t(0));
+        window.undoStack()->redo();
+        QCOMPARE(window.strokes().anchors.size(), size_t(1));
+        std::ofstream(m_dir + "/bad-strokes.json") << "{\"format\": \"waft-strokes\"}";
+        QVERIFY(!window.loadStrokes(QString::fromStdString(m_dir + "/bad-strokes.json")));
+        QCOMPARE(window.strokes().anchors.size(), size_t(1));  // a bad file changes nothing
         QCOMPARE(runJob(window.worker(), [&] { return window.applyMotionBrush(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene()->volume.bands == 3);
         const auto& v = window.controller()->scene()->volume;
@@ -323,6 +367,13 @@ private slots:
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QTest::qWait(1500);
         QVERIFY(window.grab().save(dir + "/main-window.png"));
+        {
+            const auto& v = window.controller()->scene()->volume;
+            ui::ExportDialog dialog("out/tree-loop.mp4", QSize(v.width, v.height), 8.0, &window);
+            dialog.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+            QVERIFY(dialog.grab().save(dir + "/export-dialog.png"));
+        }
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({200, 110}).toPoint());
         QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
