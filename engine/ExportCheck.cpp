@@ -27,6 +27,19 @@ namespace waft::engine {
 namespace {
 
 constexpr int kMaxSide = 16384;
+// Adds a decoded frame, refusing a size change mid-stream and more than maxBytes in all: a file alone never
+// decides how much memory the check takes.
+Status admit(DecodedAnimation& out, cv::Mat frame, double timeSec, const std::string& path, size_t maxBytes) {
+    if (!out.frames.empty() && frame.size() != out.frames.front().size())
+        return Status::corrupt(path + ": the frame size changes mid-stream");
+    const size_t bytes = frame.total() * frame.elemSize();
+    if ((out.frames.size() + 1) * bytes > maxBytes)
+        return Status::invalid(path + ": too large to check (more than " + std::to_string(maxBytes >> 20) +
+                               " MiB decoded)");
+    out.frames.push_back(std::move(frame));
+    out.timesSec.push_back(timeSec);
+    return Status::ok();
+}
 constexpr std::uintmax_t kMaxWebpBytes = std::uintmax_t(1) << 30;
 
 struct AvDeleter {
@@ -59,10 +72,12 @@ int statedLoopCount(const std::string& path, ExportFormat format) {
     }
     const size_t at = head.find("acTL");
     if (at == std::string::npos || at + 12 > head.size()) return -1;
-    return (byte(at + 8) << 24) | (byte(at + 9) << 16) | (byte(at + 10) << 8) | byte(at + 11);
+    const uint32_t plays = (uint32_t(byte(at + 8)) << 24) | (uint32_t(byte(at + 9)) << 16) |
+                           (uint32_t(byte(at + 10)) << 8) | uint32_t(byte(at + 11));
+    return plays > 65535u ? -1 : int(plays);
 }
 
-Expected<DecodedAnimation> decodeWebp(const std::string& path, int maxFrames) {
+Expected<DecodedAnimation> decodeWebp(const std::string& path, int maxFrames, size_t maxBytes) {
     std::error_code ec;
     const std::uintmax_t bytes = fs::file_size(path, ec);
     if (ec || bytes == 0 || bytes > kMaxWebpBytes) return Status::io("cannot read " + path);
@@ -92,14 +107,13 @@ Expected<DecodedAnimation> decodeWebp(const std::string& path, int maxFrames) {
         const cv::Mat bgra(int(info.canvas_height), int(info.canvas_width), CV_8UC4, pixels);
         cv::Mat bgr;
         cv::cvtColor(bgra, bgr, cv::COLOR_BGRA2BGR);
-        out.frames.push_back(bgr);
-        out.timesSec.push_back(previousEndMs / 1000.0);
+        WAFT_RETURN_IF_ERROR(admit(out, std::move(bgr), previousEndMs / 1000.0, path, maxBytes));
         previousEndMs = endMs;
     }
     return out;
 }
 
-Expected<DecodedAnimation> decodePngFolder(const std::string& path, int maxFrames) {
+Expected<DecodedAnimation> decodePngFolder(const std::string& path, int maxFrames, size_t maxBytes) {
     std::vector<fs::path> files;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(path, ec)) {
@@ -113,15 +127,22 @@ Expected<DecodedAnimation> decodePngFolder(const std::string& path, int maxFrame
         if (int(out.frames.size()) == maxFrames) break;
         cv::Mat frame = cv::imread(file.string(), cv::IMREAD_COLOR);
         if (frame.empty()) return Status::corrupt("cannot read " + file.string());
-        out.frames.push_back(frame);
-        out.timesSec.push_back(double(out.timesSec.size()));
+        WAFT_RETURN_IF_ERROR(admit(out, std::move(frame), double(out.timesSec.size()), path, maxBytes));
     }
     return out;
 }
 
-Expected<DecodedAnimation> decodeWithLibav(const std::string& path, ExportFormat format, int maxFrames) {
+Expected<DecodedAnimation> decodeWithLibav(const std::string& path, ExportFormat format, int maxFrames,
+                                            size_t maxBytes) {
     AVFormatContext* raw = nullptr;
-    if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return Status::io("cannot open " + path);
+    // Only local files in the containers Waft writes: a "video" that is really a playlist must not make the
+    // checker open URLs or other files.
+    AVDictionary* options = nullptr;
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    av_dict_set(&options, "format_whitelist", "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,apng,gif", 0);
+    const int opened = avformat_open_input(&raw, path.c_str(), nullptr, &options);
+    av_dict_free(&options);
+    if (opened < 0) return Status::io("cannot open " + path + " as an MP4, WebM, APNG or GIF file");
     AvPtr<AVFormatContext> input(raw);
     if (avformat_find_stream_info(input.get(), nullptr) < 0) return Status::corrupt(path + ": no stream information");
     const AVCodec* codec = nullptr;
@@ -158,9 +179,9 @@ Expected<DecodedAnimation> decodeWithLibav(const std::string& path, ExportFormat
             uint8_t* dst[1] = {bgr.data};
             const int dstStride[1] = {int(bgr.step[0])};
             sws_scale(sws.get(), frame->data, frame->linesize, 0, frame->height, dst, dstStride);
-            out.frames.push_back(bgr);
             const int64_t pts = frame->best_effort_timestamp;
-            out.timesSec.push_back(pts == AV_NOPTS_VALUE ? double(out.timesSec.size()) : pts * av_q2d(stream->time_base));
+            const double time = pts == AV_NOPTS_VALUE ? double(out.timesSec.size()) : pts * av_q2d(stream->time_base);
+            WAFT_RETURN_IF_ERROR(admit(out, std::move(bgr), time, path, maxBytes));
         }
         return Status::ok();
     };
@@ -186,13 +207,13 @@ Expected<DecodedAnimation> decodeWithLibav(const std::string& path, ExportFormat
 
 }  // namespace
 
-Expected<DecodedAnimation> decodeAnimation(const std::string& path, int maxFrames) {
+Expected<DecodedAnimation> decodeAnimation(const std::string& path, int maxFrames, size_t maxBytes) {
     if (maxFrames < 1) return Status::invalid("maxFrames must be positive");
     auto format = exportFormatForPath(path);
     Expected<DecodedAnimation> decoded = Status::invalid("");
-    if (format && *format == ExportFormat::PngSequence) decoded = decodePngFolder(path, maxFrames);
-    else if (format && *format == ExportFormat::WebP) decoded = decodeWebp(path, maxFrames);
-    else decoded = decodeWithLibav(path, format ? *format : ExportFormat::Mp4, maxFrames);
+    if (format && *format == ExportFormat::PngSequence) decoded = decodePngFolder(path, maxFrames, maxBytes);
+    else if (format && *format == ExportFormat::WebP) decoded = decodeWebp(path, maxFrames, maxBytes);
+    else decoded = decodeWithLibav(path, format ? *format : ExportFormat::Mp4, maxFrames, maxBytes);
     if (decoded && decoded->frames.empty()) return Status::corrupt(path + " has no frames");
     return decoded;
 }

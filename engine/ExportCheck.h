@@ -11,7 +11,8 @@ namespace waft::engine {
 // Reading an exported file back the way a viewer would, to check what the user gets: every format Waft
 // writes (MP4, WebM, APNG and GIF through libavformat/libavcodec with the stream's own colour matrix and
 // range; animated WebP through libwebp's demuxer, since FFmpeg 5.1 cannot decode it; PNG frames from their
-// folder). Bounded: at most maxFrames frames of at most 16384 pixels a side. Any thread.
+// folder). Bounded: at most maxFrames frames of at most 16384 pixels a side and maxBytes decoded in all, one
+// (maxBytes) frame size throughout, local files in those containers only. Any thread.
 struct DecodedAnimation {
     std::vector<cv::Mat> frames;  // BGR, 8 bit
     std::vector<double> timesSec; // presentation time of each frame
@@ -23,7 +24,8 @@ struct DecodedAnimation {
     std::string colorRange;       // "tv" (limited) or "pc" (full)
     int keyframes = -1;           // packets flagged as keyframes
 };
-Expected<DecodedAnimation> decodeAnimation(const std::string& path, int maxFrames = 4000);
+Expected<DecodedAnimation> decodeAnimation(const std::string& path, int maxFrames = 4000,
+                                           size_t maxBytes = size_t(2) << 30);
 
 // The frames a viewer shows at times n / fps, n = 0 .. count-1 (count 0: up to the end of the last frame, whose
 // duration is taken as the previous one's). Undoes frame merging (libwebp merges identical frames into one

@@ -141,6 +141,16 @@ const char* muxerFor(ExportFormat format) {
     }
 }
 
+// The frame rate as a rational: whole rates exactly, NTSC-style ones (29.97, 23.976, 59.94) as N*1000/1001
+// (the float 29.97f is 29.9699993, which av_d2q alone would turn into an odd timescale).
+AVRational frameRate(float fps) {
+    const double f = double(fps);
+    if (std::abs(f - std::round(f)) < 1e-4) return {int(std::lround(f)), 1};
+    const double ntsc = f * 1.001;
+    if (std::abs(ntsc - std::round(ntsc)) < 1e-3) return {int(std::lround(ntsc)) * 1000, 1001};
+    return av_d2q(f, 100000);
+}
+
 void quietLibav() {
     static std::once_flag once;
     std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
@@ -243,7 +253,7 @@ Status FfmpegEncoder::open(const std::string& path, ExportFormat format, int wid
     if (!state->stream || !state->codec || !state->frame || !state->packet) return Status::io("out of memory");
 
     AVCodecContext* c = state->codec;
-    const AVRational rate = av_d2q(double(fps), 1001000);  // exact for integer and NTSC-style rates
+    const AVRational rate = frameRate(fps);
     c->width = width;
     c->height = height;
     c->framerate = rate;

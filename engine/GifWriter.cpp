@@ -62,13 +62,16 @@ GifWriter::~GifWriter() {
 Status GifWriter::open(const std::string& path, int width, int height, float fps, bool loop) {
     if (width <= 0 || height <= 0 || width > 65535 || height > 65535) return Status::invalid("GIF size out of range");
     close();
+    if (!(fps > 0.0f && fps <= 50.0f))
+        return Status::invalid("a GIF plays at most 50 fps (browsers slow shorter delays to 0.1 s): lower --fps or "
+                               "use MP4, WebM, WebP or APNG");
     m_headerWritten = false;
     m_previous.clear();
     m_file = std::fopen(path.c_str(), "wb");
     if (!m_file) return Status::io("cannot write " + path);
     m_width = width;
     m_height = height;
-    m_fps = std::max(1.0f, fps);
+    m_fps = fps;
     m_frameIndex = 0;
     m_loop = loop;
     return Status::ok();
@@ -159,9 +162,9 @@ Status GifWriter::write(const cv::Mat& bgr8) {
         m_headerWritten = true;
     }
     // GIF counts time in 1/100 s: each delay is the difference of rounded frame times, so the clip keeps its
-    // length at any fps (24 fps: 4, 4, 5, 4, 4, 5, ...). Browsers treat delays under 2 as 10, hence the floor.
-    const auto centisec = [this](int n) { return int(std::lround(n * 100.0 / double(m_fps))); };
-    const int delay = std::max(2, centisec(m_frameIndex + 1) - centisec(m_frameIndex));
+    // length (24 fps: 4, 4, 5, 4, 4, 5, ...); at most 50 fps, so every delay is at least 2.
+    const auto centisec = [this](int n) { return std::llround(n * 100.0 / double(m_fps)); };
+    const int delay = int(std::clamp<long long>(centisec(m_frameIndex + 1) - centisec(m_frameIndex), 2, 65535));
     ++m_frameIndex;
     std::vector<uint8_t> indices(frame.total());
     for (int y = 0; y < m_height; ++y) {

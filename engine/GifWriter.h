@@ -18,6 +18,7 @@ namespace waft::engine {
 class GifWriter {
 public:
     ~GifWriter();
+    // fps in (0, 50]: GIF delays are whole centiseconds and browsers slow delays under 2.
     Status open(const std::string& path, int width, int height, float fps, bool loop);
     Status write(const cv::Mat& bgr8);
     Status close();

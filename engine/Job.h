@@ -54,13 +54,26 @@ private:
     std::string m_stage;
 };
 
+// Where a job runs (JobRunner). Editor jobs are short and keep the editor responsive (open, save, export,
+// motion brush); compute jobs run models, flow solvers and training, one at a time, beside the editor lane.
+enum class JobLane { Editor, Compute };
+
 // Every long task (extract, export, predict, train, ...) is a Job. The core is Qt-free; the UI wraps it.
-// run() is called once, on the engine thread; it must check the token between steps.
+// run() is called once, on one of JobRunner's lane threads (or the CLI's thread); it must check the token
+// between steps. Run it through runGuarded() so that an exception becomes a failed Status.
 class Job {
 public:
     virtual ~Job() = default;
     virtual std::string name() const = 0;
     virtual Status run(Progress& progress, const CancelToken& cancel) = 0;
+    virtual JobLane lane() const { return JobLane::Editor; }
 };
+
+// Runs the job and turns anything it throws (LibTorch's c10::Error, cv::Exception, std::bad_alloc, ...) into
+// a failed Status with one line: "<job name> failed: <first line of the error>". Any thread.
+Status runGuarded(Job& job, Progress& progress, const CancelToken& cancel);
+
+// The first line of an error text, control characters replaced, at most maxChars (an error is one line).
+std::string oneLine(const std::string& text, size_t maxChars = 200);
 
 }  // namespace waft::engine

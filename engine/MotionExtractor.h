@@ -30,6 +30,7 @@ class MotionExtractor : public Job {
 public:
     MotionExtractor(std::string videoPath, ExtractParams params);
     std::string name() const override { return "extract motion"; }
+    JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
 
     // Valid after a successful run().

@@ -1,6 +1,7 @@
 #include "MotionStrokes.h"
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -89,7 +90,10 @@ Expected<MotionStrokes> strokesFromJson(const std::string& text) {
         return Status::corrupt("not a Waft stroke file (format is not \"waft-strokes\")");
     const auto size = [&](const char* key) -> int {
         const auto it = root.find(key);
-        return it != root.end() && it->is_number_integer() ? it->get<int>() : -1;
+        if (it == root.end() || !it->is_number_integer()) return -1;
+        const int64_t v = it->is_number_unsigned() ? int64_t(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX))
+                                                   : it->get<int64_t>();
+        return v >= 1 && v <= kMaxSide ? int(v) : -1;
     };
     MotionStrokes s;
     s.width = size("width");
@@ -128,7 +132,12 @@ Status saveStrokes(const std::string& path, const MotionStrokes& strokes) {
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << strokesToJson(strokes) << "\n";
-        if (!out.flush()) return Status::io("cannot write " + path);
+        if (!out.flush()) {
+            out.close();
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            return Status::io("cannot write " + path);
+        }
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);

@@ -48,7 +48,11 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
     if (width < 2 || height < 2 || width > 16384 || height > 16384)
         return Status::invalid("export size " + std::to_string(width) + "x" + std::to_string(height) + " is out of range");
     if (!(fps > 0.0f && fps <= 240.0f)) return Status::invalid("export fps must be in (0, 240]");
-    if (params.crf > 63) return Status::invalid("--crf must be within 0..51 (H.264/H.265) or 0..63 (VP9)");
+    if (params.crf >= 0 && m_format != ExportFormat::Mp4 && m_format != ExportFormat::WebM)
+        return Status::invalid(std::string("--crf applies to MP4 and WebM; ") + exportFormatName(m_format) +
+                               " takes --quality");
+    if (params.crf > (m_format == ExportFormat::WebM ? 63 : 51))
+        return Status::invalid("--crf must be within 0..51 for MP4 (H.264/H.265) and 0..63 for WebM (VP9)");
     m_size = {width, height};
     if (subsamplesChroma(m_format, params)) m_size = {width & ~1, height & ~1};
 

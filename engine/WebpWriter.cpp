@@ -47,7 +47,6 @@ Status WebpWriter::open(const std::string& path, int width, int height, float fp
     if (width < 1 || height < 1 || width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
         return Status::invalid("WebP frames must be within 1.." + std::to_string(WEBP_MAX_DIMENSION) + " pixels a side");
     if (!(fps > 0.0f && fps <= 240.0f)) return Status::invalid("export fps must be in (0, 240]");
-    if (params.crf >= 0) return Status::invalid("--crf applies to MP4 and WebM; use --quality for WebP");
     auto state = std::make_unique<State>();
     state->path = path;
     state->width = width;

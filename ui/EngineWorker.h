@@ -2,52 +2,46 @@
 
 #include <QObject>
 #include <QString>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include "Job.h"
 
+namespace waft::engine {
+class JobRunner;
+}
+
 namespace waft::ui {
 
-// The one engine thread. Every long task (open, extract, predict, brush, save, export, later the video
-// jobs) is an engine::Job queued here and run one at a time on this object's thread; the UI thread only
-// enqueues and listens. enqueue() and cancel() may be called from any thread; signals arrive queued.
-// onDone runs on the engine thread after a successful run (to hand a result back through a signal); a failing
-// or cancelled job only reports its one-line message: nothing the UI holds is touched.
+// The Qt face of the engine's JobRunner. Every long task (open, extract, predict, brush, save, export, later
+// the video jobs) is an engine::Job; editor jobs and compute jobs run on their own engine lanes (so an export
+// never waits behind a model), one at a time per lane. The UI thread only enqueues and listens: the signals
+// are emitted on the lane threads and reach UI-thread receivers queued. enqueue() and cancel() may be called
+// from any thread. onDone runs on the lane thread after a successful run (to hand a result back through a
+// signal); a failing, throwing or cancelled job only reports its one-line message: nothing the UI holds is
+// touched. shutdown() (and the destructor) cancels everything and waits for the lanes.
 class EngineWorker : public QObject {
     Q_OBJECT
 public:
     using Completion = std::function<void(engine::Job&)>;
 
     explicit EngineWorker(QObject* parent = nullptr);
+    ~EngineWorker() override;
 
     int enqueue(std::unique_ptr<engine::Job> job, Completion onDone = {});
     void cancel(int id);
     bool isBusy() const;
+    void shutdown();
 
 signals:
     void jobQueued(int id, const QString& name);
     void jobStarted(int id);
-    void jobProgress(int id, float fraction, const QString& stage);
+    // etaSec < 0 while unknown.
+    void jobProgress(int id, float fraction, const QString& stage, double etaSec);
     void jobFinished(int id, bool ok, const QString& message);  // message: "done", "cancelled" or the error
 
 private:
-    void runNext();
-
-    struct Pending {
-        int id;
-        std::unique_ptr<engine::Job> job;
-        Completion onDone;
-        std::shared_ptr<engine::CancelToken> cancel;
-    };
-    mutable std::mutex m_mutex;
-    std::deque<Pending> m_queue;
-    std::map<int, std::shared_ptr<engine::CancelToken>> m_tokens;  // queued and running jobs
-    int m_nextId = 1;
-    bool m_running = false;
+    std::unique_ptr<engine::JobRunner> m_runner;
 };
 
 }  // namespace waft::ui

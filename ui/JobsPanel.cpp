@@ -12,6 +12,15 @@
 
 namespace waft::ui {
 
+namespace {
+QString formatDuration(double seconds) {
+    const long s = long(seconds + 0.5);
+    if (s < 60) return QStringLiteral("%1 s").arg(s);
+    if (s < 3600) return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
+}  // namespace
+
 JobsPanel::JobsPanel(EngineWorker* worker, QWidget* parent) : QWidget(parent), m_worker(worker) {
     auto* layout = new QVBoxLayout(this);
     auto* holder = new QWidget(this);
@@ -28,12 +37,16 @@ JobsPanel::JobsPanel(EngineWorker* worker, QWidget* parent) : QWidget(parent), m
     connect(worker, &EngineWorker::jobStarted, this, [this](int id) {
         if (auto it = m_rows.find(id); it != m_rows.end()) it->second.label->setText(it->second.name + tr(": running"));
     });
-    connect(worker, &EngineWorker::jobProgress, this, [this](int id, float fraction, const QString& stage) {
-        auto it = m_rows.find(id);
-        if (it == m_rows.end()) return;
-        it->second.bar->setValue(int(fraction * 100.0f));
-        if (!stage.isEmpty()) it->second.label->setText(it->second.name + QStringLiteral(": ") + stage);
-    });
+    connect(worker, &EngineWorker::jobProgress, this,
+            [this](int id, float fraction, const QString& stage, double etaSec) {
+                auto it = m_rows.find(id);
+                if (it == m_rows.end()) return;
+                it->second.bar->setValue(int(fraction * 100.0f));
+                QString text = it->second.name;
+                if (!stage.isEmpty()) text += QStringLiteral(": ") + stage;
+                if (etaSec >= 0.0) text += tr(" · %1 left").arg(formatDuration(etaSec));
+                it->second.label->setText(text);
+            });
     connect(worker, &EngineWorker::jobFinished, this, &JobsPanel::finished);
 }
 

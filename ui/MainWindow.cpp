@@ -74,11 +74,7 @@ QString resourcesDir() {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("Waft"));
     setAcceptDrops(true);
-    m_worker = new EngineWorker();
-    m_worker->moveToThread(&m_engineThread);
-    connect(&m_engineThread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_engineThread.setObjectName("waft-engine");
-    m_engineThread.start();
+    m_worker = new EngineWorker(this);
 
     m_controller = new SceneController(this);
     m_undo = new QUndoStack(this);
@@ -113,7 +109,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_viewport, &ViewportHost::frameRendered, this, [this](double ms) {
         m_fps->setText(tr("%1 · %2 ms/frame").arg(m_viewport->usesVulkan() ? tr("Vulkan") : tr("CPU")).arg(ms, 0, 'f', 1));
     });
-    connect(m_worker, &EngineWorker::jobProgress, this, [this](int, float f, const QString& stage) {
+    connect(m_worker, &EngineWorker::jobProgress, this, [this](int, float f, const QString& stage, double) {
         m_activity->setText(tr("Engine: %1 %2%").arg(stage).arg(int(f * 100)));
     });
     connect(m_worker, &EngineWorker::jobFinished, this, [this](int, bool ok, const QString& message) {
@@ -151,8 +147,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    m_engineThread.quit();
-    m_engineThread.wait();
+    m_worker->shutdown();  // before any widget a job's completion could reach goes away
 }
 
 void MainWindow::buildMenus() {
@@ -198,6 +193,10 @@ void MainWindow::buildMenus() {
     motion->addAction(tr("&Predict Motion"), QKeySequence(tr("Ctrl+M")), this, [this] { predictMotion(); });
     motion->addSeparator();
     motion->addAction(tr("&Save Strokes…"), this, [this] {
+        if (!m_controller->scene()) {
+            statusBar()->showMessage(tr("Open a photo and paint strokes first"), 8000);
+            return;
+        }
         const QString p = QFileDialog::getSaveFileName(this, tr("Save strokes"), QString(), "*.json");
         if (p.isEmpty()) return;
         if (const auto s = engine::saveStrokes(p.toStdString(), strokes()); !s)
@@ -426,6 +425,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());
+    m_worker->shutdown();  // running jobs are cancelled (they stop at their next step), queued ones dropped
     event->accept();
 }
 

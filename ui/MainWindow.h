@@ -26,9 +26,9 @@ class TimelineBar;
 
 // Waft's main window: the viewport in the centre, tools (Pull, Motion brush, Anchor, Freeze mask), the
 // Motion and Jobs panels, the timeline, File/Edit/View menus with shortcuts, a status bar with fps and what
-// the engine is doing. Owns the engine thread (EngineWorker on a QThread): opening, extracting, painting
-// motion, saving and exporting all run there as jobs; this thread only edits settings and drives the
-// viewport. A failing job shows its one line and leaves the current scene alone. UI thread.
+// the engine is doing. Owns the engine (EngineWorker and its lanes): opening, extracting, painting motion,
+// saving and exporting all run there as jobs; this thread only edits settings and drives the viewport. A
+// failing job shows its one line and leaves the current scene alone; closing cancels running jobs. UI thread.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -78,7 +78,6 @@ private:
     void showStrokes();
     void replaceStrokes(const QString& title, const engine::MotionStrokes& strokes);
 
-    QThread m_engineThread;
     EngineWorker* m_worker;
     SceneController* m_controller;
     QUndoStack* m_undo;

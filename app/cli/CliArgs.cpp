@@ -83,18 +83,20 @@ std::vector<std::string> CliArgs::all(const std::string& name) const {
 
 Expected<std::vector<float>> CliArgs::numbers(const std::string& name, const std::string& text, size_t count) {
     std::vector<float> out;
+    bool ok = true;
     size_t start = 0;
-    while (out.size() <= count) {
+    for (;;) {
         const size_t cut = text.find(',', start);
         const std::string part = text.substr(start, cut == std::string::npos ? std::string::npos : cut - start);
         char* end = nullptr;
         const float v = std::strtof(part.c_str(), &end);
-        if (end == part.c_str() || *end != '\0' || !std::isfinite(v)) break;
+        ok = ok && end != part.c_str() && *end == '\0' && std::isfinite(v) && out.size() < count;
+        if (!ok) break;
         out.push_back(v);
         if (cut == std::string::npos) break;
         start = cut + 1;
     }
-    if (out.size() != count || text.empty() || text.back() == ',')
+    if (!ok || out.size() != count)
         return Status::invalid(name + " needs " + std::to_string(count) + " comma-separated numbers, got '" + text + "'");
     return out;
 }

@@ -147,6 +147,7 @@ int runCheckLoop(const std::vector<std::string>& args) {
     auto decoded = engine::decodeAnimation(cli.positionals()[0]);
     if (!decoded) return fail(decoded.status());
     const std::vector<cv::Mat> frames = cli.has("--fps") ? engine::framesAtRate(*decoded, *fps) : decoded->frames;
+    if (frames.empty()) return fail(engine::Status::corrupt(cli.positionals()[0] + ": its timestamps do not advance"));
     const engine::FrameSeam seam = engine::measureFrameSeam(frames);
     std::printf("%zu frames of %dx%d; wrap %.3f vs median step %.3f (ratio %.2f), largest other step %.3f; loop: %s\n",
                 frames.size(), frames[0].cols, frames[0].rows, seam.wrapStep, seam.medianStep, seam.ratio(),

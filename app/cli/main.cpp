@@ -1,6 +1,7 @@
 // waft-cli: headless Waft. Extracts motion from video, renders loops and scripted pulls, computes flow.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -11,6 +12,13 @@
 
 namespace waft::app {
 
+namespace {
+// Ctrl-C cancels the running job, which stops at its next step and removes what it was writing. Setting a
+// lock-free atomic flag is async-signal-safe.
+engine::CancelToken g_cancel;
+void onInterrupt(int) { g_cancel.cancel(); }
+}  // namespace
+
 engine::Status runJobWithProgress(engine::Job& job) {
     const bool tty = isatty(STDERR_FILENO) != 0;
     int lastPercent = -1;
@@ -20,8 +28,7 @@ engine::Status runJobWithProgress(engine::Job& job) {
         lastPercent = percent;
         std::fprintf(stderr, "\r%s: %-14s %3d%%", job.name().c_str(), stage.c_str(), percent);
     });
-    engine::CancelToken cancel;
-    const engine::Status status = job.run(progress, cancel);
+    const engine::Status status = engine::runGuarded(job, progress, g_cancel);
     if (tty && lastPercent >= 0) std::fprintf(stderr, "\n");
     return status;
 }
@@ -60,6 +67,10 @@ exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage 
 )";
 }
 
+namespace {
+int dispatch(const std::string& command, const std::vector<std::string>& args);
+}
+
 int main(int argc, char** argv) {
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -68,6 +79,18 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
     waft::engine::initRuntime();
+    std::signal(SIGINT, waft::app::onInterrupt);
+    std::signal(SIGTERM, waft::app::onInterrupt);
+    try {
+        return dispatch(command, args);
+    } catch (const std::exception& e) {  // anything a command throws outside a job: one line, never an abort
+        std::fprintf(stderr, "waft-cli: %s failed: %s\n", command.c_str(), waft::engine::oneLine(e.what()).c_str());
+        return 1;
+    }
+}
+
+namespace {
+int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "extract") return waft::app::runExtract(args);
     if (command == "animate") return waft::app::runAnimate(args);
     if (command == "pull") return waft::app::runPull(args);
@@ -84,3 +107,4 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }
+}  // namespace

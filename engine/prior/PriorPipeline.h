@@ -32,6 +32,7 @@ public:
     DatasetJob(std::string videoDir, std::string outDir, DatasetParams params)
         : m_videoDir(std::move(videoDir)), m_outDir(std::move(outDir)), m_params(params) {}
     std::string name() const override { return "build dataset"; }
+    JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     int written() const { return m_written; }
     int skipped() const { return m_skipped; }
@@ -68,6 +69,7 @@ public:
     TrainVaeJob(std::string datasetDir, std::string outPath, TrainingRunParams params)
         : m_datasetDir(std::move(datasetDir)), m_outPath(std::move(outPath)), m_params(params) {}
     std::string name() const override { return "train motion VAE"; }
+    JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     float lastLoss() const { return m_lastLoss; }
 
@@ -86,6 +88,7 @@ public:
         : m_datasetDir(std::move(datasetDir)), m_vaePath(std::move(vaePath)), m_outPath(std::move(outPath)),
           m_stage(stage), m_initPath(std::move(initPath)), m_params(params) {}
     std::string name() const override { return "train motion prior"; }
+    JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     float lastLoss() const { return m_lastLoss; }
 
@@ -111,6 +114,7 @@ public:
     PredictJob(cv::Mat image, std::string priorPath, std::string vaePath, PredictParams params)
         : m_image(std::move(image)), m_priorPath(std::move(priorPath)), m_vaePath(std::move(vaePath)), m_params(params) {}
     std::string name() const override { return "predict motion"; }
+    JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     std::shared_ptr<Scene> result() const { return m_scene; }
 

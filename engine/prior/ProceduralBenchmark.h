@@ -44,6 +44,7 @@ class BenchPriorJob : public Job {
 public:
     explicit BenchPriorJob(BenchPriorParams params) : m_params(std::move(params)) {}
     std::string name() const override { return "motion prior benchmark"; }
+    JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     const BenchPriorReport& report() const { return m_report; }
 

@@ -71,6 +71,9 @@ expect fail "bad --crf" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --c
 expect fail "bad --codec" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --codec mpeg2
 expect fail "bad --chroma" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --chroma 422
 expect fail "--crf for webp" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.webp" --crf 20
+expect fail "--crf for gif" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.gif" --crf 20
+expect fail "--crf 55 for mp4" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --crf 55
+expect fail "GIF above 50 fps" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.gif" --fps 60 --seconds 0.5
 WAFT_HIDE_ENCODERS=libx265 expect fail "missing encoder" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --codec h265
 grep -q "libx265.*libx264" "$WORK/stderr" && ok || bad "missing encoder message does not name the alternatives"
 expect fail "check-loop on text" -- "$CLI" check-loop "$WORK/text.waft"
@@ -126,6 +129,8 @@ JSON
   expect fail "brush with a deeply nested file" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --strokes "$WORK/deep.json"
   expect fail "brush without arrows" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --anchor 1,1
   expect fail "brush malformed arrow" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --arrow 1,2,3
+  expect fail "brush arrow with trailing junk" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --arrow 1,2,3,4,foo
+  expect fail "brush anchor with an empty field" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --arrow 1,2,3,4 --anchor 1,,2
   expect fail "brush NaN arrow" -- "$CLI" brush "$PHOTO" -o "$WORK/x.waft" --arrow 1,2,nan,4
   [ ! -e "$WORK/x.waft" ] && ok || bad "a failed brush left x.waft behind"
 fi

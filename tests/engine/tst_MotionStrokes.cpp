@@ -57,6 +57,7 @@ private slots:
         QTest::newRow("no size") << R"({"format": "waft-strokes", "arrows": []})";
         QTest::newRow("huge size") << R"({"format": "waft-strokes", "width": 99999999, "height": 1})";
         QTest::newRow("negative size") << R"({"format": "waft-strokes", "width": -5, "height": 10})";
+        QTest::newRow("size wraps int") << R"({"format": "waft-strokes", "width": 4294967297, "height": 10})";
         QTest::newRow("fractional size") << R"({"format": "waft-strokes", "width": 10.5, "height": 10})";
         QTest::newRow("short arrow") << head + R"("arrows": [[1, 2, 3]]})";
         QTest::newRow("string in arrow") << head + R"("arrows": [[1, 2, "x", 4]]})";

@@ -154,7 +154,7 @@ private slots:
         QCOMPARE(decoded->keyframes, 2);  // 48 frames at 12 fps: keyframes at 0 s and 2 s
 
         // NTSC rate: kept exactly, so frame n is at n * 1001 / 30000 s, not drifting.
-        QVERIFY(exportFrames(dir + "/ntsc.webm", frames, 29.97003f, ExportParams{}).isOk());
+        QVERIFY(exportFrames(dir + "/ntsc.webm", frames, 29.97f, ExportParams{}).isOk());
         decoded = decodeAnimation(dir + "/ntsc.webm");
         QVERIFY(decoded.hasValue());
         QCOMPARE(int(decoded->timesSec.size()), 48);
@@ -340,6 +340,17 @@ private slots:
             std::ofstream(dir + "/" + name) << "not a video at all";
             QVERIFY(!decodeAnimation(dir + "/" + name).hasValue());
         }
+        // A playlist posing as a video must not make the checker open other files or URLs.
+        const auto frames = testFrames(64, 48, 4);
+        QVERIFY(exportFrames(dir + "/real.webm", frames, 12.0f, ExportParams{}).isOk());
+        std::ofstream(dir + "/list.mp4") << "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile://" << dir
+                                         << "/real.webm\n#EXT-X-ENDLIST\n";
+        QVERIFY(!decodeAnimation(dir + "/list.mp4").hasValue());
+        // The caller's memory budget holds whatever the file says.
+        QVERIFY(decodeAnimation(dir + "/real.webm").hasValue());
+        const auto tooBig = decodeAnimation(dir + "/real.webm", 4000, 3 * 64 * 48 * 3);
+        QVERIFY(!tooBig.hasValue());
+        QVERIFY(tooBig.status().message().find("too large to check") != std::string::npos);
     }
 };
 

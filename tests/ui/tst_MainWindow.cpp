@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
+#include <QThread>
 #include <QUndoStack>
 #include <QtTest>
 #include <filesystem>
@@ -65,6 +66,25 @@ double meanAbsDiff(const QImage& a, const QImage& b) {
         for (int c = 0; c < x.width() * 3; ++c) sum += std::abs(int(x.constScanLine(r)[c]) - int(y.constScanLine(r)[c]));
     return sum / (double(x.width()) * x.height() * 3);
 }
+
+// A compute-lane job that runs until cancelled (or throws, to stand in for LibTorch's out-of-memory).
+class DummyComputeJob : public engine::Job {
+public:
+    explicit DummyComputeJob(bool throws = false) : m_throws(throws) {}
+    std::string name() const override { return "dummy fine-tune"; }
+    engine::JobLane lane() const override { return engine::JobLane::Compute; }
+    engine::Status run(engine::Progress& progress, const engine::CancelToken& cancel) override {
+        if (m_throws) throw std::runtime_error("CUDA out of memory. Tried to allocate 20.00 GiB\n(c10 backtrace)");
+        for (int i = 0; i < 6000 && !cancel.isCancelled(); ++i) {
+            progress.report(i / 6000.0f, "step");
+            QThread::msleep(10);
+        }
+        return cancel.isCancelled() ? engine::Status::cancelled() : engine::Status::ok();
+    }
+
+private:
+    bool m_throws;
+};
 
 }  // namespace
 
@@ -160,6 +180,44 @@ private slots:
         QTest::qWait(100);
         QCOMPARE(window.controller()->scene(), before);
         QVERIFY(window.isVisible());
+    }
+
+    // An exception in a job (LibTorch's out-of-memory, say) becomes one line in the Jobs panel; the window and
+    // its scene stay.
+    void throwingJobKeepsWindowAndScene() {
+        ui::MainWindow window;
+        QVERIFY(showWithScene(window, m_scenePath));
+        const auto before = window.controller()->scene();
+        int id = -1;
+        const QString message =
+            runJob(window.worker(), [&] { return id = window.worker()->enqueue(std::make_unique<DummyComputeJob>(true)); });
+        QCOMPARE(message, QString("dummy fine-tune failed: CUDA out of memory. Tried to allocate 20.00 GiB"));
+        QTRY_VERIFY(window.jobsPanel()->stateText(id).contains(message));
+        QCOMPARE(window.controller()->scene(), before);
+        QVERIFY(window.isVisible());
+    }
+
+    // A long compute job does not hold up the editor: an export runs and finishes beside it; closing the window
+    // cancels the compute job within a second.
+    void exportBesideALongJobAndCloseCancels() {
+        auto window = std::make_unique<ui::MainWindow>();
+        QVERIFY(showWithScene(*window, m_scenePath));
+        QSignalSpy finished(window->worker(), &ui::EngineWorker::jobFinished);
+        const int longJob = window->worker()->enqueue(std::make_unique<DummyComputeJob>());
+        QTRY_VERIFY(window->jobsPanel()->progressPercent(longJob) >= 0);
+        engine::AnimateParams params;
+        params.seconds = 1.0f;
+        params.fps = 12.0f;
+        const int exportJob = window->exportTo(QString::fromStdString(m_dir + "/beside.webm"), params);
+        QCOMPARE(waitFor(finished, exportJob, 60000), QString("done"));
+        QVERIFY(std::filesystem::exists(m_dir + "/beside.webm"));
+        for (const auto& args : finished) QVERIFY(args.at(0).toInt() != longJob);  // still running
+        QElapsedTimer timer;
+        timer.start();
+        window->close();
+        window.reset();
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
+        QCOMPARE(waitFor(finished, longJob, 1000), QString("cancelled"));
     }
 
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.
