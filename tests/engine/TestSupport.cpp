@@ -9,6 +9,12 @@
 
 namespace waft::test {
 
+namespace {
+int g_skips = 0;
+}
+void noteSkip() { ++g_skips; }
+int skipsNoted() { return g_skips; }
+
 std::string dataPath(const std::string& relative) {
     const char* env = std::getenv("WAFT_DATA_DIR");
     return std::string(env && *env ? env : WAFT_DATA_DIR) + "/" + relative;

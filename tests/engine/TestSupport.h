@@ -7,6 +7,13 @@
 
 namespace waft::test {
 
+// Skips CTest should see. A suite that could not run a test here (no device, no shared data) exits with
+// kSkipExitCode instead of 0, and CTest (SKIP_RETURN_CODE) reports it as skipped, not passed. QtTest suites
+// use WAFT_SKIP and WAFT_TEST_MAIN (QtTestSupport.h); GoogleTest suites use GTEST_SKIP.
+constexpr int kSkipExitCode = 77;
+void noteSkip();
+int skipsNoted();
+
 // Path of a file in the shared real-data folder (WAFT_DATA_DIR environment variable, else the build's).
 std::string dataPath(const std::string& relative);
 bool dataAvailable(const std::string& relative);

@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cmath>
 #include <cstring>
@@ -32,5 +33,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_Half)
+WAFT_TEST_MAIN(tst_Half)
 #include "tst_Half.moc"

@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cmath>
 #include <filesystem>
@@ -109,5 +110,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_LoopPlanner)
+WAFT_TEST_MAIN(tst_LoopPlanner)
 #include "tst_LoopPlanner.moc"

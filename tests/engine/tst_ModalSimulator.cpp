@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cmath>
 
@@ -191,5 +192,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_ModalSimulator)
+WAFT_TEST_MAIN(tst_ModalSimulator)
 #include "tst_ModalSimulator.moc"

@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <cmath>
 #include <opencv2/core.hpp>
 
@@ -104,5 +105,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_MotionBrush)
+WAFT_TEST_MAIN(tst_MotionBrush)
 #include "tst_MotionBrush.moc"

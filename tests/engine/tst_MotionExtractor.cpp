@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <fstream>
 #include <cmath>
@@ -106,7 +107,7 @@ private slots:
     // frame at the left edge does not.
     void treeVideoHasMotionInFoliageNotInWindowFrame() {
         const std::string tree = waft::test::dataPath("opencv-samples/tree.avi");
-        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) QSKIP("shared data not found");
+        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) WAFT_SKIP("shared data not found");
         DecodeParams decode;
         decode.maxFrames = 0;
         Progress progress;
@@ -134,7 +135,7 @@ private slots:
     }
 
     void cancelStopsExtraction() {
-        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) QSKIP("shared data not found");
+        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) WAFT_SKIP("shared data not found");
         CancelToken cancel;
         cancel.cancel();
         MotionExtractor extractor(waft::test::dataPath("opencv-samples/tree.avi"), {});
@@ -160,5 +161,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_MotionExtractor)
+WAFT_TEST_MAIN(tst_MotionExtractor)
 #include "tst_MotionExtractor.moc"

@@ -6,10 +6,12 @@
 #include "prior/ModelFile.h"
 #include "prior/MotionModels.h"
 #include "prior/PriorTraining.h"
+#include "PriorTestModels.h"
 
 #include <ATen/autocast_mode.h>
 
 #include <QtTest>
+#include "QtTestSupport.h"
 
 #include <fstream>
 
@@ -20,45 +22,11 @@
 
 using namespace waft::engine;
 using namespace waft::engine::prior;
+using waft::test::randomize;
+using waft::test::runUNet;
+using waft::test::tinyUNet;
+using waft::test::tinyVae;
 
-namespace {
-
-UNetConfig tinyUNet(bool frequencyAttention) {
-    UNetConfig c;
-    c.modelChannels = 8;
-    c.channelMults = {1, 2};
-    c.resBlocksPerLevel = 1;
-    c.attentionLevels = {1};
-    c.heads = 2;
-    c.groups = 4;
-    c.maxFrequencies = 4;
-    c.frequencyAttention = frequencyAttention;
-    return c;
-}
-
-VaeConfig tinyVae() {
-    VaeConfig c;
-    c.channels = {8, 16};
-    c.groups = 4;
-    return c;
-}
-
-// Stands in for training: every parameter random, so no layer is a zero-initialised identity.
-void randomize(torch::nn::Module& m, unsigned seed) {
-    torch::manual_seed(seed);
-    torch::NoGradGuard noGrad;
-    for (auto& p : m.parameters()) p.normal_(0.0, 0.2);
-}
-
-torch::Tensor runUNet(DenoiserUNet& net, const torch::Tensor& x, int k) {
-    const int64_t n = x.size(0);
-    const torch::Tensor t = torch::full({n}, 500, torch::kLong);
-    const torch::Tensor f = torch::arange(k, torch::kLong).repeat({n / k});
-    const torch::Tensor cond = torch::ones({n, 4, x.size(2), x.size(3)});
-    return net->forward(x, t, f, cond, k);
-}
-
-}  // namespace
 
 class tst_MotionPrior : public QObject {
     Q_OBJECT
@@ -351,29 +319,6 @@ private slots:
         QVERIFY(std::isfinite(vae.step(torch::randn({4, 4, 16, 16})).total.item<float>()));
     }
 
-    // On the GPU machine: the same UNet on CUDA matches the CPU in fp32; bf16 on CUDA stays close.
-    void cudaParity() {
-        if (!torch::cuda::is_available()) QSKIP("no CUDA device in this LibTorch");
-        DenoiserUNet net(tinyUNet(true));
-        randomize(*net, 6);
-        net->eval();
-        torch::NoGradGuard noGrad;
-        const torch::Tensor x = torch::randn({8, 4, 8, 8});
-        const torch::Tensor cpu = runUNet(net, x, 4);
-        net->to(torch::kCUDA);
-        const torch::Tensor t = torch::full({8}, 500, torch::TensorOptions(torch::kLong).device(torch::kCUDA));
-        const torch::Tensor f = torch::arange(4, torch::TensorOptions(torch::kLong).device(torch::kCUDA)).repeat({2});
-        const torch::Tensor cond = torch::ones({8, 4, 8, 8}, torch::kCUDA);
-        const torch::Tensor gpu = net->forward(x.to(torch::kCUDA), t, f, cond, 4).cpu();
-        QVERIFY(torch::allclose(cpu, gpu, 1e-3, 1e-4));
-        torch::Tensor bf16;
-        {
-            AutocastScope scope(*resolveCompute({ComputeDevice::Cuda, Precision::Bf16}, false));
-            bf16 = net->forward(x.to(torch::kCUDA), t, f, cond, 4).to(torch::kCPU, torch::kFloat32);
-        }
-        QVERIFY(((bf16 - cpu).norm() / cpu.norm()).item<float>() < 0.05f);
-    }
-
     // Resume is exact: a trainer restored from a training state takes the same next step as the one that saved it
     // (same batch, same random numbers), bit for bit; restoring the weights alone (fresh AdamW moments) does not.
     void trainingStateResumesExactly() {
@@ -484,5 +429,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_MotionPrior)
+WAFT_TEST_MAIN(tst_MotionPrior)
 #include "tst_MotionPrior.moc"

@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <fstream>
 
 #include "MotionStrokes.h"
@@ -89,5 +90,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_MotionStrokes)
+WAFT_TEST_MAIN(tst_MotionStrokes)
 #include "tst_MotionStrokes.moc"

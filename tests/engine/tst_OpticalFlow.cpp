@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <fstream>
 #include <opencv2/video/tracking.hpp>
@@ -30,7 +31,7 @@ private slots:
     void rubberWhaleEndPointError() {
         QFETCH(int, method);
         QFETCH(double, bound);
-        if (!dataAvailable("middlebury-rubberwhale/RubberWhale.flo")) QSKIP("shared data not found");
+        if (!dataAvailable("middlebury-rubberwhale/RubberWhale.flo")) WAFT_SKIP("shared data not found");
         const cv::Mat a = cv::imread(dataPath("middlebury-rubberwhale/RubberWhale1.png"));
         const cv::Mat b = cv::imread(dataPath("middlebury-rubberwhale/RubberWhale2.png"));
         auto gt = readFlo(dataPath("middlebury-rubberwhale/RubberWhale.flo"));
@@ -50,7 +51,7 @@ private slots:
     }
 
     void floRoundTripAndRealFile() {
-        if (!dataAvailable("middlebury-grove3/grove3.flo")) QSKIP("shared data not found");
+        if (!dataAvailable("middlebury-grove3/grove3.flo")) WAFT_SKIP("shared data not found");
         auto grove = readFlo(dataPath("middlebury-grove3/grove3.flo"));
         QVERIFY(grove.hasValue());
         QCOMPARE(grove->cols, 640);
@@ -80,5 +81,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_OpticalFlow)
+WAFT_TEST_MAIN(tst_OpticalFlow)
 #include "tst_OpticalFlow.moc"

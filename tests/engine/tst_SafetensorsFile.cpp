@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cstring>
 #include <fstream>
@@ -133,5 +134,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_SafetensorsFile)
+WAFT_TEST_MAIN(tst_SafetensorsFile)
 #include "tst_SafetensorsFile.moc"

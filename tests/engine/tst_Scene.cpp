@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cmath>
 #include <fstream>
@@ -174,5 +175,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_Scene)
+WAFT_TEST_MAIN(tst_Scene)
 #include "tst_Scene.moc"

@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cmath>
 #include <random>
@@ -149,5 +150,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_SoftmaxSplatter)
+WAFT_TEST_MAIN(tst_SoftmaxSplatter)
 #include "tst_SoftmaxSplatter.moc"

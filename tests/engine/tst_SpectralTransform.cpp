@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <cmath>
 #include <random>
@@ -113,5 +114,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_SpectralTransform)
+WAFT_TEST_MAIN(tst_SpectralTransform)
 #include "tst_SpectralTransform.moc"

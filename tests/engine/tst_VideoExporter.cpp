@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -202,7 +203,7 @@ private slots:
         QFETCH(int, quality);
         QFETCH(int, codec);
         QFETCH(bool, knownMiss);
-        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) QSKIP("shared data not found");
+        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) WAFT_SKIP("shared data not found");
         Scene scene = sampleScene();
         QVERIFY(scene.validate().isOk());
         scene.settings.speed = 2.0f;
@@ -230,7 +231,7 @@ private slots:
     }
 
     void estimateIsInTheRightRange() {
-        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) QSKIP("shared data not found");
+        if (!waft::test::dataAvailable("opencv-samples/tree.avi")) WAFT_SKIP("shared data not found");
         Scene scene = sampleScene();
         scene.settings.speed = 2.0f;
         const std::string dir = waft::test::tempDir("estimate");
@@ -354,5 +355,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_VideoExporter)
+WAFT_TEST_MAIN(tst_VideoExporter)
 #include "tst_VideoExporter.moc"

@@ -2,7 +2,9 @@
 
 #include <QGuiApplication>
 #include <QVulkanInstance>
+#include <QSignalSpy>
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -45,13 +47,13 @@ class tst_SceneViewport : public QObject {
 private slots:
     void initTestCase() {
         engine::initRuntime();
-        if (QGuiApplication::platformName() == "offscreen") QSKIP("Vulkan windows need a display (run under xvfb-run)");
+        if (QGuiApplication::platformName() == "offscreen") WAFT_SKIP("Vulkan windows need a display (run under xvfb-run)");
         if (m_instance.supportedLayers().contains("VK_LAYER_KHRONOS_validation"))
             m_instance.setLayers({"VK_LAYER_KHRONOS_validation"});
         else
             qInfo("Khronos validation layer not installed: running without it");
         m_instance.installDebugOutputFilter(countValidation);
-        if (!m_instance.create()) QSKIP("no Vulkan instance");
+        if (!m_instance.create()) WAFT_SKIP("no Vulkan instance");
         m_volume = std::make_shared<engine::SpectralVolume>(test::sinusoidalVolume(160, 112, 2, 0.5f, 0, 3.0f));
     }
 
@@ -69,7 +71,7 @@ private slots:
         window.show();
         QTRY_VERIFY_WITH_TIMEOUT(window.framesRendered() >= 1, 20000);
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
-        if (window.devicePixelRatio() != 1.0) QSKIP("the pixel comparison needs a device pixel ratio of 1");
+        if (window.devicePixelRatio() != 1.0) WAFT_SKIP("the pixel comparison needs a device pixel ratio of 1");
         const QImage grabbed = window.grab();
         QCOMPARE(grabbed.size(), QSize(160, 112));
         const bool swapped = window.colorFormat() == VK_FORMAT_B8G8R8A8_SRGB || window.colorFormat() == VK_FORMAT_B8G8R8A8_UNORM;
@@ -110,8 +112,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(window.framesRendered() >= 10, 30000);  // continuous while moving
         QTRY_VERIFY_WITH_TIMEOUT(moving <= 0, 30000);
         const int settled = window.framesRendered();
-        QTest::qWait(300);
-        QVERIFY(window.framesRendered() <= settled + 1);  // idles once nothing moves
+        QSignalSpy idle(&window, &render::SceneViewport::frameRendered);
+        idle.wait(300);
+        QVERIFY(idle.count() <= 1);  // idles once nothing moves
         window.resize(480, 300);
         window.setZoom(2.0f);
         window.setPan(QPointF(20, -10));
@@ -129,5 +132,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(tst_SceneViewport)
+WAFT_TEST_MAIN_WITH(tst_SceneViewport, QGuiApplication)
 #include "tst_SceneViewport.moc"

@@ -1,4 +1,5 @@
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 
 #include "DisplacementSynth.h"
@@ -45,7 +46,7 @@ private slots:
     void initTestCase() {
         engine::initRuntime();
         auto context = render::VulkanContext::create();
-        if (!context) QSKIP(qPrintable(QString::fromStdString(context.status().message())));
+        if (!context) WAFT_SKIP(qPrintable(QString::fromStdString(context.status().message())));
         m_context = *context;
         qInfo("Vulkan device: %s, float atomics: %s", m_context->info().name.c_str(),
               m_context->info().floatAtomicAdd ? "yes" : "no");
@@ -64,7 +65,7 @@ private slots:
     void matchesCpuReference() {
         QFETCH(bool, forceFixed);
         QFETCH(bool, pulled);
-        if (!forceFixed && !m_context->info().floatAtomicAdd) QSKIP("device has no float atomics");
+        if (!forceFixed && !m_context->info().floatAtomicAdd) WAFT_SKIP("device has no float atomics");
         const engine::SpectralVolume volume = parityVolume(160, 112);
         std::vector<std::complex<float>> q = engine::playbackPhasors(volume.frequenciesHz, 0.37);
         if (pulled) {
@@ -127,7 +128,7 @@ private slots:
     // One band larger than a storage binding cannot be split: a clear error, not a crash.
     void rejectsOversizedScenes() {
         const VkDeviceSize limit = m_context->info().maxStorageBufferRange;
-        if (limit >= (1ull << 31)) QSKIP("device has no practical limit");
+        if (limit >= (1ull << 31)) WAFT_SKIP("device has no practical limit");
         const int side = int(std::sqrt(double(limit) / 16.0)) + 64;
         engine::SpectralVolume v = engine::SpectralVolume::zeros(side, side, 1);
         auto gpu = render::VulkanSplatRenderer::create(m_context, v);
@@ -136,5 +137,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(tst_VulkanSplatRenderer)
+WAFT_TEST_MAIN(tst_VulkanSplatRenderer)
 #include "tst_VulkanSplatRenderer.moc"

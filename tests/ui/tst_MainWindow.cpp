@@ -8,6 +8,7 @@
 #include <QThread>
 #include <QUndoStack>
 #include <QtTest>
+#include "QtTestSupport.h"
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
@@ -114,31 +115,32 @@ private slots:
         window.controller()->setPlaying(false);  // only the pull moves
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         QVERIFY(viewport);
+        QTRY_VERIFY(!viewport->lastFrame().isNull());
+        const QImage still = viewport->lastFrame();
         const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({96, 64}).toPoint());
         QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
         for (int step = 1; step <= 10; ++step) {
             QMouseEvent move(QEvent::MouseMove, QPointF(grab + QPoint(4 * step, step)), viewport->mapToGlobal(QPointF(grab + QPoint(4 * step, step))),
                              Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
             QApplication::sendEvent(viewport, &move);
-            QTest::qWait(20);
         }
         QVERIFY(window.controller()->isHeld());
         QCOMPARE(window.controller()->pullsReceived(), 1);
-        QTest::qWait(400);
+        // Frames must show the pull (fails if rendering stops), then keep changing after the release.
+        QTRY_VERIFY_WITH_TIMEOUT(meanAbsDiff(still, viewport->lastFrame()) > 0.2, 10000);
         const QImage held = viewport->lastFrame();
         QTest::mouseRelease(viewport, Qt::LeftButton, {}, grab + QPoint(40, 10));
         QVERIFY(!window.controller()->isHeld());
         QVERIFY(window.controller()->isRinging());
-        QTest::qWait(150);
-        const QImage ringing = viewport->lastFrame();
-        QVERIFY2(meanAbsDiff(held, ringing) > 0.2, "frames do not change after the release");
+        QTRY_VERIFY_WITH_TIMEOUT(meanAbsDiff(held, viewport->lastFrame()) > 0.2, 10000);
         QElapsedTimer timer;
         timer.start();
         QTRY_VERIFY_WITH_TIMEOUT(!window.controller()->isRinging(), 15000);
         qInfo("rang down in %.2f s", timer.elapsed() / 1000.0);
-        const int frames = viewport->framesRendered();
-        QTest::qWait(300);
-        QVERIFY(viewport->framesRendered() <= frames + 1);  // idle once still
+        // Idle once still: at most one more frame in the next 300 ms.
+        QSignalSpy frames(viewport, &ui::CpuViewport::frameRendered);
+        frames.wait(300);
+        QVERIFY(frames.count() <= 1);
     }
 
     // Pan/Zoom: left drags pan (no pull reaches the scene); the wheel zooms about the cursor; mapping holds.
@@ -469,5 +471,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(tst_MainWindow)
+WAFT_TEST_MAIN_WITH(tst_MainWindow, QApplication)
 #include "tst_MainWindow.moc"
