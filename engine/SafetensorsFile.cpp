@@ -1,8 +1,13 @@
 #include "SafetensorsFile.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -61,30 +66,109 @@ Status parseEntry(const std::string& name, const Json& entry, TensorInfo& info) 
     return Status::ok();
 }
 
-}  // namespace
-
-Expected<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) return Status::io("cannot open " + path);
-    const std::streamoff size = in.tellg();
-    if (size < 0) return Status::io("cannot read " + path);
-    std::vector<uint8_t> bytes(static_cast<size_t>(size));
-    in.seekg(0);
-    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) return Status::io("cannot read " + path);
-    auto parsed = parse(std::move(bytes));
-    if (!parsed) return parsed.status().withContext(path);
-    return parsed;
-}
-
-Expected<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes) {
-    if (bytes.size() < 8) return Status::corrupt("not a safetensors file: shorter than its 8-byte header size");
-    const uint64_t headerSize = readLe64(bytes.data());
+// The size field's checks, shared by every way in: returns the header size.
+Expected<uint64_t> checkHeaderSize(const uint8_t* first8, uint64_t fileBytes) {
+    if (fileBytes < 8) return Status::corrupt("not a safetensors file: shorter than its 8-byte header size");
+    const uint64_t headerSize = readLe64(first8);
     if (headerSize > kMaxSafetensorsHeaderBytes)
         return Status::corrupt("safetensors header of " + std::to_string(headerSize) + " bytes exceeds the " +
                                std::to_string(kMaxSafetensorsHeaderBytes) + "-byte limit");
     if (headerSize < 2) return Status::corrupt("safetensors header is empty");
-    if (headerSize > bytes.size() - 8) return Status::corrupt("truncated safetensors file: header runs past the end");
-    const char* headerBegin = reinterpret_cast<const char*>(bytes.data() + 8);
+    if (headerSize > fileBytes - 8) return Status::corrupt("truncated safetensors file: header runs past the end");
+    return headerSize;
+}
+
+class BufferStorage : public SafetensorsFile::Storage {
+public:
+    explicit BufferStorage(std::vector<uint8_t> bytes) : m_bytes(std::move(bytes)) {}
+    const uint8_t* bytes() const override { return m_bytes.data(); }
+
+private:
+    std::vector<uint8_t> m_bytes;
+};
+
+class MappedStorage : public SafetensorsFile::Storage {
+public:
+    MappedStorage(void* base, size_t length) : m_base(base), m_length(length) {}
+    ~MappedStorage() override { munmap(m_base, m_length); }
+    const uint8_t* bytes() const override { return static_cast<const uint8_t*>(m_base); }
+
+private:
+    void* m_base;
+    size_t m_length;
+};
+
+// A file descriptor closed on every path.
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+bool readFully(int fd, void* out, size_t bytes, uint64_t offset) {
+    auto* p = static_cast<char*>(out);
+    while (bytes > 0) {
+        const ssize_t n = ::pread(fd, p, bytes, off_t(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        bytes -= size_t(n);
+        offset += uint64_t(n);
+    }
+    return true;
+}
+
+// Opens path, reads and validates its header; maps the whole file when map is set.
+Expected<SafetensorsFile> openFile(const std::string& path, bool map,
+                                   Expected<SafetensorsFile> (*fromHeader)(const char*, uint64_t, uint64_t),
+                                   std::shared_ptr<const SafetensorsFile::Storage>& storage) {
+    Fd file;
+    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file.fd < 0) return Status::io("cannot open " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) return Status::io("cannot open " + path + ": not a file");
+    const uint64_t fileBytes = uint64_t(st.st_size);
+    uint8_t first8[8] = {};
+    if (fileBytes >= 8 && !readFully(file.fd, first8, 8, 0)) return Status::io("cannot read " + path);
+    auto headerSize = checkHeaderSize(first8, fileBytes);
+    if (!headerSize) return headerSize.status().withContext(path);
+    std::string header(size_t(*headerSize), '\0');
+    if (!readFully(file.fd, header.data(), header.size(), 8)) return Status::io("cannot read " + path);
+    auto parsed = fromHeader(header.data(), *headerSize, fileBytes - 8 - *headerSize);
+    if (!parsed) return parsed.status().withContext(path);
+    if (map) {
+        void* base = ::mmap(nullptr, size_t(fileBytes), PROT_READ, MAP_PRIVATE, file.fd, 0);
+        if (base == MAP_FAILED) return Status::io("cannot map " + path + ": " + std::strerror(errno));
+        storage = std::make_shared<MappedStorage>(base, size_t(fileBytes));
+    }
+    return parsed;
+}
+
+}  // namespace
+
+Expected<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
+    std::shared_ptr<const Storage> storage;
+    auto file = openFile(path, true, &SafetensorsFile::fromHeader, storage);
+    if (file) file->m_storage = std::move(storage);
+    return file;
+}
+
+Expected<SafetensorsFile> SafetensorsFile::openHeader(const std::string& path) {
+    std::shared_ptr<const Storage> none;
+    return openFile(path, false, &SafetensorsFile::fromHeader, none);
+}
+
+Expected<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes) {
+    auto headerSize = checkHeaderSize(bytes.data(), bytes.size());
+    if (!headerSize) return headerSize.status();
+    auto file = fromHeader(reinterpret_cast<const char*>(bytes.data() + 8), *headerSize, bytes.size() - 8 - *headerSize);
+    if (file) file->m_storage = std::make_shared<BufferStorage>(std::move(bytes));
+    return file;
+}
+
+Expected<SafetensorsFile> SafetensorsFile::fromHeader(const char* headerBegin, uint64_t headerSize,
+                                                      uint64_t bufferSize) {
     if (headerBegin[0] != '{') return Status::corrupt("safetensors header does not start with '{'");
 
     // Duplicate keys are legal JSON but ambiguous here: count top-level keys during the parse.
@@ -102,7 +186,6 @@ Expected<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes) {
 
     SafetensorsFile file;
     file.m_dataStart = 8 + headerSize;
-    const uint64_t bufferSize = bytes.size() - file.m_dataStart;
     for (const auto& [name, entry] : header.items()) {
         if (name == "__metadata__") {
             if (!entry.is_object()) return Status::corrupt("safetensors __metadata__ is not an object");
@@ -133,7 +216,6 @@ Expected<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes) {
     if (cursor != bufferSize)
         return Status::corrupt("safetensors data has " + std::to_string(bufferSize - cursor) +
                                " bytes not owned by any tensor");
-    file.m_bytes = std::move(bytes);
     return file;
 }
 
@@ -154,14 +236,22 @@ Status SafetensorsFile::checkShape(const std::string& name, const TensorInfo& in
     return Status::ok();
 }
 
+Expected<const uint8_t*> SafetensorsFile::tensorBytes(const std::string& name, const TensorInfo& info) const {
+    if (!m_storage) return Status::invalid("tensor '" + name + "': the file was opened for its header only");
+    static const uint8_t kNothing = 0;  // empty tensors: never a null source for memcpy
+    return info.end == info.begin ? &kNothing : data(info);
+}
+
 Expected<std::vector<float>> SafetensorsFile::readFloat(const std::string& name,
                                                         const std::vector<int64_t>& expectedShape) const {
     const TensorInfo* info = find(name);
     if (!info) return Status::corrupt("missing tensor '" + name + "'");
     WAFT_RETURN_IF_ERROR(checkShape(name, *info, expectedShape));
+    auto bytes = tensorBytes(name, *info);
+    if (!bytes) return bytes.status();
     const size_t n = size_t(info->numel());
     std::vector<float> out(n);
-    const uint8_t* src = data(*info);
+    const uint8_t* src = *bytes;
     switch (info->dtype) {
         case DType::F32:
             std::memcpy(out.data(), src, n * 4);
@@ -196,8 +286,9 @@ Expected<std::vector<uint8_t>> SafetensorsFile::readU8(const std::string& name,
     if (info->dtype != DType::U8)
         return Status::corrupt("tensor '" + name + "' has dtype " + dtypeName(info->dtype) + ", expected U8");
     WAFT_RETURN_IF_ERROR(checkShape(name, *info, expectedShape));
-    const uint8_t* src = data(*info);
-    return std::vector<uint8_t>(src, src + info->numel());
+    auto bytes = tensorBytes(name, *info);
+    if (!bytes) return bytes.status();
+    return std::vector<uint8_t>(*bytes, *bytes + info->numel());
 }
 
 }  // namespace waft::engine

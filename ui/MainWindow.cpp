@@ -25,6 +25,7 @@
 #include "MotionExtractor.h"
 #include "MotionModelDialog.h"
 #include "MotionPanel.h"
+#include "prior/ModelMemory.h"
 #include "SceneController.h"
 #include "SceneJobs.h"
 #include "TimelineBar.h"
@@ -207,6 +208,11 @@ void MainWindow::buildMenus() {
         if (!p.isEmpty()) loadStrokes(p);
     });
     motion->addSeparator();
+    motion->addAction(tr("&Free Model Memory"), this, [this] {
+        const size_t held = engine::prior::cachedModelCount();
+        engine::prior::releaseCachedModels();
+        statusBar()->showMessage(tr("Freed %n cached model(s)", nullptr, int(held)), 5000);
+    });
     motion->addAction(tr("Motion &Model…"), this, [this] {
         MotionModelDialog dialog(MotionModelSettings::load(), this);
         if (dialog.exec() == QDialog::Accepted) dialog.settings().save();

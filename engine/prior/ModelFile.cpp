@@ -181,7 +181,7 @@ Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& op
 }
 
 Expected<ModelMetadata> readModelMetadata(const std::string& path) {
-    auto file = SafetensorsFile::open(path);
+    auto file = SafetensorsFile::openHeader(path);  // the header alone: no tensor is read or mapped
     if (!file) return file.status();
     return file->metadata();
 }

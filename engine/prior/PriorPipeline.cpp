@@ -10,6 +10,7 @@
 #include "Compute.h"
 #include "FrequencyNormalization.h"
 #include "LoopLoss.h"
+#include "ModelCache.h"
 #include "ModelFile.h"
 #include "MotionExtractor.h"
 #include "PriorTraining.h"
@@ -330,11 +331,14 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
 
 Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     if (m_image.empty() || m_image.type() != CV_8UC3) return Status::invalid("predict needs an 8-bit colour image");
-    auto vae = loadMotionVae(m_vaePath);
+    // Loaded once per session while the files are unchanged (the app predicts every photo it opens).
+    auto vae = ModelCache::shared().vae(m_vaePath);
     if (!vae) return vae.status();
-    auto net = loadDenoiser(m_priorPath);
+    auto net = ModelCache::shared().denoiser(m_priorPath);
     if (!net) return net.status();
-    const ModelMetadata meta = *readModelMetadata(m_priorPath);
+    auto metadata = readModelMetadata(m_priorPath);
+    if (!metadata) return metadata.status();
+    const ModelMetadata meta = *metadata;
     const std::vector<float> scales = metadataFloats(meta, "frequency_scales");
     const std::vector<float> freqs = metadataFloats(meta, "frequencies_hz");
     const int width = metadataInt(meta, "width", 0), height = metadataInt(meta, "height", 0), frames = metadataInt(meta, "frames", 150);

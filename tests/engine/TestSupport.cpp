@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -21,6 +22,14 @@ std::string dataPath(const std::string& relative) {
 }
 
 bool dataAvailable(const std::string& relative) { return std::filesystem::exists(dataPath(relative)); }
+
+long residentKiB() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
 
 std::string tempDir(const std::string& tag) {
     const auto dir = std::filesystem::temp_directory_path() /

@@ -18,6 +18,9 @@ int skipsNoted();
 std::string dataPath(const std::string& relative);
 bool dataAvailable(const std::string& relative);
 
+// This process's resident memory (VmRSS) in KiB; -1 where /proc is absent.
+long residentKiB();
+
 // A fresh temporary folder for one test function (removed by the OS's tmp cleaning, not by us: failures
 // stay inspectable).
 std::string tempDir(const std::string& tag);

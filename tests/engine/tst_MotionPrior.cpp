@@ -3,6 +3,8 @@
 #include "prior/DdimSampler.h"
 #include "prior/FrequencyNormalization.h"
 #include "prior/LoopLoss.h"
+#include "prior/ModelCache.h"
+#include "prior/ModelMemory.h"
 #include "prior/ModelFile.h"
 #include "prior/MotionModels.h"
 #include "prior/PriorTraining.h"
@@ -13,6 +15,7 @@
 #include <QtTest>
 #include "QtTestSupport.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "Runtime.h"
@@ -216,6 +219,33 @@ private slots:
         QVERIFY(vae2.hasValue());
         const torch::Tensor y = torch::randn({2, 4, 8, 8});
         QVERIFY(torch::equal(vae->decode(vae->encode(y).first), (*vae2)->decode((*vae2)->encode(y).first)));
+    }
+
+    // A model is read once per session while its file is unchanged; a changed file is read again; release
+    // frees them.
+    void modelCacheLoadsOncePerFileVersion() {
+        const std::string dir = waft::test::tempDir("cache");
+        const std::string path = dir + "/vae.safetensors";
+        MotionVae vae(tinyVae());
+        randomize(*vae, 3);
+        QVERIFY(saveMotionVae(vae, path).isOk());
+        ModelCache& cache = ModelCache::shared();
+        cache.clear();
+        auto a = cache.vae(path);
+        auto b = cache.vae(path);
+        QVERIFY(a.hasValue() && b.hasValue());
+        QCOMPARE(a->ptr().get(), b->ptr().get());  // the same module: not read twice
+        QCOMPARE(cachedModelCount(), size_t(1));
+        randomize(*vae, 4);
+        std::filesystem::remove(path);
+        QVERIFY(saveMotionVae(vae, path).isOk());  // a new file (new inode and time)
+        auto c = cache.vae(path);
+        QVERIFY(c.hasValue() && c->ptr().get() != a->ptr().get());
+        QVERIFY(torch::equal((*c)->parameters()[0], vae->parameters()[0]));
+        QCOMPARE(cachedModelCount(), size_t(1));  // the old version was dropped
+        releaseCachedModels();
+        QCOMPARE(cachedModelCount(), size_t(0));
+        QVERIFY(!cache.vae(dir + "/missing.safetensors").hasValue());
     }
 
     void vaeLossAndEma() {

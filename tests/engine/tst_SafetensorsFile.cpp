@@ -121,6 +121,53 @@ private slots:
         QCOMPARE(file.status().code(), StatusCode::IoError);
     }
 
+    // A 2 GiB checkpoint opens without being read: header first, then a mapping that costs resident memory
+    // only for what is touched. Also: the same file opened and parsed from memory agree, openHeader() maps
+    // nothing, and a small header in front of gigabytes of trailing bytes is refused without reading them.
+    void bigFilesOpenMapped() {
+        const std::string dir = waft::test::tempDir("big");
+        const uint64_t big = uint64_t(2) << 30;
+        const auto writeSparse = [&](const std::string& path, uint64_t tensorBytes, uint64_t fileData) {
+            std::string header = R"({"__metadata__":{"format":"test"},"big":{"dtype":"U8","shape":[)" +
+                                 std::to_string(tensorBytes) + R"(],"data_offsets":[0,)" +
+                                 std::to_string(tensorBytes) + "]}}";
+            header.resize((header.size() + 7) / 8 * 8, ' ');
+            std::ofstream out(path, std::ios::binary);
+            uint8_t size[8];
+            for (int i = 0; i < 8; ++i) size[i] = uint8_t(uint64_t(header.size()) >> (8 * i));
+            out.write(reinterpret_cast<const char*>(size), 8);
+            out << header;
+            out.close();
+            std::filesystem::resize_file(path, 8 + header.size() + fileData);  // a hole: no disk, no reads
+        };
+        const std::string path = dir + "/big.safetensors";
+        writeSparse(path, big, big);
+        const long before = waft::test::residentKiB();
+        auto file = SafetensorsFile::open(path);
+        QVERIFY2(file.hasValue(), file.status().message().c_str());
+        const TensorInfo* info = file->find("big");
+        QVERIFY(info && info->numel() == int64_t(big));
+        const uint8_t* bytes = file->data(*info);
+        QCOMPARE(int(bytes[0]) + int(bytes[big / 2]) + int(bytes[big - 1]), 0);  // touch three pages
+        const long grownKiB = waft::test::residentKiB() - before;
+        qInfo("2 GiB file open: resident memory grew by %ld KiB", grownKiB);
+        QVERIFY(grownKiB < 64 * 1024);
+        QCOMPARE(file->metadata().at("format"), std::string("test"));
+
+        auto header = SafetensorsFile::openHeader(path);
+        QVERIFY(header.hasValue() && !header->hasData());
+        QVERIFY(!header->readU8("big").hasValue());  // a clear error, not a null read
+
+        const std::string padded = dir + "/padded.safetensors";
+        writeSparse(padded, 16, big);  // 16 bytes of tensor, 2 GiB of trailing bytes
+        const long beforePadded = waft::test::residentKiB();
+        auto refused = SafetensorsFile::open(padded);
+        QVERIFY(!refused.hasValue());
+        QVERIFY2(refused.status().message().find("not owned by any tensor") != std::string::npos,
+                 refused.status().message().c_str());
+        QVERIFY(waft::test::residentKiB() - beforePadded < 16 * 1024);
+    }
+
     void atomicSaveKeepsTheOldFileOnFailure() {
         const std::string dir = waft::test::tempDir("atomic");
         const std::string path = dir + "/x.safetensors";

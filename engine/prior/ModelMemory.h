@@ -1,0 +1,13 @@
+#pragma once
+// The session's loaded motion models, seen from code that must not include torch (the UI): how many are
+// held, and freeing them. The models themselves are reached through ModelCache (ModelCache.h, torch).
+
+#include <cstddef>
+
+namespace waft::engine::prior {
+
+size_t cachedModelCount();
+// Drops every cached model; a job still using one keeps it alive until it finishes. Any thread.
+void releaseCachedModels();
+
+}  // namespace waft::engine::prior
