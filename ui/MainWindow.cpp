@@ -261,19 +261,19 @@ engine::MotionStrokes MainWindow::strokes() const {
     return s;
 }
 
+void MainWindow::replaceStrokesNow(const engine::MotionStrokes& s) {
+    m_arrows = s.arrows;
+    m_anchors = s.anchors;
+    m_freezeRegions.clear();
+    for (const auto& r : s.freeze) m_freezeRegions.emplace_back(r.x, r.y, r.width, r.height);
+    showStrokes();
+}
+
 void MainWindow::replaceStrokes(const QString& title, const engine::MotionStrokes& strokes) {
-    const auto apply = [this](const engine::MotionStrokes& s) {
-        m_arrows = s.arrows;
-        m_anchors = s.anchors;
-        m_freezeRegions.clear();
-        for (const auto& r : s.freeze) m_freezeRegions.emplace_back(r.x, r.y, r.width, r.height);
-        showStrokes();
-    };
     const auto scene = m_controller->scene();
     const engine::MotionStrokes next = scene ? strokes.scaledTo(scene->volume.width, scene->volume.height) : strokes;
-    m_undo->push(new LambdaCommand(title, [apply, next] { apply(next); }, [apply, previous = this->strokes()] {
-        apply(previous);
-    }));
+    m_undo->push(new LambdaCommand(title, [this, next] { replaceStrokesNow(next); },
+                                   [this, previous = this->strokes()] { replaceStrokesNow(previous); }));
 }
 
 bool MainWindow::loadStrokes(const QString& path) {
@@ -301,11 +301,31 @@ void MainWindow::setTool(Tool tool) {
     for (QAction* a : m_tools->actions()) a->setChecked(a->data().toInt() == int(tool));
 }
 
-void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint) {
-    m_controller->setScene(std::move(scene));
-    m_undo->clear();
-    m_scenePath = path;
-    setWindowTitle(tr("Waft — %1").arg(QFileInfo(path).fileName()));
+void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint,
+                           const QString& undoText) {
+    // Replacing the scene is one undoable step back to the previous scene, its settings, path and strokes.
+    struct State {
+        std::shared_ptr<const engine::Scene> scene;
+        engine::SceneSettings settings;
+        QString path;
+        engine::MotionStrokes strokes;
+    };
+    const auto restore = [this](const State& state, bool withSettings) {
+        m_controller->setScene(state.scene);
+        if (withSettings) m_controller->setSettings(state.settings);
+        m_scenePath = state.path;
+        setWindowTitle(tr("Waft — %1").arg(QFileInfo(state.path).fileName()));
+        replaceStrokesNow(state.strokes);
+    };
+    const State next{std::move(scene), {}, path, {}};
+    if (!m_controller->scene()) {
+        restore(next, false);
+    } else {
+        const State previous{m_controller->scene(), m_controller->settings(), m_scenePath, strokes()};
+        m_undo->push(new LambdaCommand(undoText.isEmpty() ? tr("Open %1").arg(QFileInfo(path).fileName()) : undoText,
+                                       [restore, next] { restore(next, false); },
+                                       [restore, previous] { restore(previous, true); }));
+    }
     if (brushHint) {
         if (MotionModelSettings::load().configured()) {
             predictMotion();
@@ -330,7 +350,7 @@ int MainWindow::predictMotion() {
                                                                    model.vaePath.toStdString(), model.predict),
                        [](engine::Job& job) { return static_cast<engine::prior::PredictJob&>(job).result(); },
                        [this, path](std::shared_ptr<engine::Scene> result) {
-                           showScene(result, path, false);
+                           showScene(result, path, false, tr("Predict motion"));
                            setTool(Tool::Pull);
                        });
 }
@@ -401,11 +421,7 @@ int MainWindow::applyMotionBrush() {
     return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, strokes(), params),
                        [](engine::Job& job) { return static_cast<engine::MotionBrushJob&>(job).result(); },
                        [this, path](std::shared_ptr<engine::Scene> result) {
-                           showScene(result, path, false);  // a new scene: the undo history restarts with it
-                           m_arrows.clear();
-                           m_anchors.clear();
-                           m_freezeRegions.clear();
-                           showStrokes();
+                           showScene(result, path, false, tr("Apply motion brush"));  // undo: photo + strokes
                            setTool(Tool::Pull);
                        });
 }

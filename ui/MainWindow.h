@@ -67,7 +67,10 @@ protected:
 private:
     void buildMenus();
     void buildTools();
-    void showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint);
+    // Shows a new scene as one undoable step (undoText names it; default "Open <file>"); the first scene of a
+    // session just appears.
+    void showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint,
+                   const QString& undoText = {});
     // Queues a job that yields a scene; `take` runs on the engine thread after success, `show` on this one.
     using SceneShow = std::function<void(std::shared_ptr<engine::Scene>)>;
     int runSceneJob(std::unique_ptr<engine::Job> job,
@@ -77,6 +80,7 @@ private:
     void setTool(Tool tool);
     void showStrokes();
     void replaceStrokes(const QString& title, const engine::MotionStrokes& strokes);
+    void replaceStrokesNow(const engine::MotionStrokes& strokes);
 
     EngineWorker* m_worker;
     SceneController* m_controller;

@@ -340,8 +340,23 @@ private slots:
         std::ofstream(m_dir + "/bad-strokes.json") << "{\"format\": \"waft-strokes\"}";
         QVERIFY(!window.loadStrokes(QString::fromStdString(m_dir + "/bad-strokes.json")));
         QCOMPARE(window.strokes().anchors.size(), size_t(1));  // a bad file changes nothing
+        const auto photoScene = window.controller()->scene();
+        const std::string photoBytes = m_dir + "/photo-before.waft";
+        QVERIFY(engine::saveScene(photoBytes, *photoScene).isOk());
         QCOMPARE(runJob(window.worker(), [&] { return window.applyMotionBrush(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene()->volume.bands == 3);
+        QVERIFY(window.strokes().arrows.empty());
+        // One undo step back to the photo (same bytes) and its strokes; redo brings the motion back.
+        const auto brushed = window.controller()->scene();
+        window.undoStack()->undo();
+        QCOMPARE(window.controller()->scene(), photoScene);
+        const std::string photoAfter = m_dir + "/photo-after.waft";
+        QVERIFY(engine::saveScene(photoAfter, *window.controller()->scene()).isOk());
+        std::ifstream a(photoBytes, std::ios::binary), b(photoAfter, std::ios::binary);
+        QVERIFY(std::string(std::istreambuf_iterator<char>(a), {}) == std::string(std::istreambuf_iterator<char>(b), {}));
+        QCOMPARE(window.strokes().arrows.size(), size_t(1));
+        window.undoStack()->redo();
+        QCOMPARE(window.controller()->scene(), brushed);
         const auto& v = window.controller()->scene()->volume;
         const auto energy = [&](int x, int y) {
             double e = 0;
