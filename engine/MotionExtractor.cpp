@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -78,6 +79,11 @@ Status MotionExtractor::run(Progress& progress, const CancelToken& cancel) {
     auto volume = extract(*video, m_params, Progress::Range(progress, 0.15f, 1.0f), cancel);
     if (!volume) return volume.status().withContext(m_videoPath);
     m_result = std::move(volume).value();
+    std::error_code ec;
+    const std::string absolute = std::filesystem::absolute(m_videoPath, ec).string();
+    const std::vector<double>& t = video->timesSec;
+    const double lastFrame = t.size() > 1 ? (t.back() - t.front()) / double(t.size() - 1) : 0.0;
+    m_source = {ec ? m_videoPath : absolute, t.front(), t.back() + lastFrame};
     return Status::ok();
 }
 

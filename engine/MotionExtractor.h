@@ -4,6 +4,7 @@
 
 #include "Job.h"
 #include "OpticalFlow.h"
+#include "Scene.h"
 #include "SpectralVolume.h"
 #include "VideoReader.h"
 
@@ -36,6 +37,8 @@ public:
     // Valid after a successful run().
     const SpectralVolume& result() const { return m_result; }
     SpectralVolume takeResult() { return std::move(m_result); }
+    // The video and the source-time range that was analysed (first frame to the end of the last).
+    const SceneSource& source() const { return m_source; }
     int requestedBands() const { return m_params.bands; }
 
     // The same pipeline on frames already in memory (tests, the motion-prior dataset builder).
@@ -46,6 +49,7 @@ private:
     std::string m_videoPath;
     ExtractParams m_params;
     SpectralVolume m_result;
+    SceneSource m_source;
 };
 
 }  // namespace waft::engine

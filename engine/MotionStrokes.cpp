@@ -8,6 +8,8 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
+#include "JsonLimits.h"
+
 namespace waft::engine {
 
 using Json = nlohmann::json;
@@ -76,14 +78,7 @@ std::string strokesToJson(const MotionStrokes& s) {
 }
 
 Expected<MotionStrokes> strokesFromJson(const std::string& text) {
-    // nlohmann's parser recurses per nesting level; a stroke file is three levels deep, so refuse deep input
-    // before parsing.
-    int depth = 0;
-    for (char c : text) {
-        if (c == '[' || c == '{') ++depth;
-        if (c == ']' || c == '}') --depth;
-        if (depth > 8) return Status::corrupt("stroke file is nested too deeply");
-    }
+    if (!jsonNestingWithin(text, 8)) return Status::corrupt("stroke file is nested too deeply");  // three is enough
     const Json root = Json::parse(text, nullptr, false);
     if (root.is_discarded() || !root.is_object()) return Status::corrupt("stroke file is not a JSON object");
     if (root.value("format", std::string()) != "waft-strokes")

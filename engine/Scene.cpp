@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "JsonLimits.h"
 #include "SafetensorsFile.h"
 #include "SafetensorsWriter.h"
 
@@ -35,9 +36,27 @@ Status Scene::validate() const {
         return Status::invalid("speed must be in (0, 100]");
     if (!std::isfinite(settings.dampingRatio) || settings.dampingRatio < 0.0f || settings.dampingRatio > 2.0f)
         return Status::invalid("damping ratio must be in [0, 2]");
+    if (source.isVideo()) {
+        if (source.videoPath.size() > 4096) return Status::invalid("source video path is too long");
+        for (char c : source.videoPath)
+            if (static_cast<unsigned char>(c) < 0x20) return Status::invalid("source video path has control characters");
+        if (!std::isfinite(source.startSec) || !std::isfinite(source.endSec) || source.startSec < 0.0 ||
+            source.endSec <= source.startSec || source.endSec > 1e7)
+            return Status::invalid("source time range must satisfy 0 <= start < end");
+    }
     if (!std::isfinite(settings.loopSec) || settings.loopSec < 0.0f || settings.loopSec > 3600.0f)
         return Status::invalid("loop length must be in [0, 3600] s");
     return Status::ok();
+}
+
+Expected<VideoClip> clipOf(const SceneSource& source, double inSec, double outSec) {
+    if (!source.isVideo()) return Status::invalid("this scene was made from a photo: video jobs need a scene made from a video");
+    if (!std::isfinite(inSec) || !std::isfinite(outSec) || inSec < source.startSec - 1e-6 ||
+        outSec > source.endSec + 1e-6)
+        return Status::invalid("the clip must lie within the source range " + std::to_string(source.startSec) + "-" +
+                               std::to_string(source.endSec) + " s");
+    if (outSec - inSec < 0.1) return Status::invalid("the clip must be at least 0.1 s long");
+    return VideoClip{source.videoPath, inSec, outSec};
 }
 
 Status saveScene(const std::string& path, const Scene& scene, DType storage) {
@@ -61,6 +80,12 @@ Status saveScene(const std::string& path, const Scene& scene, DType storage) {
                                      {"speed", scene.settings.speed},
                                      {"loop_sec", scene.settings.loopSec}};
     writer.setMetadata("settings", settings.dump());
+    if (scene.source.isVideo()) {
+        const nlohmann::json source = {{"video", scene.source.videoPath},
+                                       {"start_sec", scene.source.startSec},
+                                       {"end_sec", scene.source.endSec}};
+        writer.setMetadata("source", source.dump());
+    }
     return writer.save(path).withContext(path);
 }
 
@@ -116,12 +141,25 @@ Expected<Scene> loadScene(const std::string& path) {
     v.sourceDurationSec = number("source_duration_sec");
     const auto settingsIt = meta.find("settings");
     if (settingsIt != meta.end()) {
+        if (!jsonNestingWithin(settingsIt->second, 4)) return Status::corrupt(path + ": settings metadata is nested too deeply");
         const auto json = nlohmann::json::parse(settingsIt->second, nullptr, false);
         if (json.is_discarded() || !json.is_object()) return Status::corrupt(path + ": settings metadata is not JSON");
         scene.settings.globalGain = finiteOr(json, "global_gain", 1.0f);
         scene.settings.dampingRatio = finiteOr(json, "damping_ratio", 0.08f);
         scene.settings.speed = finiteOr(json, "speed", 1.0f);
         scene.settings.loopSec = finiteOr(json, "loop_sec", 0.0f);
+    }
+    const auto sourceIt = meta.find("source");
+    if (sourceIt != meta.end()) {
+        if (!jsonNestingWithin(sourceIt->second, 4)) return Status::corrupt(path + ": source metadata is nested too deeply");
+        const auto json = nlohmann::json::parse(sourceIt->second, nullptr, false);
+        const auto video = json.is_object() ? json.find("video") : json.end();
+        const auto start = json.is_object() ? json.find("start_sec") : json.end();
+        const auto end = json.is_object() ? json.find("end_sec") : json.end();
+        if (json.is_discarded() || !json.is_object() || video == json.end() || !video->is_string() ||
+            start == json.end() || !start->is_number() || end == json.end() || !end->is_number())
+            return Status::corrupt(path + ": source metadata is not {\"video\", \"start_sec\", \"end_sec\"}");
+        scene.source = {video->get<std::string>(), start->get<double>(), end->get<double>()};
     }
     const Status valid = scene.validate();
     if (!valid) return valid.withContext(path);

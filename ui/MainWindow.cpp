@@ -366,7 +366,9 @@ int MainWindow::runSceneJob(std::unique_ptr<engine::Job> job,
 namespace {
 std::shared_ptr<engine::Scene> extracted(engine::Job& job, float speed) {
     auto scene = std::make_shared<engine::Scene>();
-    scene->volume = static_cast<engine::MotionExtractor&>(job).takeResult();
+    auto& extractor = static_cast<engine::MotionExtractor&>(job);
+    scene->volume = extractor.takeResult();
+    scene->source = extractor.source();
     scene->settings.speed = speed;
     return scene;
 }

@@ -18,7 +18,10 @@ void SceneController::setScene(std::shared_ptr<const engine::Scene> scene) {
     m_playhead = 0.0;
     m_lastTime = -1.0;
     replan();
+    m_clip = m_scene && m_scene->source.isVideo() ? std::make_pair(m_scene->source.startSec, m_scene->source.endSec)
+                                                  : std::make_pair(0.0, 0.0);
     emit sceneChanged();
+    emit clipRangeChanged(m_clip.first, m_clip.second);
     emit settingsChanged(m_settings);
 }
 
@@ -32,6 +35,17 @@ void SceneController::resetSimulator() {
 }
 
 std::shared_ptr<const engine::SpectralVolume> SceneController::volume() const { return m_volume; }
+
+void SceneController::setClipRange(double inSec, double outSec) {
+    if (std::make_pair(inSec, outSec) == m_clip) return;
+    m_clip = {inSec, outSec};
+    emit clipRangeChanged(inSec, outSec);
+}
+
+engine::Expected<engine::VideoClip> SceneController::selectedClip() const {
+    if (!m_scene) return engine::Status::invalid("no scene is open");
+    return engine::clipOf(m_scene->source, m_clip.first, m_clip.second);
+}
 
 std::shared_ptr<engine::Scene> SceneController::snapshot() const {
     if (!m_scene) return nullptr;

@@ -51,11 +51,18 @@ public:
     // Settings (undoable through SettingsCommand).
     void setSettings(const engine::SceneSettings& settings);
 
+    // The clip of the source video that video jobs run on, in source time (the timeline's in/out). A new
+    // video scene selects its whole source range; a photo scene has none (selectedClip() says why).
+    void setClipRange(double inSec, double outSec);
+    std::pair<double, double> clipRange() const { return m_clip; }
+    engine::Expected<engine::VideoClip> selectedClip() const;
+
 signals:
     void sceneChanged();
     void settingsChanged(const waft::engine::SceneSettings& settings);
     void playingChanged(bool playing);
     void playheadChanged(double sec);
+    void clipRangeChanged(double inSec, double outSec);
 
 private:
     void replan();
@@ -71,6 +78,7 @@ private:
     double m_lastTime = -1.0;
     QPointF m_grab;
     int m_pulls = 0;
+    std::pair<double, double> m_clip{0.0, 0.0};
 };
 
 }  // namespace waft::ui

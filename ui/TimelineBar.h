@@ -11,8 +11,10 @@ namespace waft::ui {
 
 class SceneController;
 
-// The timeline: play/pause, a playhead to scrub the loop, the loop length, and an in/out range that jobs on
-// a frame range (motion transfer, editing) will take. UI thread.
+// The timeline: play/pause, a playhead to scrub the loop, the loop length, and, for a scene made from a video,
+// the in/out clip of its source (source time) that video jobs (motion transfer, editing) take: it is the
+// controller's clip range (SceneController::selectedClip). A photo scene's in/out are disabled and say why.
+// UI thread.
 class TimelineBar : public QWidget {
     Q_OBJECT
 public:
@@ -31,6 +33,7 @@ private:
     QToolButton* m_play;
     QSlider* m_playhead;
     QLabel* m_time;
+    QLabel* m_source;
     QDoubleSpinBox* m_in;
     QDoubleSpinBox* m_out;
 };

@@ -52,6 +52,7 @@ int runExtract(const std::vector<std::string>& args) {
     if (auto s = runJobWithProgress(extractor); !s) return fail(s);
     engine::Scene scene;
     scene.volume = extractor.takeResult();
+    scene.source = extractor.source();
     if (scene.volume.bands < params.bands)
         std::fprintf(stderr, "waft-cli: note: the clip allows %d bands; kept %d\n", scene.volume.bands,
                      scene.volume.bands);

@@ -145,6 +145,21 @@ private slots:
         row(writeVariant(dir, "settings", [&](SafetensorsWriter& w, const Scene& s) {
                 addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("settings", "{oops");
             }), "settings");
+        const auto withSource = [&](const char* name, const std::string& source, const char* word) {
+            row(writeVariant(dir, name, [&](SafetensorsWriter& w, const Scene& s) {
+                    addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("source", source);
+                }), word);
+        };
+        withSource("source-json", "{", "source metadata");
+        withSource("source-fields", R"({"video": 7, "start_sec": 0, "end_sec": 1})", "source metadata");
+        withSource("source-range", R"({"video": "/v.mp4", "start_sec": 5, "end_sec": 2})", "source time range");
+        withSource("source-negative", R"({"video": "/v.mp4", "start_sec": -1, "end_sec": 2})", "source time range");
+        withSource("source-control", R"({"video": "/v\n.mp4", "start_sec": 0, "end_sec": 2})", "control characters");
+        withSource("source-deep", std::string(100000, '[') + std::string(100000, ']'), "nested too deeply");
+        row(writeVariant(dir, "settings-deep", [&](SafetensorsWriter& w, const Scene& s) {
+                addImage(w, s); addMeta(w); spectral(w, s);
+                w.setMetadata("settings", std::string(100000, '{'));
+            }), "nested too deeply");
         row(writeVariant(dir, "damping", [&](SafetensorsWriter& w, const Scene& s) {
                 addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("settings", R"({"damping_ratio": 9})");
             }), "damping");
@@ -163,6 +178,31 @@ private slots:
         const QString message = QString::fromStdString(scene.status().message());
         QVERIFY2(message.contains(expected), qPrintable(message));
         QVERIFY(!message.contains('\n'));
+    }
+
+    // A video scene keeps its source and range through a save; clips are checked against it.
+    void videoSourceRoundTripsAndBoundsClips() {
+        Scene scene = sampleScene();
+        scene.source = {"/videos/tree.avi", 1.5, 13.9};
+        const std::string path = waft::test::tempDir("source") + "/v.waft";
+        QVERIFY(saveScene(path, scene).isOk());
+        auto loaded = loadScene(path);
+        QVERIFY(loaded.hasValue());
+        QCOMPARE(loaded->source.videoPath, std::string("/videos/tree.avi"));
+        QCOMPARE(loaded->source.startSec, 1.5);
+        QCOMPARE(loaded->source.endSec, 13.9);
+        auto clip = clipOf(loaded->source, 2.0, 6.0);
+        QVERIFY(clip.hasValue());
+        QCOMPARE(clip->videoPath, std::string("/videos/tree.avi"));
+        QVERIFY(!clipOf(loaded->source, 1.0, 6.0).hasValue());   // before the source
+        QVERIFY(!clipOf(loaded->source, 2.0, 14.5).hasValue());  // after it
+        QVERIFY(!clipOf(loaded->source, 3.0, 3.05).hasValue());  // too short
+        QVERIFY(!clipOf(loaded->source, std::nan(""), 3.0).hasValue());
+        const auto photo = clipOf(SceneSource{}, 0.0, 1.0);
+        QVERIFY(!photo.hasValue() && photo.status().message().find("photo") != std::string::npos);
+        Scene photoScene = sampleScene();
+        QVERIFY(saveScene(path, photoScene).isOk());
+        QVERIFY(!loadScene(path)->source.isVideo());
     }
 
     void saveRejectsInvalidSceneAndKeepsExistingFile() {

@@ -1,5 +1,6 @@
 #include <QApplication>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QLineEdit>
 #include <QSettings>
 #include <QSignalSpy>
@@ -25,6 +26,7 @@
 #include "Runtime.h"
 #include "Scene.h"
 #include "SceneController.h"
+#include "TimelineBar.h"
 #include "TestSupport.h"
 
 using namespace waft;
@@ -220,6 +222,44 @@ private slots:
         window.reset();
         QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
         QCOMPARE(waitFor(finished, longJob, 1000), QString("cancelled"));
+    }
+
+    // A scene from a video remembers its source; the timeline's in/out select a clip of it for video jobs; a
+    // photo scene has no clip and says why.
+    void timelineSelectsAClipOfTheSource() {
+        ui::MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->source.isVideo());
+        const engine::SceneSource source = window.controller()->scene()->source;
+        QVERIFY(source.videoPath.find("tree.avi") != std::string::npos);
+        QVERIFY(source.endSec > source.startSec + 5.0);  // 30 frames of tree.avi span about 12 s
+        auto clip = window.controller()->selectedClip();
+        QVERIFY(clip.hasValue());
+        QCOMPARE(clip->inSec, source.startSec);
+        QCOMPARE(clip->outSec, source.endSec);
+        auto boxes = window.timeline()->findChildren<QDoubleSpinBox*>();
+        QCOMPARE(boxes.size(), 2);
+        QVERIFY(boxes[0]->isEnabled());
+        boxes[0]->setValue(source.startSec + 2.0);
+        boxes[1]->setValue(source.startSec + 6.0);
+        clip = window.controller()->selectedClip();
+        QVERIFY(clip.hasValue());
+        QCOMPARE(clip->inSec, source.startSec + 2.0);
+        QCOMPARE(clip->outSec, source.startSec + 6.0);
+        boxes[1]->setValue(source.startSec + 1.0);  // out before in: in follows
+        QCOMPARE(window.controller()->clipRange().first, window.controller()->clipRange().second);
+
+        const std::string photo = m_dir + "/clip-photo.png";
+        QVERIFY(cv::imwrite(photo, test::texturedImage(64, 48)));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QTRY_VERIFY(!window.controller()->scene()->source.isVideo());
+        QVERIFY(!boxes[0]->isEnabled());
+        QVERIFY(boxes[0]->toolTip().contains("photo"));
+        const auto none = window.controller()->selectedClip();
+        QVERIFY(!none.hasValue() && QString::fromStdString(none.status().message()).contains("photo"));
     }
 
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.
