@@ -9,16 +9,24 @@ JobRunner::JobRunner(Events events) : m_events(std::move(events)) {
     for (auto& [lane, state] : m_lanes) state.thread = std::thread([this, l = lane] { laneLoop(l); });
 }
 
-JobRunner::~JobRunner() { shutdown(); }
+JobRunner::~JobRunner() {
+    shutdown();
+    for (auto& [lane, state] : m_lanes)
+        if (state.thread.joinable()) state.thread.detach();  // only a lane that destroyed its own runner
+}
 
 int JobRunner::submit(std::unique_ptr<Job> job, Completion onDone) {
     const JobLane lane = job->lane();
-    const std::string name = job->name();
     int id;
-    bool refused;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         id = m_nextId++;
+    }
+    // Reported before the job can start, so observers always see queued -> started -> finished in order.
+    if (m_events.queued) m_events.queued(id, job->name(), lane);
+    bool refused;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
         refused = m_stopping;
         if (!refused) {
             auto token = std::make_shared<CancelToken>();
@@ -26,7 +34,6 @@ int JobRunner::submit(std::unique_ptr<Job> job, Completion onDone) {
             m_lanes[lane].queue.push_back({id, std::move(job), std::move(onDone), token});
         }
     }
-    if (m_events.queued) m_events.queued(id, name, lane);
     if (refused) {
         if (m_events.finished) m_events.finished(id, Status::cancelled());
     } else {
@@ -49,13 +56,15 @@ void JobRunner::cancelAll() {
 void JobRunner::shutdown() {
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        if (m_stopping && !m_lanes.begin()->second.thread.joinable()) return;
         m_stopping = true;
         for (auto& [id, token] : m_tokens) token->cancel();
     }
     m_wake.notify_all();
+    // One caller joins (concurrent callers wait for it); a lane thread calling from an event never joins
+    // itself (its loop ends on its own once the job returns).
+    std::lock_guard<std::mutex> joining(m_joinMutex);
     for (auto& [lane, state] : m_lanes)
-        if (state.thread.joinable()) state.thread.join();
+        if (state.thread.joinable() && state.thread.get_id() != std::this_thread::get_id()) state.thread.join();
 }
 
 bool JobRunner::isBusy() const {

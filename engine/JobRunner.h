@@ -43,7 +43,8 @@ public:
     JobRunner(const JobRunner&) = delete;
     JobRunner& operator=(const JobRunner&) = delete;
 
-    // Returns the job's id (> 0). After shutdown() the job is reported finished with "cancelled" at once.
+    // Returns the job's id (> 0). `queued` is reported before the job can start. After shutdown() the job is
+    // reported finished with "cancelled" at once.
     int submit(std::unique_ptr<Job> job, Completion onDone = {});
     void cancel(int id);
     void cancelAll();
@@ -67,6 +68,7 @@ private:
 
     Events m_events;
     mutable std::mutex m_mutex;
+    std::mutex m_joinMutex;
     std::condition_variable m_wake;
     std::map<JobLane, Lane> m_lanes;
     std::map<int, std::shared_ptr<CancelToken>> m_tokens;  // queued and running jobs

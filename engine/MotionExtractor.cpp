@@ -6,6 +6,7 @@
 #include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "JsonLimits.h"
 #include "MotionTexture.h"
 #include "SpectralTransform.h"
 
@@ -84,6 +85,7 @@ Status MotionExtractor::run(Progress& progress, const CancelToken& cancel) {
     const std::vector<double>& t = video->timesSec;
     const double lastFrame = t.size() > 1 ? (t.back() - t.front()) / double(t.size() - 1) : 0.0;
     m_source = {ec ? m_videoPath : absolute, t.front(), t.back() + lastFrame};
+    if (!isValidUtf8(m_source.videoPath)) m_source = {};  // a scene file stores the path as JSON text
     return Status::ok();
 }
 

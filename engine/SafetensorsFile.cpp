@@ -12,6 +12,7 @@
 #include <set>
 
 #include "Half.h"
+#include "JsonLimits.h"
 
 namespace waft::engine {
 
@@ -40,7 +41,8 @@ Status parseEntry(const std::string& name, const Json& entry, TensorInfo& info) 
     if (dtypeIt == entry.end() || shapeIt == entry.end() || offsetsIt == entry.end())
         return Status::corrupt("tensor '" + name + "' lacks dtype, shape or data_offsets");
     if (!dtypeIt->is_string() || !parseDType(dtypeIt->get<std::string>(), info.dtype))
-        return Status::corrupt("tensor '" + name + "' has unknown dtype " + dtypeIt->dump());
+        return Status::corrupt("tensor " + quoteForError(name) + " has unknown dtype " +
+                               (dtypeIt->is_string() ? quoteForError(dtypeIt->get<std::string>()) : "(not a string)"));
     if (!shapeIt->is_array() || shapeIt->size() > 16)
         return Status::corrupt("tensor '" + name + "' shape is not an array of at most 16 extents");
     // numel * element size must fit in 64 bits; extents are bounded to keep every product checkable.
@@ -129,6 +131,7 @@ Expected<SafetensorsFile> openFile(const std::string& path, bool map,
     struct stat st {};
     if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) return Status::io("cannot open " + path + ": not a file");
     const uint64_t fileBytes = uint64_t(st.st_size);
+    if (fileBytes > uint64_t(SIZE_MAX)) return Status::io("cannot map " + path + ": larger than this process can address");
     uint8_t first8[8] = {};
     if (fileBytes >= 8 && !readFully(file.fd, first8, 8, 0)) return Status::io("cannot read " + path);
     auto headerSize = checkHeaderSize(first8, fileBytes);
@@ -170,6 +173,9 @@ Expected<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes) {
 Expected<SafetensorsFile> SafetensorsFile::fromHeader(const char* headerBegin, uint64_t headerSize,
                                                       uint64_t bufferSize) {
     if (headerBegin[0] != '{') return Status::corrupt("safetensors header does not start with '{'");
+    // A tensor entry is three levels deep; refuse deeper nesting before the recursive parser sees it.
+    if (!jsonNestingWithin(headerBegin, size_t(headerSize), 16))
+        return Status::corrupt("safetensors header is nested too deeply");
 
     // Duplicate keys are legal JSON but ambiguous here: count top-level keys during the parse.
     std::set<std::string> seenKeys;

@@ -38,6 +38,7 @@ Status Scene::validate() const {
         return Status::invalid("damping ratio must be in [0, 2]");
     if (source.isVideo()) {
         if (source.videoPath.size() > 4096) return Status::invalid("source video path is too long");
+        if (!isValidUtf8(source.videoPath)) return Status::invalid("source video path is not valid UTF-8");
         for (char c : source.videoPath)
             if (static_cast<unsigned char>(c) < 0x20) return Status::invalid("source video path has control characters");
         if (!std::isfinite(source.startSec) || !std::isfinite(source.endSec) || source.startSec < 0.0 ||

@@ -59,6 +59,7 @@ Status MotionBrushJob::run(Progress& progress, const CancelToken& cancel) {
     m_scene = std::make_shared<Scene>();
     m_scene->volume = std::move(volume).value();
     m_scene->settings = m_source->settings;
+    m_scene->source = m_source->source;  // a brushed video frame still comes from its video
     m_scene->settings.bandGains.clear();
     m_scene->settings.loopSec = m_params.loopSec;
     progress.report(1.0f, "done");

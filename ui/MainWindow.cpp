@@ -303,28 +303,47 @@ void MainWindow::setTool(Tool tool) {
 
 void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint,
                            const QString& undoText) {
-    // Replacing the scene is one undoable step back to the previous scene, its settings, path and strokes.
+    // Replacing the scene is one undoable step back to the previous scene, its settings, path, strokes and clip.
+    // Each side remembers the path it had when it was left, so a Save As in between survives undo and redo.
     struct State {
         std::shared_ptr<const engine::Scene> scene;
         engine::SceneSettings settings;
         QString path;
         engine::MotionStrokes strokes;
+        std::pair<double, double> clip{-1.0, -1.0};  // < 0: the scene's whole source
     };
     const auto restore = [this](const State& state, bool withSettings) {
         m_controller->setScene(state.scene);
         if (withSettings) m_controller->setSettings(state.settings);
+        if (state.clip.first >= 0.0) m_controller->setClipRange(state.clip.first, state.clip.second);
         m_scenePath = state.path;
         setWindowTitle(tr("Waft — %1").arg(QFileInfo(state.path).fileName()));
         replaceStrokesNow(state.strokes);
     };
-    const State next{std::move(scene), {}, path, {}};
+    const auto leave = [this](State& state) {  // what the user may have changed while it was shown
+        state.settings = m_controller->settings();
+        state.path = m_scenePath;
+        state.strokes = strokes();
+        state.clip = m_controller->clipRange();
+    };
+    auto next = std::make_shared<State>(State{std::move(scene), {}, path, {}});
     if (!m_controller->scene()) {
-        restore(next, false);
+        restore(*next, false);
     } else {
-        const State previous{m_controller->scene(), m_controller->settings(), m_scenePath, strokes()};
-        m_undo->push(new LambdaCommand(undoText.isEmpty() ? tr("Open %1").arg(QFileInfo(path).fileName()) : undoText,
-                                       [restore, next] { restore(next, false); },
-                                       [restore, previous] { restore(previous, true); }));
+        auto previous = std::make_shared<State>(State{m_controller->scene()});
+        leave(*previous);
+        bool first = true;
+        m_undo->push(new LambdaCommand(
+            undoText.isEmpty() ? tr("Open %1").arg(QFileInfo(path).fileName()) : undoText,
+            [restore, leave, next, previous, first]() mutable {
+                if (!first) leave(*previous);
+                restore(*next, !first);
+                first = false;
+            },
+            [restore, leave, next, previous] {
+                leave(*next);
+                restore(*previous, true);
+            }));
     }
     if (brushHint) {
         if (MotionModelSettings::load().configured()) {
@@ -357,9 +376,16 @@ int MainWindow::predictMotion() {
 
 int MainWindow::runSceneJob(std::unique_ptr<engine::Job> job,
                             std::function<std::shared_ptr<engine::Scene>(engine::Job&)> take, SceneShow show) {
-    return m_worker->enqueue(std::move(job), [this, take = std::move(take), show = std::move(show)](engine::Job& done) {
+    // Scene jobs run on two lanes (a photo opens on the editor lane, a video extracts on the compute lane), so
+    // they can finish out of order: the latest request wins, an overtaken one is dropped.
+    const int request = ++m_sceneRequest;
+    return m_worker->enqueue(std::move(job), [this, request, take = std::move(take), show = std::move(show)](engine::Job& done) {
         auto scene = take(done);
-        QMetaObject::invokeMethod(this, [show, scene] { show(scene); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, request, show, scene] {
+                if (request == m_sceneRequest) show(scene);
+            },
+            Qt::QueuedConnection);
     });
 }
 

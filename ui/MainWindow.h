@@ -94,6 +94,7 @@ private:
     QMenu* m_recent = nullptr;
     QActionGroup* m_tools = nullptr;
     QString m_scenePath;
+    int m_sceneRequest = 0;  // the latest scene-producing job; earlier ones that finish later are dropped
     std::vector<engine::MotionArrow> m_arrows;
     std::vector<engine::MotionAnchor> m_anchors;
     std::vector<QRectF> m_freezeRegions;

@@ -1,5 +1,7 @@
 #include "SceneController.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "DisplacementSynth.h"
@@ -37,6 +39,10 @@ void SceneController::resetSimulator() {
 std::shared_ptr<const engine::SpectralVolume> SceneController::volume() const { return m_volume; }
 
 void SceneController::setClipRange(double inSec, double outSec) {
+    if (m_scene && m_scene->source.isVideo()) {  // widgets round: keep the clip inside the real source range
+        inSec = std::clamp(inSec, m_scene->source.startSec, m_scene->source.endSec);
+        outSec = std::clamp(outSec, m_scene->source.startSec, m_scene->source.endSec);
+    }
     if (std::make_pair(inSec, outSec) == m_clip) return;
     m_clip = {inSec, outSec};
     emit clipRangeChanged(inSec, outSec);

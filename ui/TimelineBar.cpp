@@ -27,7 +27,7 @@ TimelineBar::TimelineBar(SceneController* controller, QWidget* parent) : QWidget
     for (QDoubleSpinBox* box : {m_in, m_out}) {
         box->setRange(0.0, 3600.0);
         box->setSuffix(tr(" s"));
-        box->setDecimals(2);
+        box->setDecimals(3);
     }
     m_in->setPrefix(tr("in "));
     m_out->setPrefix(tr("out "));

@@ -15,8 +15,16 @@ namespace waft::app {
 namespace {
 // Ctrl-C cancels the running job, which stops at its next step and removes what it was writing. Setting a
 // lock-free atomic flag is async-signal-safe.
+// A second signal while the job winds down ends the process the usual way.
 engine::CancelToken g_cancel;
-void onInterrupt(int) { g_cancel.cancel(); }
+void onInterrupt(int signal) {
+    if (g_cancel.isCancelled()) {
+        std::signal(signal, SIG_DFL);
+        std::raise(signal);
+        return;
+    }
+    g_cancel.cancel();
+}
 }  // namespace
 
 engine::Status runJobWithProgress(engine::Job& job) {
@@ -28,7 +36,11 @@ engine::Status runJobWithProgress(engine::Job& job) {
         lastPercent = percent;
         std::fprintf(stderr, "\r%s: %-14s %3d%%", job.name().c_str(), stage.c_str(), percent);
     });
+    auto previousInt = std::signal(SIGINT, onInterrupt);
+    auto previousTerm = std::signal(SIGTERM, onInterrupt);
     const engine::Status status = engine::runGuarded(job, progress, g_cancel);
+    std::signal(SIGINT, previousInt);
+    std::signal(SIGTERM, previousTerm);
     if (tty && lastPercent >= 0) std::fprintf(stderr, "\n");
     return status;
 }
@@ -79,8 +91,6 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
     waft::engine::initRuntime();
-    std::signal(SIGINT, waft::app::onInterrupt);
-    std::signal(SIGTERM, waft::app::onInterrupt);
     try {
         return dispatch(command, args);
     } catch (const std::exception& e) {  // anything a command throws outside a job: one line, never an abort

@@ -174,6 +174,64 @@ TEST(JobRunner, ShutdownCancelsRunningJobsWithinASecondAndDropsQueuedOnes) {
     runner.reset();  // a second shutdown (the destructor's) is harmless
 }
 
+// Observers see queued -> started -> finished for every job, whichever thread submits.
+TEST(JobRunner, EventsArriveInOrder) {
+    std::mutex mutex;
+    std::map<int, std::string> seen;
+    JobRunner::Events e;
+    e.queued = [&](int id, const std::string&, JobLane) {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen[id] += "q";
+    };
+    e.started = [&](int id) {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen[id] += "s";
+    };
+    e.finished = [&](int id, const Status&) {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen[id] += "f";
+    };
+    {
+        JobRunner runner(e);
+        std::vector<std::thread> submitters;
+        for (int t = 0; t < 4; ++t)
+            submitters.emplace_back([&] {
+                for (int i = 0; i < 25; ++i)
+                    runner.submit(std::make_unique<FnJob>("quick", i % 2 ? JobLane::Editor : JobLane::Compute,
+                                                          [](Progress&, const CancelToken&) { return Status::ok(); }));
+            });
+        for (auto& t : submitters) t.join();
+        while (runner.isBusy()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(seen.size(), 100u);
+    for (const auto& [id, events] : seen) EXPECT_EQ(events, "qsf") << "job " << id;
+}
+
+// shutdown() from two threads at once, and from a lane thread (an event), neither crashes nor hangs.
+TEST(JobRunner, ShutdownIsSafeFromAnyThread) {
+    Recorder rec;
+    JobRunner::Events e = rec.events();
+    JobRunner* self = nullptr;
+    const auto finished = e.finished;
+    e.finished = [&](int id, const Status& s) {
+        finished(id, s);
+        if (self) self->shutdown();  // from the lane thread
+    };
+    auto runner = std::make_unique<JobRunner>(e);
+    self = runner.get();
+    const int id = runner->submit(std::make_unique<FnJob>("one", JobLane::Editor, [](Progress&, const CancelToken&) {
+        return Status::ok();
+    }));
+    ASSERT_TRUE(rec.wait(id));
+    std::thread a([&] { runner->shutdown(); });
+    std::thread b([&] { runner->shutdown(); });
+    a.join();
+    b.join();
+    self = nullptr;
+    runner.reset();
+    SUCCEED();
+}
+
 TEST(JobRunner, ProgressCarriesAnEta) {
     Recorder rec;
     JobRunner runner(rec.events());

@@ -5,6 +5,7 @@
 
 #include "DisplacementSynth.h"
 #include "MotionBrush.h"
+#include "SceneJobs.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;
@@ -76,6 +77,30 @@ private slots:
         for (int y = 20; y < 60; y += 3)
             for (int x = 100; x < 140; x += 3) QCOMPARE(bandEnergy(*v, x, y), 0.0f);
         QVERIFY(bandEnergy(*v, 110, 75) > 0.1f);  // just below the mask the arrow still acts
+    }
+
+    // The job the app and `waft-cli brush` share: strokes scale from their image size to the scene's, and a
+    // brushed frame of a video keeps its source.
+    void brushJobScalesStrokesAndKeepsTheSource() {
+        auto source = std::make_shared<Scene>();
+        source->volume = SpectralVolume::zeros(160, 120, 1);
+        source->volume.reference = waft::test::texturedImage(160, 120);
+        source->volume.frequenciesHz = {0.25f};
+        source->source = {"/videos/clip.mp4", 2.0, 9.5};
+        MotionStrokes strokes;
+        strokes.width = 320;  // painted on the photo at twice the scene's size
+        strokes.height = 240;
+        strokes.arrows = {{120, 120, 20, 0}};
+        MotionBrushJob job(source, strokes, MotionBrushParams{});
+        Progress progress;
+        CancelToken cancel;
+        QVERIFY(job.run(progress, cancel).isOk());
+        QCOMPARE(job.result()->source.videoPath, std::string("/videos/clip.mp4"));
+        float peakAt, angle, peakFar, unused;
+        peakMotion(job.result()->volume, 60, 60, peakAt, angle);    // the arrow, in scene pixels
+        peakMotion(job.result()->volume, 150, 110, peakFar, unused);
+        QVERIFY(peakAt > 5.0f && peakAt > 4.0f * peakFar);
+        QVERIFY(std::abs(angle) < 0.3f || std::abs(std::abs(angle) - 3.14159f) < 0.3f);  // along x
     }
 
     void exactLoopPeriod() {

@@ -98,6 +98,13 @@ private slots:
         add("metadata not object", withHeader(R"({"__metadata__":"x"})", 0), "__metadata__");
         add("duplicate names", withHeader(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})", 2), "repeats");
         add("entry not object", withHeader(R"({"t":7})", 0), "not an object");
+        // A dtype nested 60,000 deep: refused before the recursive parser (or an error message) walks it.
+        add("deep dtype", withHeader(R"({"t":{"dtype":)" + std::string(60000, '[') + std::string(60000, ']') +
+                                         R"(,"shape":[],"data_offsets":[0,0]}})", 0),
+            "nested too deeply");
+        add("long dtype", withHeader(R"({"t":{"dtype":")" + std::string(5000, 'x') + "\\n" +
+                                         R"(","shape":[],"data_offsets":[0,0]}})", 0),
+            "unknown dtype 'xxxx");
         {
             std::vector<uint8_t> b = withHeader(ok, 8);
             b.resize(b.size() - 3);

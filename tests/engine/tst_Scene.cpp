@@ -198,6 +198,9 @@ private slots:
         QVERIFY(!clipOf(loaded->source, 2.0, 14.5).hasValue());  // after it
         QVERIFY(!clipOf(loaded->source, 3.0, 3.05).hasValue());  // too short
         QVERIFY(!clipOf(loaded->source, std::nan(""), 3.0).hasValue());
+        Scene badPath = sampleScene();
+        badPath.source = {"/videos/\xff\xfe.avi", 0.0, 1.0};
+        QVERIFY(badPath.validate().message().find("UTF-8") != std::string::npos);
         const auto photo = clipOf(SceneSource{}, 0.0, 1.0);
         QVERIFY(!photo.hasValue() && photo.status().message().find("photo") != std::string::npos);
         Scene photoScene = sampleScene();

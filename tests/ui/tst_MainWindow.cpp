@@ -252,9 +252,27 @@ private slots:
         boxes[1]->setValue(source.startSec + 1.0);  // out before in: in follows
         QCOMPARE(window.controller()->clipRange().first, window.controller()->clipRange().second);
 
+        // A source that starts and ends off the spin boxes' rounding still gives valid clips.
+        engine::Scene offGrid = *window.controller()->snapshot();
+        offGrid.source.startSec = 0.41667;
+        offGrid.source.endSec = 5.123456;
+        const std::string offGridPath = m_dir + "/off-grid.waft";
+        QVERIFY(engine::saveScene(offGridPath, offGrid).isOk());
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(offGridPath)); }), QString("done"));
+        QTRY_VERIFY(window.controller()->scene()->source.startSec == 0.41667);
+        boxes[0]->setValue(0.0);
+        boxes[1]->setValue(99.0);
+        QVERIFY2(window.controller()->selectedClip().hasValue(),
+                 window.controller()->selectedClip().status().message().c_str());
+
+        // Scene jobs on two lanes: a slow video extraction opened first must not replace a photo opened after it.
+        const int slow = window.openSample();
         const std::string photo = m_dir + "/clip-photo.png";
         QVERIFY(cv::imwrite(photo, test::texturedImage(64, 48)));
+        QSignalSpy finished(window.worker(), &ui::EngineWorker::jobFinished);
         QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QCOMPARE(waitFor(finished, slow), QString("done"));
+        QTest::qWait(100);  // the overtaken result's queued hand-over has run by now
         QTRY_VERIFY(!window.controller()->scene()->source.isVideo());
         QVERIFY(!boxes[0]->isEnabled());
         QVERIFY(boxes[0]->toolTip().contains("photo"));
@@ -380,23 +398,32 @@ private slots:
         std::ofstream(m_dir + "/bad-strokes.json") << "{\"format\": \"waft-strokes\"}";
         QVERIFY(!window.loadStrokes(QString::fromStdString(m_dir + "/bad-strokes.json")));
         QCOMPARE(window.strokes().anchors.size(), size_t(1));  // a bad file changes nothing
+        engine::SceneSettings photoSettings = window.controller()->settings();
+        photoSettings.globalGain = 1.7f;  // a setting the user changed on the photo
+        window.controller()->setSettings(photoSettings);
         const auto photoScene = window.controller()->scene();
         const std::string photoBytes = m_dir + "/photo-before.waft";
-        QVERIFY(engine::saveScene(photoBytes, *photoScene).isOk());
+        QVERIFY(engine::saveScene(photoBytes, *window.controller()->snapshot()).isOk());
         QCOMPARE(runJob(window.worker(), [&] { return window.applyMotionBrush(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene()->volume.bands == 3);
         QVERIFY(window.strokes().arrows.empty());
-        // One undo step back to the photo (same bytes) and its strokes; redo brings the motion back.
+        QCOMPARE(runJob(window.worker(), [&] { return window.saveSceneTo(QString::fromStdString(m_dir + "/brushed.waft")); }),
+                 QString("done"));  // Save As after the brush
+        // One undo step back to the photo (its bytes, with the changed setting) and its strokes; redo brings the
+        // motion back under the name it was saved as.
         const auto brushed = window.controller()->scene();
         window.undoStack()->undo();
         QCOMPARE(window.controller()->scene(), photoScene);
+        QCOMPARE(window.controller()->settings().globalGain, 1.7f);
         const std::string photoAfter = m_dir + "/photo-after.waft";
-        QVERIFY(engine::saveScene(photoAfter, *window.controller()->scene()).isOk());
+        QVERIFY(engine::saveScene(photoAfter, *window.controller()->snapshot()).isOk());
         std::ifstream a(photoBytes, std::ios::binary), b(photoAfter, std::ios::binary);
         QVERIFY(std::string(std::istreambuf_iterator<char>(a), {}) == std::string(std::istreambuf_iterator<char>(b), {}));
         QCOMPARE(window.strokes().arrows.size(), size_t(1));
+        QVERIFY(window.windowTitle().contains("photo.png"));
         window.undoStack()->redo();
         QCOMPARE(window.controller()->scene(), brushed);
+        QVERIFY(window.windowTitle().contains("brushed.waft"));
         const auto& v = window.controller()->scene()->volume;
         const auto energy = [&](int x, int y) {
             double e = 0;
