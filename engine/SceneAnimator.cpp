@@ -36,6 +36,11 @@ const SpectralVolume& volumeForSize(const Scene& scene, cv::Size size, SpectralV
 AnimateJob::AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params, RenderBackendFactory backend)
     : m_scene(scene), m_outputPath(std::move(outputPath)), m_params(params), m_backend(std::move(backend)) {}
 
+AnimateJob::AnimateJob(std::shared_ptr<const Scene> scene, std::string outputPath, AnimateParams params,
+                       RenderBackendFactory backend)
+    : m_owned(std::move(scene)), m_scene(*m_owned), m_outputPath(std::move(outputPath)), m_params(params),
+      m_backend(std::move(backend)) {}
+
 Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {
     WAFT_RETURN_IF_ERROR(m_scene.validate());
     if (!(m_params.fps > 0.0f && m_params.fps <= 240.0f)) return Status::invalid("fps must be in (0, 240]");

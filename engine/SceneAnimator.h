@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "ExportParams.h"
@@ -41,6 +42,9 @@ public:
     // scene must outlive the job; backend defaults to the CPU reference.
     AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params,
                RenderBackendFactory backend = cpuRenderBackend());
+    // Keeps the scene alive itself (the app exports a snapshot while the user goes on editing).
+    AnimateJob(std::shared_ptr<const Scene> scene, std::string outputPath, AnimateParams params,
+               RenderBackendFactory backend = cpuRenderBackend());
     std::string name() const override { return "export loop"; }
     Status run(Progress& progress, const CancelToken& cancel) override;
     const SeamReport& seam() const { return m_seam; }
@@ -48,6 +52,7 @@ public:
     const std::string& encoding() const { return m_encoding; }  // the encoder and settings used
 
 private:
+    std::shared_ptr<const Scene> m_owned;  // before m_scene: it may refer to it
     const Scene& m_scene;
     std::string m_outputPath;
     AnimateParams m_params;

@@ -46,19 +46,6 @@ private:
     std::function<void()> m_redo, m_undo;
 };
 
-// A loop export that owns the scene snapshot it renders (the UI may change scenes meanwhile).
-class ExportLoopJob : public engine::Job {
-public:
-    ExportLoopJob(std::shared_ptr<const engine::Scene> scene, std::string path, engine::AnimateParams params)
-        : m_scene(std::move(scene)), m_job(*m_scene, std::move(path), params) {}
-    std::string name() const override { return "export loop"; }
-    engine::Status run(engine::Progress& p, const engine::CancelToken& c) override { return m_job.run(p, c); }
-
-private:
-    std::shared_ptr<const engine::Scene> m_scene;
-    engine::AnimateJob m_job;
-};
-
 bool isVideo(const QString& suffix) {
     return QStringList{"mp4", "avi", "mov", "webm", "mkv", "m4v", "mpg", "mpeg"}.contains(suffix);
 }
@@ -367,20 +354,21 @@ int MainWindow::predictMotion() {
     const QString path = m_scenePath;
     return runSceneJob(std::make_unique<engine::prior::PredictJob>(scene->volume.reference, model.priorPath.toStdString(),
                                                                    model.vaePath.toStdString(), model.predict),
-                       [](engine::Job& job) { return static_cast<engine::prior::PredictJob&>(job).result(); },
+                       [](engine::prior::PredictJob& job) { return job.result(); },
                        [this, path](std::shared_ptr<engine::Scene> result) {
                            showScene(result, path, false, tr("Predict motion"));
                            setTool(Tool::Pull);
                        });
 }
 
-int MainWindow::runSceneJob(std::unique_ptr<engine::Job> job,
-                            std::function<std::shared_ptr<engine::Scene>(engine::Job&)> take, SceneShow show) {
+template <typename JobT, typename Take>
+int MainWindow::runSceneJob(std::unique_ptr<JobT> job, Take take, SceneShow show) {
     // Scene jobs run on two lanes (a photo opens on the editor lane, a video extracts on the compute lane), so
     // they can finish out of order: the latest request wins, an overtaken one is dropped.
     const int request = ++m_sceneRequest;
-    return m_worker->enqueue(std::move(job), [this, request, take = std::move(take), show = std::move(show)](engine::Job& done) {
-        auto scene = take(done);
+    JobT* typed = job.get();  // completions run before the runner frees the job: the result is typed, no cast
+    return m_worker->enqueue(std::move(job), [this, request, typed, take, show](engine::Job&) {
+        std::shared_ptr<engine::Scene> scene = take(*typed);
         QMetaObject::invokeMethod(
             this, [this, request, show, scene] {
                 if (request == m_sceneRequest) show(scene);
@@ -390,9 +378,8 @@ int MainWindow::runSceneJob(std::unique_ptr<engine::Job> job,
 }
 
 namespace {
-std::shared_ptr<engine::Scene> extracted(engine::Job& job, float speed) {
+std::shared_ptr<engine::Scene> extracted(engine::MotionExtractor& extractor, float speed) {
     auto scene = std::make_shared<engine::Scene>();
-    auto& extractor = static_cast<engine::MotionExtractor&>(job);
     scene->volume = extractor.takeResult();
     scene->source = extractor.source();
     scene->settings.speed = speed;
@@ -409,12 +396,12 @@ int MainWindow::openPath(const QString& path) {
     };
     if (suffix == "waft")
         return runSceneJob(std::make_unique<engine::LoadSceneJob>(file),
-                           [](engine::Job& job) { return static_cast<engine::LoadSceneJob&>(job).result(); }, show(false));
+                           [](engine::LoadSceneJob& job) { return job.result(); }, show(false));
     if (isVideo(suffix))
         return runSceneJob(std::make_unique<engine::MotionExtractor>(file, engine::ExtractParams{}),
-                           [](engine::Job& job) { return extracted(job, 1.0f); }, show(false));
+                           [](engine::MotionExtractor& job) { return extracted(job, 1.0f); }, show(false));
     return runSceneJob(std::make_unique<engine::LoadImageJob>(file),
-                       [](engine::Job& job) { return static_cast<engine::LoadImageJob&>(job).result(); }, show(true));
+                       [](engine::LoadImageJob& job) { return job.result(); }, show(true));
 }
 
 int MainWindow::openSample() {
@@ -422,7 +409,7 @@ int MainWindow::openSample() {
     params.decode.maxFrames = 30;
     const QString path = resourcesDir() + "/samples/tree.avi";
     return runSceneJob(std::make_unique<engine::MotionExtractor>(path.toStdString(), params),
-                       [](engine::Job& job) { return extracted(job, 2.0f); },
+                       [](engine::MotionExtractor& job) { return extracted(job, 2.0f); },
                        [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
 }
 
@@ -437,7 +424,8 @@ int MainWindow::saveSceneTo(const QString& path) {
 int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params) {
     auto snapshot = m_controller->snapshot();
     if (!snapshot) return -1;
-    return m_worker->enqueue(std::make_unique<ExportLoopJob>(snapshot, path.toStdString(), params));
+    return m_worker->enqueue(std::make_unique<engine::AnimateJob>(
+        std::shared_ptr<const engine::Scene>(std::move(snapshot)), path.toStdString(), params));
 }
 
 int MainWindow::applyMotionBrush() {
@@ -447,7 +435,7 @@ int MainWindow::applyMotionBrush() {
     params.loopSec = m_controller->settings().loopSec > 0 ? m_controller->settings().loopSec : 4.0f;
     const QString path = m_scenePath;
     return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, strokes(), params),
-                       [](engine::Job& job) { return static_cast<engine::MotionBrushJob&>(job).result(); },
+                       [](engine::MotionBrushJob& job) { return job.result(); },
                        [this, path](std::shared_ptr<engine::Scene> result) {
                            showScene(result, path, false, tr("Apply motion brush"));  // undo: photo + strokes
                            setTool(Tool::Pull);

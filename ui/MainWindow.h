@@ -71,10 +71,11 @@ private:
     // session just appears.
     void showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint,
                    const QString& undoText = {});
-    // Queues a job that yields a scene; `take` runs on the engine thread after success, `show` on this one.
+    // Queues a job that yields a scene; `take(JobT&)` runs on the engine lane after success, `show` on this
+    // thread (only if no later scene job was queued meanwhile).
     using SceneShow = std::function<void(std::shared_ptr<engine::Scene>)>;
-    int runSceneJob(std::unique_ptr<engine::Job> job,
-                    std::function<std::shared_ptr<engine::Scene>(engine::Job&)> take, SceneShow show);
+    template <typename JobT, typename Take>
+    int runSceneJob(std::unique_ptr<JobT> job, Take take, SceneShow show);
     void addRecent(const QString& path);
     void rebuildRecent();
     void setTool(Tool tool);
