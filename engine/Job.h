@@ -33,6 +33,14 @@ public:
     float fraction() const { return m_fraction.load(std::memory_order_relaxed); }
     std::string stage() const;
 
+    // A job's metrics (training losses, ...): a named value at a step, for the Jobs panel's curves and the
+    // CLI's progress line. The observer runs on the job's thread.
+    using MetricObserver = std::function<void(const std::string& name, int step, double value)>;
+    void setMetricObserver(MetricObserver observer) { m_metricObserver = std::move(observer); }
+    void metric(const std::string& name, int step, double value) const {
+        if (m_metricObserver) m_metricObserver(name, step, value);
+    }
+
     // A view that maps [0, 1] of a sub-step onto [begin, end] of this progress.
     class Range {
     public:
@@ -40,6 +48,7 @@ public:
         void report(float fraction, const std::string& stage = {}) {
             m_parent.report(m_begin + (m_end - m_begin) * fraction, stage);
         }
+        void metric(const std::string& name, int step, double value) const { m_parent.metric(name, step, value); }
 
     private:
         Progress& m_parent;
@@ -49,6 +58,7 @@ public:
 
 private:
     Observer m_observer;
+    MetricObserver m_metricObserver;
     std::atomic<float> m_fraction{0.0f};
     mutable std::mutex m_stageMutex;
     std::string m_stage;

@@ -1,12 +1,16 @@
 #include "JobRunner.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace waft::engine {
 
 JobRunner::JobRunner(Events events) : m_events(std::move(events)) {
     for (JobLane lane : {JobLane::Editor, JobLane::Compute}) m_lanes[lane];
-    for (auto& [lane, state] : m_lanes) state.thread = std::thread([this, l = lane] { laneLoop(l); });
+    for (auto& [lane, state] : m_lanes) {
+        state.thread = std::thread([this, l = lane] { laneLoop(l); });
+        m_laneIds.push_back(state.thread.get_id());  // fixed before any job can be submitted
+    }
 }
 
 JobRunner::~JobRunner() {
@@ -60,11 +64,13 @@ void JobRunner::shutdown() {
         for (auto& [id, token] : m_tokens) token->cancel();
     }
     m_wake.notify_all();
-    // One caller joins (concurrent callers wait for it); a lane thread calling from an event never joins
-    // itself (its loop ends on its own once the job returns).
+    // A lane thread (shutting down from an event) only asks: it must not wait for a joiner that is waiting
+    // for it. Other callers join, one at a time.
+    const auto self = std::this_thread::get_id();
+    if (std::find(m_laneIds.begin(), m_laneIds.end(), self) != m_laneIds.end()) return;
     std::lock_guard<std::mutex> joining(m_joinMutex);
     for (auto& [lane, state] : m_lanes)
-        if (state.thread.joinable() && state.thread.get_id() != std::this_thread::get_id()) state.thread.join();
+        if (state.thread.joinable()) state.thread.join();
 }
 
 bool JobRunner::isBusy() const {
@@ -115,7 +121,34 @@ void JobRunner::runOne(Pending& pending) {
         if (fraction >= 0.01f && p.elapsedSec >= 0.5) p.etaSec = p.elapsedSec * (1.0 - fraction) / fraction;
         m_events.progress(id, p);
     });
+    struct Throttle {
+        std::chrono::steady_clock::time_point last{};
+        int step = -1;
+        double value = 0.0;
+        bool pending = false;
+    };
+    std::map<std::string, Throttle> throttles;
+    const auto flushMetrics = [&] {  // the last value of each metric always reaches the observer
+        for (auto& [name, t] : throttles) {
+            if (!t.pending || !m_events.metric) continue;
+            m_events.metric(id, name, t.step, t.value);
+            t.pending = false;
+        }
+    };
+    if (m_events.metric)
+        progress.setMetricObserver([&](const std::string& name, int step, double value) {
+            Throttle& t = throttles[name];
+            t.step = step;
+            t.value = value;
+            t.pending = true;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - t.last < std::chrono::milliseconds(50)) return;
+            t.last = now;
+            m_events.metric(id, name, step, value);
+            t.pending = false;
+        });
     Status status = runGuarded(*pending.job, progress, *pending.cancel);
+    flushMetrics();
     if (status.isOk() && pending.onDone) {
         try {
             pending.onDone(*pending.job);

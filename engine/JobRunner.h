@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "Job.h"
 
@@ -34,6 +35,9 @@ public:
         std::function<void(int id, const std::string& name, JobLane lane)> queued;
         std::function<void(int id)> started;
         std::function<void(int id, const JobProgress& progress)> progress;
+        // A job's metric (Progress::metric); at most 20 a second per job and name, the latest always kept
+        // for the next report, so a fast training loop cannot flood the observer.
+        std::function<void(int id, const std::string& name, int step, double value)> metric;
         std::function<void(int id, const Status& status)> finished;
     };
     using Completion = std::function<void(Job&)>;
@@ -71,6 +75,7 @@ private:
     std::mutex m_joinMutex;
     std::condition_variable m_wake;
     std::map<JobLane, Lane> m_lanes;
+    std::vector<std::thread::id> m_laneIds;
     std::map<int, std::shared_ptr<CancelToken>> m_tokens;  // queued and running jobs
     int m_nextId = 1;
     bool m_stopping = false;

@@ -13,6 +13,9 @@ EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
     events.progress = [this](int id, const engine::JobProgress& p) {
         emit jobProgress(id, p.fraction, QString::fromStdString(p.stage), p.etaSec);
     };
+    events.metric = [this](int id, const std::string& name, int step, double value) {
+        emit jobMetric(id, QString::fromStdString(name), step, value);
+    };
     events.finished = [this](int id, const engine::Status& status) {
         const QString message = status.isOk() ? QStringLiteral("done")
                                 : status.code() == engine::StatusCode::Cancelled

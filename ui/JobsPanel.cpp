@@ -9,6 +9,7 @@
 #include <QVBoxLayout>
 
 #include "EngineWorker.h"
+#include "MetricCurve.h"
 
 namespace waft::ui {
 
@@ -48,6 +49,33 @@ JobsPanel::JobsPanel(EngineWorker* worker, QWidget* parent) : QWidget(parent), m
                 it->second.label->setText(text);
             });
     connect(worker, &EngineWorker::jobFinished, this, &JobsPanel::finished);
+    connect(worker, &EngineWorker::jobMetric, this, &JobsPanel::metric);
+}
+
+void JobsPanel::metric(int id, const QString& name, int step, double value) {
+    auto it = m_rows.find(id);
+    if (it == m_rows.end()) return;
+    Row& row = it->second;
+    row.latest[name] = QStringLiteral("%1 %2").arg(name).arg(value, 0, 'g', 4);
+    QStringList parts;
+    for (const auto& [key, text] : row.latest) parts << text;
+    row.metrics->setText(parts.join(QStringLiteral(" · ")) + tr(" at step %1").arg(step));
+    row.metrics->show();
+    if (row.curveName.isEmpty()) row.curveName = name;
+    if (name == row.curveName) {
+        row.curve->add(step, value);
+        row.curve->show();
+    }
+}
+
+QString JobsPanel::metricText(int id) const {
+    const auto it = m_rows.find(id);
+    return it == m_rows.end() ? QString() : it->second.metrics->text();
+}
+
+std::vector<QPointF> JobsPanel::metricPoints(int id) const {
+    const auto it = m_rows.find(id);
+    return it == m_rows.end() ? std::vector<QPointF>() : it->second.curve->points();
 }
 
 void JobsPanel::add(int id, const QString& name) {
@@ -66,8 +94,14 @@ void JobsPanel::add(int id, const QString& name) {
     top->addWidget(row.cancel);
     row.bar = new QProgressBar(row.widget);
     row.bar->setRange(0, 100);
+    row.metrics = new QLabel(row.widget);
+    row.metrics->hide();
+    row.curve = new MetricCurve(row.widget);
+    row.curve->hide();
     layout->addLayout(top);
     layout->addWidget(row.bar);
+    layout->addWidget(row.metrics);
+    layout->addWidget(row.curve);
     m_list->insertWidget(m_list->count() - 1, row.widget);
     connect(row.cancel, &QToolButton::clicked, this, [this, id] { m_worker->cancel(id); });
     m_rows[id] = row;

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <QWidget>
+#include <QPointF>
 #include <map>
+#include <vector>
 
 class QVBoxLayout;
 class QLabel;
@@ -11,6 +13,7 @@ class QToolButton;
 namespace waft::ui {
 
 class EngineWorker;
+class MetricCurve;
 
 // The Jobs side panel: one row per job (name, state, progress bar, cancel), queued ones first to run in
 // order. A new job type needs nothing here: anything EngineWorker runs shows up. UI thread.
@@ -23,6 +26,9 @@ public:
     QString stateText(int id) const;
     int progressPercent(int id) const;
     void clickCancel(int id);
+    // The latest metrics line ("loss 0.0834 at step 120") and the plotted points of the job's first metric.
+    QString metricText(int id) const;
+    std::vector<QPointF> metricPoints(int id) const;
 
 private:
     struct Row {
@@ -30,10 +36,15 @@ private:
         QLabel* label;
         QProgressBar* bar;
         QToolButton* cancel;
+        QLabel* metrics;
+        MetricCurve* curve;
+        QString curveName;  // the metric the curve plots (the first one the job reports)
+        std::map<QString, QString> latest;
         QString name;
     };
     void add(int id, const QString& name);
     void finished(int id, bool ok, const QString& message);
+    void metric(int id, const QString& name, int step, double value);
     void clearFinished();
 
     EngineWorker* m_worker;

@@ -30,11 +30,17 @@ void onInterrupt(int signal) {
 engine::Status runJobWithProgress(engine::Job& job) {
     const bool tty = isatty(STDERR_FILENO) != 0;
     int lastPercent = -1;
+    std::string latest;  // the newest metric, e.g. "loss 0.0834"
     engine::Progress progress([&](float fraction, const std::string& stage) {
         const int percent = int(fraction * 100.0f);
         if (!tty || percent == lastPercent) return;
         lastPercent = percent;
-        std::fprintf(stderr, "\r%s: %-14s %3d%%", job.name().c_str(), stage.c_str(), percent);
+        std::fprintf(stderr, "\r%s: %-14s %3d%% %s", job.name().c_str(), stage.c_str(), percent, latest.c_str());
+    });
+    progress.setMetricObserver([&](const std::string& name, int, double value) {
+        char text[96];
+        std::snprintf(text, sizeof text, "%.40s %.4g   ", name.c_str(), value);
+        latest = text;
     });
     auto previousInt = std::signal(SIGINT, onInterrupt);
     auto previousTerm = std::signal(SIGTERM, onInterrupt);

@@ -229,7 +229,8 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
         std::vector<int64_t> index(size_t(m_params.batch));
         for (int64_t& i : index) i = pick(rng);
         m_lastLoss = trainer.step(data.index_select(0, torch::tensor(index))).total.item<float>();
-        progress.report(float(step + 1) / float(m_params.steps), "loss " + std::to_string(m_lastLoss));
+        progress.metric("loss", step + 1, m_lastLoss);
+        progress.report(float(step + 1) / float(m_params.steps), "training");
         if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
     }
     return save(std::max(firstStep, m_params.steps));
@@ -323,7 +324,8 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
         for (int64_t& i : index) i = pick(rng);
         const torch::Tensor idx = torch::tensor(index);
         m_lastLoss = trainer.step(allLatents.index_select(0, idx), allConditions.index_select(0, idx)).item<float>();
-        progress.report(float(step + 1) / float(m_params.steps), "loss " + std::to_string(m_lastLoss));
+        progress.metric("loss", step + 1, m_lastLoss);
+        progress.report(float(step + 1) / float(m_params.steps), "training");
         if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
     }
     return save(std::max(firstStep, m_params.steps));

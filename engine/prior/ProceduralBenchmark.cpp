@@ -175,11 +175,13 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
     TrainVaeJob vaeJob(trainDir.string(), vae, train);
     Progress::Range vaeRange(progress, 0.1f, 0.3f);
     Progress vaeProgress([&](float f, const std::string& stage) { vaeRange.report(f, "VAE " + stage); });
+    vaeProgress.setMetricObserver([&](const std::string& n, int s, double v) { progress.metric("VAE " + n, s, v); });
     WAFT_RETURN_IF_ERROR(vaeJob.run(vaeProgress, cancel));
     train.steps = p.priorSteps;
     TrainPriorJob priorJob(trainDir.string(), vae, prior, 1, "", train);
     Progress::Range priorRange(progress, 0.3f, 0.9f);
     Progress priorProgress([&](float f, const std::string& stage) { priorRange.report(f, "prior " + stage); });
+    priorProgress.setMetricObserver([&](const std::string& n, int s, double v) { progress.metric("prior " + n, s, v); });
     WAFT_RETURN_IF_ERROR(priorJob.run(priorProgress, cancel));
     m_report.trainSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
 

@@ -254,6 +254,29 @@ TEST(JobRunner, ProgressCarriesAnEta) {
     EXPECT_EQ(reports[9].stage, "step");
 }
 
+// A fast training loop's metrics are thinned to what an observer can show, and the last value always arrives.
+TEST(JobRunner, MetricsAreThrottledAndTheLastArrives) {
+    std::mutex mutex;
+    std::vector<std::pair<int, double>> losses;
+    Recorder rec;
+    JobRunner::Events e = rec.events();
+    e.metric = [&](int, const std::string& name, int step, double value) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (name == "loss") losses.emplace_back(step, value);
+    };
+    JobRunner runner(e);
+    const int id = runner.submit(std::make_unique<FnJob>("train", JobLane::Compute, [](Progress& p, const CancelToken&) {
+        for (int step = 1; step <= 5000; ++step) p.metric("loss", step, 1.0 / step);
+        return Status::ok();
+    }));
+    ASSERT_TRUE(rec.wait(id));
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_FALSE(losses.empty());
+    EXPECT_LT(losses.size(), 100u);  // 5000 reports in well under a second
+    EXPECT_EQ(losses.back().first, 5000);
+    EXPECT_DOUBLE_EQ(losses.back().second, 1.0 / 5000);
+}
+
 TEST(JobRunner, OneLineKeepsErrorsToOneShortLine) {
     EXPECT_EQ(oneLine("first\nsecond"), "first");
     EXPECT_EQ(oneLine("tab\there\x01"), "tab here ");

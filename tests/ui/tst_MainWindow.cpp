@@ -89,6 +89,21 @@ private:
     bool m_throws;
 };
 
+// A compute job that reports a falling loss, as training does.
+class TrainingLikeJob : public engine::Job {
+public:
+    std::string name() const override { return "training-like"; }
+    engine::JobLane lane() const override { return engine::JobLane::Compute; }
+    engine::Status run(engine::Progress& progress, const engine::CancelToken&) override {
+        for (int step = 1; step <= 20; ++step) {
+            progress.metric("loss", step, 1.0 / step);
+            progress.report(step / 20.0f, "training");
+            QThread::msleep(60);
+        }
+        return engine::Status::ok();
+    }
+};
+
 }  // namespace
 
 class tst_MainWindow : public QObject {
@@ -184,6 +199,21 @@ private slots:
         QTest::qWait(100);
         QCOMPARE(window.controller()->scene(), before);
         QVERIFY(window.isVisible());
+    }
+
+    // Training metrics reach the Jobs panel: the latest value as text and the curve of the loss.
+    void jobsPanelShowsTrainingCurves() {
+        ui::MainWindow window;
+        QVERIFY(showWithScene(window, m_scenePath));
+        int id = -1;
+        QCOMPARE(runJob(window.worker(), [&] { return id = window.worker()->enqueue(std::make_unique<TrainingLikeJob>()); }),
+                 QString("done"));
+        QTRY_VERIFY(window.jobsPanel()->metricText(id).contains("at step 20"));
+        QVERIFY(window.jobsPanel()->metricText(id).contains("loss 0.05"));
+        const auto points = window.jobsPanel()->metricPoints(id);
+        QVERIFY2(points.size() >= 10, qPrintable(QString::number(points.size())));
+        QCOMPARE(points.back().x(), 20.0);
+        QVERIFY(points.front().y() > points.back().y());  // falling
     }
 
     // An exception in a job (LibTorch's out-of-memory, say) becomes one line in the Jobs panel; the window and
