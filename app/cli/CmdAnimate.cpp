@@ -51,17 +51,6 @@ std::set<std::string> withEncodeOptions(std::set<std::string> options) {
     return options;
 }
 
-engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
-    if (!cli.has("--size")) return engine::Status::ok();
-    auto size = cli.pair("--size", 'x');
-    if (!size) return size.status();
-    if (size->first < 0 || size->second < 0 || size->first > engine::kMaxImageSide ||
-        size->second > engine::kMaxImageSide || (size->first < 2 && size->second < 2))
-        return engine::Status::invalid("--size must be WxH within 2.." + std::to_string(engine::kMaxImageSide));
-    width = int(size->first);
-    height = int(size->second);
-    return engine::Status::ok();
-}
 
 engine::Status parseEncoding(const CliArgs& cli, engine::ExportParams& params) {
     auto quality = engine::parseExportQuality(cli.string("--quality", "good"));
@@ -93,6 +82,18 @@ engine::Status applySpeed(const CliArgs& cli, engine::Scene& scene) {
 }
 
 }  // namespace
+
+engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
+    if (!cli.has("--size")) return engine::Status::ok();
+    auto size = cli.pair("--size", 'x');
+    if (!size) return size.status();
+    if (size->first < 0 || size->second < 0 || size->first > engine::kMaxImageSide ||
+        size->second > engine::kMaxImageSide || (size->first < 2 && size->second < 2))
+        return engine::Status::invalid("--size must be WxH within 2.." + std::to_string(engine::kMaxImageSide));
+    width = int(size->first);
+    height = int(size->second);
+    return engine::Status::ok();
+}
 
 int runAnimate(const std::vector<std::string>& args) {
     CliArgs cli(withEncodeOptions({"-o", "--seconds", "--fps", "--gain", "--size", "--speed", "--renderer"}),

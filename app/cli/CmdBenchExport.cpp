@@ -47,12 +47,7 @@ int runBenchExport(const std::vector<std::string>& args) {
     engine::AnimateParams params;
     params.seconds = *seconds;
     params.fps = *fps;
-    if (cli.has("--size")) {
-        auto size = cli.pair("--size", 'x');
-        if (!size) return fail(size.status());
-        params.width = int(size->first);
-        params.height = int(size->second);
-    }
+    if (auto s = parseSize(cli, params.width, params.height); !s) return fail(s);
     auto scene = engine::loadScene(cli.positionals()[0]);
     if (!scene) return fail(scene.status());
     if (cli.has("--speed")) scene->settings.speed = *speed;

@@ -24,6 +24,10 @@ int runBenchExport(const std::vector<std::string>& args);
 int runCheckLoop(const std::vector<std::string>& args);
 int runBrush(const std::vector<std::string>& args);
 
+// --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
+class CliArgs;
+engine::Status parseSize(const CliArgs& cli, int& width, int& height);
+
 // Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
 engine::Status runJobWithProgress(engine::Job& job);
 

@@ -302,8 +302,10 @@ private slots:
         QSignalSpy finished(window.worker(), &ui::EngineWorker::jobFinished);
         QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
         QCOMPARE(waitFor(finished, slow), QString("done"));
-        QTest::qWait(100);  // the overtaken result's queued hand-over has run by now
-        QTRY_VERIFY(!window.controller()->scene()->source.isVideo());
+        // The slow job's hand-over was posted before its "finished": processing what is queued runs it, so a
+        // wrongly applied overtaken result would show here.
+        QCoreApplication::processEvents();
+        QVERIFY(!window.controller()->scene()->source.isVideo());
         QVERIFY(!boxes[0]->isEnabled());
         QVERIFY(boxes[0]->toolTip().contains("photo"));
         const auto none = window.controller()->selectedClip();
