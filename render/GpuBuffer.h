@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "Status.h"
+#include "core/Status.h"
 #include "UniqueHandle.h"
 #include "VulkanContext.h"
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "Status.h"
+#include "core/Status.h"
 #include "UniqueHandle.h"
 
 namespace waft::render {

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "Status.h"
+#include "core/Status.h"
 #include "UniqueHandle.h"
 
 namespace waft::render {

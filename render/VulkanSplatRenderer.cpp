@@ -4,7 +4,7 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
-#include "FrameRenderer.h"
+#include "raster/FrameRenderer.h"
 #include "VkObjects.h"
 
 namespace waft::render {

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "GpuBuffer.h"
-#include "RenderBackend.h"
+#include "raster/RenderBackend.h"
 #include "Shaders.h"
-#include "SpectralVolume.h"
+#include "motion/SpectralVolume.h"
 #include "UniqueHandle.h"
 #include "VulkanContext.h"
 

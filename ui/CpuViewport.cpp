@@ -6,7 +6,7 @@
 #include <QPainter>
 #include <opencv2/imgproc.hpp>
 
-#include "FrameRenderer.h"
+#include "raster/FrameRenderer.h"
 #include "SceneController.h"
 
 namespace waft::ui {

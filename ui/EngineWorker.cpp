@@ -1,6 +1,6 @@
 #include "EngineWorker.h"
 
-#include "JobRunner.h"
+#include "core/JobRunner.h"
 
 namespace waft::ui {
 

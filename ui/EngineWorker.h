@@ -5,7 +5,7 @@
 #include <functional>
 #include <memory>
 
-#include "Job.h"
+#include "core/Job.h"
 
 namespace waft::engine {
 class JobRunner;

@@ -3,7 +3,7 @@
 #include <QDialog>
 #include <QSize>
 
-#include "SceneAnimator.h"
+#include "jobs/SceneAnimator.h"
 
 class QLineEdit;
 class QComboBox;

@@ -22,12 +22,12 @@
 #include "EngineWorker.h"
 #include "ExportDialog.h"
 #include "JobsPanel.h"
-#include "MotionExtractor.h"
+#include "analysis/MotionExtractor.h"
 #include "MotionModelDialog.h"
 #include "MotionPanel.h"
-#include "prior/ModelMemory.h"
+#include "ml/prior/ModelMemory.h"
 #include "SceneController.h"
-#include "SceneJobs.h"
+#include "jobs/SceneJobs.h"
 #include "TimelineBar.h"
 
 namespace waft::ui {

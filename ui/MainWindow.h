@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "MotionBrush.h"
-#include "MotionStrokes.h"
-#include "SceneAnimator.h"
+#include "dynamics/MotionBrush.h"
+#include "dynamics/MotionStrokes.h"
+#include "jobs/SceneAnimator.h"
 #include "ViewportHost.h"
 
 class QUndoStack;

@@ -3,7 +3,7 @@
 #include <QDialog>
 #include <QString>
 
-#include "prior/PriorPipeline.h"
+#include "ml/prior/PriorPipeline.h"
 
 class QLineEdit;
 class QSpinBox;

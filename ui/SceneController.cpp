@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "DisplacementSynth.h"
-#include "SceneAnimator.h"
+#include "motion/DisplacementSynth.h"
+#include "jobs/SceneAnimator.h"
 
 namespace waft::ui {
 

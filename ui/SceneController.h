@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "LoopPlanner.h"
-#include "ModalSimulator.h"
-#include "Scene.h"
+#include "motion/LoopPlanner.h"
+#include "dynamics/ModalSimulator.h"
+#include "scene/Scene.h"
 
 namespace waft::ui {
 

@@ -2,7 +2,7 @@
 
 #include <QUndoCommand>
 
-#include "Scene.h"
+#include "scene/Scene.h"
 
 namespace waft::ui {
 

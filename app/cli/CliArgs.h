@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "Status.h"
+#include "core/Status.h"
 
 namespace waft::app {
 

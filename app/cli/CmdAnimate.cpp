@@ -5,7 +5,7 @@
 #include "CliArgs.h"
 #include "Commands.h"
 #include "RendererChoice.h"
-#include "SceneAnimator.h"
+#include "jobs/SceneAnimator.h"
 
 namespace waft::app {
 

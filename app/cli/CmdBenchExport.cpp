@@ -7,9 +7,9 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "ExportCheck.h"
-#include "SceneAnimator.h"
-#include "VideoExporter.h"
+#include "encode/ExportCheck.h"
+#include "jobs/SceneAnimator.h"
+#include "encode/VideoExporter.h"
 
 namespace fs = std::filesystem;
 

@@ -4,7 +4,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "SceneJobs.h"
+#include "jobs/SceneJobs.h"
 
 namespace waft::app {
 

@@ -2,8 +2,8 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "MotionExtractor.h"
-#include "Scene.h"
+#include "analysis/MotionExtractor.h"
+#include "scene/Scene.h"
 
 namespace waft::app {
 

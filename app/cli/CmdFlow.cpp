@@ -3,7 +3,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "OpticalFlow.h"
+#include "analysis/OpticalFlow.h"
 
 namespace waft::app {
 

@@ -2,7 +2,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "Scene.h"
+#include "scene/Scene.h"
 
 namespace waft::app {
 

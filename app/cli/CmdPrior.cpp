@@ -4,9 +4,9 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "SceneJobs.h"
-#include "prior/PriorPipeline.h"
-#include "prior/ProceduralBenchmark.h"
+#include "jobs/SceneJobs.h"
+#include "ml/prior/PriorPipeline.h"
+#include "ml/prior/ProceduralBenchmark.h"
 
 namespace waft::app {
 

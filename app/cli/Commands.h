@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "Job.h"
-#include "Status.h"
+#include "core/Job.h"
+#include "core/Status.h"
 
 namespace waft::app {
 

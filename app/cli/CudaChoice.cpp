@@ -1,6 +1,6 @@
 #include "RendererChoice.h"
-#include "cuda/CudaRenderBackend.h"
-#include "cuda/CudaSplat.h"
+#include "raster/cuda/CudaRenderBackend.h"
+#include "raster/cuda/CudaSplat.h"
 
 namespace waft::app {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "RenderBackend.h"
+#include "raster/RenderBackend.h"
 
 namespace waft::app {
 

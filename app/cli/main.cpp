@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "Commands.h"
-#include "Runtime.h"
+#include "core/Runtime.h"
 
 namespace waft::app {
 

@@ -3,7 +3,7 @@
 #include <QCommandLineParser>
 
 #include "MainWindow.h"
-#include "Runtime.h"
+#include "core/Runtime.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "SpectralVolume.h"
+#include "motion/SpectralVolume.h"
 
 namespace waft::render {
 

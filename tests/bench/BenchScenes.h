@@ -1,6 +1,6 @@
 #pragma once
 
-#include "SpectralVolume.h"
+#include "motion/SpectralVolume.h"
 
 namespace waft::bench {
 

@@ -11,13 +11,13 @@
 #include <random>
 
 #include "BenchScenes.h"
-#include "DisplacementSynth.h"
-#include "FrameRenderer.h"
-#include "ModalSimulator.h"
-#include "MotionExtractor.h"
-#include "Runtime.h"
-#include "SoftmaxSplatter.h"
-#include "SplatBaseline.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
+#include "dynamics/ModalSimulator.h"
+#include "analysis/MotionExtractor.h"
+#include "core/Runtime.h"
+#include "raster/SoftmaxSplatter.h"
+#include "baseline/SplatBaseline.h"
 
 using namespace waft::engine;
 

@@ -8,9 +8,9 @@
 #include <random>
 
 #include "BenchScenes.h"
-#include "DisplacementSynth.h"
-#include "FrameRenderer.h"
-#include "Runtime.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
+#include "core/Runtime.h"
 #include "VulkanSplatRenderer.h"
 
 using namespace waft;

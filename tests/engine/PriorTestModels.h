@@ -1,6 +1,6 @@
 #pragma once
 // Tiny motion-prior models shared by the prior's test suites (torch; include before any Qt header).
-#include "prior/MotionModels.h"
+#include "ml/prior/MotionModels.h"
 
 namespace waft::test {
 

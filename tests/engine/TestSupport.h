@@ -3,7 +3,7 @@
 #include <opencv2/core/mat.hpp>
 #include <string>
 
-#include "SpectralVolume.h"
+#include "motion/SpectralVolume.h"
 
 namespace waft::test {
 

@@ -4,14 +4,14 @@
 
 #include <opencv2/core.hpp>
 
-#include "DisplacementSynth.h"
-#include "FrameRenderer.h"
-#include "ModalSimulator.h"
-#include "Runtime.h"
-#include "SoftmaxSplatter.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
+#include "dynamics/ModalSimulator.h"
+#include "core/Runtime.h"
+#include "raster/SoftmaxSplatter.h"
 #include "TestSupport.h"
-#include "cuda/CudaRenderBackend.h"
-#include "cuda/CudaSplat.h"
+#include "raster/cuda/CudaRenderBackend.h"
+#include "raster/cuda/CudaSplat.h"
 
 using namespace waft::engine;
 

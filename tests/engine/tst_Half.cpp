@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "Half.h"
+#include "core/Half.h"
 
 using namespace waft::engine;
 

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "JobRunner.h"
+#include "core/JobRunner.h"
 
 using namespace waft::engine;
 using Clock = std::chrono::steady_clock;

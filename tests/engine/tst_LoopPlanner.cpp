@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
-#include "DisplacementSynth.h"
-#include "LoopPlanner.h"
-#include "Runtime.h"
-#include "SceneAnimator.h"
+#include "motion/DisplacementSynth.h"
+#include "motion/LoopPlanner.h"
+#include "core/Runtime.h"
+#include "jobs/SceneAnimator.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

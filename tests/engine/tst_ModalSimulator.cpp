@@ -3,8 +3,8 @@
 #include <opencv2/core.hpp>
 #include <cmath>
 
-#include "DisplacementSynth.h"
-#include "ModalSimulator.h"
+#include "motion/DisplacementSynth.h"
+#include "dynamics/ModalSimulator.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <opencv2/core.hpp>
 
-#include "DisplacementSynth.h"
-#include "MotionBrush.h"
-#include "SceneJobs.h"
+#include "motion/DisplacementSynth.h"
+#include "dynamics/MotionBrush.h"
+#include "jobs/SceneJobs.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

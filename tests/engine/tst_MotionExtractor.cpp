@@ -6,10 +6,10 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
-#include "DisplacementSynth.h"
-#include "FrameRenderer.h"
-#include "MotionExtractor.h"
-#include "Runtime.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
+#include "analysis/MotionExtractor.h"
+#include "core/Runtime.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

@@ -1,13 +1,13 @@
 // Torch before Qt: Qt's `slots` / `signals` macros would rewrite identifiers in torch's headers.
-#include "prior/Compute.h"
-#include "prior/DdimSampler.h"
-#include "prior/FrequencyNormalization.h"
-#include "prior/LoopLoss.h"
-#include "prior/ModelCache.h"
-#include "prior/ModelMemory.h"
-#include "prior/ModelFile.h"
-#include "prior/MotionModels.h"
-#include "prior/PriorTraining.h"
+#include "ml/prior/Compute.h"
+#include "ml/prior/DdimSampler.h"
+#include "ml/prior/FrequencyNormalization.h"
+#include "ml/prior/LoopLoss.h"
+#include "ml/prior/ModelCache.h"
+#include "ml/prior/ModelMemory.h"
+#include "ml/prior/ModelFile.h"
+#include "ml/prior/MotionModels.h"
+#include "ml/prior/PriorTraining.h"
 #include "PriorTestModels.h"
 
 #include <ATen/autocast_mode.h>
@@ -18,9 +18,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "Runtime.h"
-#include "SafetensorsFile.h"
-#include "SafetensorsWriter.h"
+#include "core/Runtime.h"
+#include "io/SafetensorsFile.h"
+#include "io/SafetensorsWriter.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

@@ -2,7 +2,7 @@
 #include "QtTestSupport.h"
 #include <fstream>
 
-#include "MotionStrokes.h"
+#include "dynamics/MotionStrokes.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

@@ -5,7 +5,7 @@
 #include <opencv2/video/tracking.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "OpticalFlow.h"
+#include "analysis/OpticalFlow.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

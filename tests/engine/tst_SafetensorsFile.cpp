@@ -5,8 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "SafetensorsFile.h"
-#include "SafetensorsWriter.h"
+#include "io/SafetensorsFile.h"
+#include "io/SafetensorsWriter.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "SafetensorsFile.h"
-#include "SafetensorsWriter.h"
-#include "Scene.h"
+#include "io/SafetensorsFile.h"
+#include "io/SafetensorsWriter.h"
+#include "scene/Scene.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

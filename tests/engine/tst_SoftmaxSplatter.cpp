@@ -4,8 +4,8 @@
 #include <cmath>
 #include <random>
 
-#include "SoftmaxSplatter.h"
-#include "SplatBaseline.h"
+#include "raster/SoftmaxSplatter.h"
+#include "baseline/SplatBaseline.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

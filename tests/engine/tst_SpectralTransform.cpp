@@ -4,8 +4,8 @@
 #include <cmath>
 #include <random>
 
-#include "DisplacementSynth.h"
-#include "SpectralTransform.h"
+#include "motion/DisplacementSynth.h"
+#include "motion/SpectralTransform.h"
 #include "TestSupport.h"
 
 using namespace waft::engine;

@@ -7,12 +7,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "ExportCheck.h"
-#include "MotionExtractor.h"
-#include "Runtime.h"
-#include "SceneAnimator.h"
+#include "encode/ExportCheck.h"
+#include "analysis/MotionExtractor.h"
+#include "core/Runtime.h"
+#include "jobs/SceneAnimator.h"
 #include "TestSupport.h"
-#include "VideoExporter.h"
+#include "encode/VideoExporter.h"
 
 using namespace waft::engine;
 namespace fs = std::filesystem;

@@ -8,9 +8,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "DisplacementSynth.h"
-#include "FrameRenderer.h"
-#include "Runtime.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
+#include "core/Runtime.h"
 #include "SceneViewport.h"
 #include "TestSupport.h"
 

@@ -2,10 +2,10 @@
 #include "QtTestSupport.h"
 #include <opencv2/core.hpp>
 
-#include "DisplacementSynth.h"
-#include "FrameRenderer.h"
-#include "ModalSimulator.h"
-#include "Runtime.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
+#include "dynamics/ModalSimulator.h"
+#include "core/Runtime.h"
 #include "TestSupport.h"
 #include "VulkanSplatRenderer.h"
 

@@ -1,0 +1,69 @@
+#include "jobs/SceneJobs.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace waft::engine {
+
+Status LoadSceneJob::run(Progress& progress, const CancelToken& cancel) {
+    progress.report(0.1f, "reading");
+    auto scene = loadScene(m_path);
+    if (!scene) return scene.status();
+    if (cancel.isCancelled()) return Status::cancelled();
+    m_scene = std::make_shared<Scene>(std::move(scene).value());
+    progress.report(1.0f, "done");
+    return Status::ok();
+}
+
+Status SaveSceneJob::run(Progress& progress, const CancelToken& cancel) {
+    if (!m_scene) return Status::invalid("no scene to save");
+    if (cancel.isCancelled()) return Status::cancelled();
+    progress.report(0.1f, "writing");
+    WAFT_RETURN_IF_ERROR(saveScene(m_path, *m_scene));
+    progress.report(1.0f, "done");
+    return Status::ok();
+}
+
+Status LoadImageJob::run(Progress& progress, const CancelToken& cancel) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(m_path, ec)) return Status::io("cannot open " + m_path + ": no such file");
+    progress.report(0.1f, "decoding");
+    cv::Mat image = cv::imread(m_path, cv::IMREAD_COLOR);
+    if (image.empty()) return Status::corrupt(m_path + ": not an image OpenCV can read");
+    if (cancel.isCancelled()) return Status::cancelled();
+    m_sourceSize = image.size();
+    const int longSide = std::max(image.cols, image.rows);
+    if (m_maxLongSide > 0 && longSide > m_maxLongSide) {
+        const double scale = double(m_maxLongSide) / longSide;
+        cv::resize(image, image, cv::Size(), scale, scale, cv::INTER_AREA);
+    }
+    m_scene = std::make_shared<Scene>();
+    m_scene->volume = SpectralVolume::zeros(image.cols, image.rows, 1);
+    m_scene->volume.reference = image;
+    m_scene->volume.frequenciesHz = {0.25f};
+    m_scene->volume.sourceDurationSec = 4.0f;
+    progress.report(1.0f, "done");
+    return Status::ok();
+}
+
+Status MotionBrushJob::run(Progress& progress, const CancelToken& cancel) {
+    if (!m_source) return Status::invalid("no image to paint motion on");
+    progress.report(0.1f, "interpolating arrows");
+    const cv::Mat& image = m_source->volume.reference;
+    const MotionStrokes strokes = m_strokes.scaledTo(image.cols, image.rows);
+    auto volume = motionFromBrush(image, strokes.arrows, strokes.anchors, strokes.freezeMask(), m_params);
+    if (!volume) return volume.status();
+    if (cancel.isCancelled()) return Status::cancelled();
+    m_scene = std::make_shared<Scene>();
+    m_scene->volume = std::move(volume).value();
+    m_scene->settings = m_source->settings;
+    m_scene->source = m_source->source;  // a brushed video frame still comes from its video
+    m_scene->settings.bandGains.clear();
+    m_scene->settings.loopSec = m_params.loopSec;
+    progress.report(1.0f, "done");
+    return Status::ok();
+}
+
+}  // namespace waft::engine

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/Job.h"
+#include "dynamics/MotionBrush.h"
+#include "dynamics/MotionStrokes.h"
+#include "scene/Scene.h"
+
+namespace waft::engine {
+
+// The scene's file I/O and the motion brush as Jobs, so the app runs them on its engine thread like every
+// other long task. Results are valid after a successful run().
+
+class LoadSceneJob : public Job {
+public:
+    explicit LoadSceneJob(std::string path) : m_path(std::move(path)) {}
+    std::string name() const override { return "open scene"; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    std::shared_ptr<Scene> result() const { return m_scene; }
+
+private:
+    std::string m_path;
+    std::shared_ptr<Scene> m_scene;
+};
+
+class SaveSceneJob : public Job {
+public:
+    SaveSceneJob(std::shared_ptr<const Scene> scene, std::string path) : m_scene(std::move(scene)), m_path(std::move(path)) {}
+    std::string name() const override { return "save scene"; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+
+private:
+    std::shared_ptr<const Scene> m_scene;
+    std::string m_path;
+};
+
+// A photo (image file) becomes a still scene: zero motion, ready for the motion brush.
+class LoadImageJob : public Job {
+public:
+    LoadImageJob(std::string path, int maxLongSide = 1280) : m_path(std::move(path)), m_maxLongSide(maxLongSide) {}
+    std::string name() const override { return "open image"; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    std::shared_ptr<Scene> result() const { return m_scene; }
+    cv::Size sourceSize() const { return m_sourceSize; }  // the photo's own size, before any downscale
+
+private:
+    std::string m_path;
+    int m_maxLongSide;
+    std::shared_ptr<Scene> m_scene;
+    cv::Size m_sourceSize;
+};
+
+// The motion brush on a photo scene; the strokes are scaled from their image size to the scene's. The app
+// and `waft-cli brush` both run this job.
+class MotionBrushJob : public Job {
+public:
+    MotionBrushJob(std::shared_ptr<const Scene> scene, MotionStrokes strokes, MotionBrushParams params)
+        : m_source(std::move(scene)), m_strokes(std::move(strokes)), m_params(params) {}
+    std::string name() const override { return "motion brush"; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    std::shared_ptr<Scene> result() const { return m_scene; }
+
+private:
+    std::shared_ptr<const Scene> m_source;
+    MotionStrokes m_strokes;
+    MotionBrushParams m_params;
+    std::shared_ptr<Scene> m_scene;
+};
+
+}  // namespace waft::engine

@@ -1,0 +1,270 @@
+#include "ml/prior/ModelFile.h"
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "io/SafetensorsFile.h"
+#include "io/SafetensorsWriter.h"
+
+namespace waft::engine::prior {
+
+namespace {
+
+using Json = nlohmann::json;
+
+Json toJson(const VaeConfig& c) {
+    return {{"in_channels", c.inChannels}, {"latent_channels", c.latentChannels}, {"channels", c.channels}, {"groups", c.groups}};
+}
+Json toJson(const UNetConfig& c) {
+    return {{"latent_channels", c.latentChannels}, {"condition_channels", c.conditionChannels},
+            {"model_channels", c.modelChannels}, {"channel_mults", c.channelMults},
+            {"res_blocks_per_level", c.resBlocksPerLevel}, {"attention_levels", c.attentionLevels},
+            {"heads", c.heads}, {"groups", c.groups}, {"max_frequencies", c.maxFrequencies},
+            {"frequency_attention", c.frequencyAttention},
+            {"prediction", c.prediction == Prediction::Velocity ? "v" : "epsilon"}};
+}
+
+Status addTensor(SafetensorsWriter& writer, const std::string& name, const torch::Tensor& tensor) {
+    const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    return writer.addFloat(name, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr<float>());
+}
+
+// Reads a named fp32 tensor of `like`'s shape onto `like`'s device.
+Expected<torch::Tensor> readTensor(const SafetensorsFile& file, const std::string& name, const torch::Tensor& like,
+                                   const std::string& path) {
+    auto values = file.readFloat(name, std::vector<int64_t>(like.sizes().begin(), like.sizes().end()));
+    if (!values) return values.status().withContext(path);
+    return torch::from_blob(values->data(), like.sizes(), torch::kFloat32).to(like.device(), like.scalar_type(), false, true);
+}
+
+Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path,
+            const ModelMetadata& extra) {
+    SafetensorsWriter writer;
+    const auto add = [&](const std::string& name, const torch::Tensor& tensor) { return addTensor(writer, name, tensor); };
+    for (const auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(add(p.key(), p.value()));
+    for (const auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(add(b.key(), b.value()));
+    for (const auto& [key, value] : extra) writer.setMetadata(key, value);
+    writer.setMetadata("format", "waft-model");
+    writer.setMetadata("kind", kind);
+    writer.setMetadata("config", config.dump());
+    return writer.save(path).withContext(path);
+}
+
+Expected<Json> readConfig(const SafetensorsFile& file, const std::string& kind, const std::string& path) {
+    const auto& meta = file.metadata();
+    const auto format = meta.find("format");
+    const auto k = meta.find("kind");
+    const auto config = meta.find("config");
+    if (format == meta.end() || format->second != "waft-model")
+        return Status::corrupt(path + ": a safetensors file but not a Waft model (metadata format != waft-model)");
+    if (k == meta.end() || k->second != kind)
+        return Status::corrupt(path + ": is a '" + (k == meta.end() ? std::string("?") : k->second) + "' model, expected '" + kind + "'");
+    if (config == meta.end()) return Status::corrupt(path + ": model has no config");
+    Json json = Json::parse(config->second, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) return Status::corrupt(path + ": model config is not JSON");
+    return json;
+}
+
+Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::string& path) {
+    torch::NoGradGuard noGrad;
+    size_t expected = 0;
+    const auto fill = [&](const std::string& name, torch::Tensor& target) -> Status {
+        ++expected;
+        auto values = readTensor(file, name, target, path);
+        if (!values) return values.status();
+        target.copy_(*values);
+        return Status::ok();
+    };
+    for (auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(fill(p.key(), p.value()));
+    for (auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(fill(b.key(), b.value()));
+    if (file.tensors().size() != expected)
+        return Status::corrupt(path + ": has " + std::to_string(file.tensors().size()) + " tensors, the model expects " +
+                               std::to_string(expected));
+    return Status::ok();
+}
+
+template <typename T>
+T get(const Json& j, const char* key, T fallback) {
+    const auto it = j.find(key);
+    if (it == j.end()) return fallback;
+    try {
+        return it->get<T>();
+    } catch (...) {
+        return fallback;
+    }
+}
+
+// Model sizes from a file are checked before anything is allocated.
+Status checkSizes(const std::vector<int>& channels, int groups) {
+    if (channels.empty() || channels.size() > 8 || groups < 1) return Status::corrupt("model config has absurd sizes");
+    for (int c : channels)
+        if (c < 1 || c > 8192 || c % groups != 0) return Status::corrupt("model config has absurd sizes");
+    return Status::ok();
+}
+
+}  // namespace
+
+Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra) {
+    return save(*model, "vae", toJson(model->config), path, extra);
+}
+Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMetadata& extra) {
+    return save(*model, "unet", toJson(model->config), path, extra);
+}
+
+Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    torch::NoGradGuard noGrad;
+    auto params = module.named_parameters();
+    auto buffers = module.named_buffers();
+    for (const auto& [name, info] : file->tensors()) {
+        torch::Tensor* target = params.find(name);
+        if (!target) target = buffers.find(name);
+        if (!target) return Status::corrupt(path + ": tensor '" + name + "' does not belong to this model");
+        auto values = readTensor(*file, name, *target, path);
+        if (!values) return values.status();
+        target->copy_(*values);
+    }
+    return Status::ok();
+}
+
+std::string trainingStatePath(const std::string& modelPath) {
+    std::filesystem::path p(modelPath);
+    return p.replace_extension(".train-state.safetensors").string();
+}
+
+Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path) {
+    SafetensorsWriter writer;
+    int64_t adamStep = 0;
+    for (const auto& p : live.named_parameters()) {
+        WAFT_RETURN_IF_ERROR(addTensor(writer, "weight/" + p.key(), p.value()));
+        const auto it = optimizer.state().find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+        if (it == optimizer.state().end()) continue;
+        const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+        WAFT_RETURN_IF_ERROR(addTensor(writer, "exp_avg/" + p.key(), s.exp_avg()));
+        WAFT_RETURN_IF_ERROR(addTensor(writer, "exp_avg_sq/" + p.key(), s.exp_avg_sq()));
+        adamStep = std::max(adamStep, s.step());
+    }
+    writer.setMetadata("format", "waft-training-state");
+    writer.setMetadata("step", std::to_string(step));
+    writer.setMetadata("adam_step", std::to_string(adamStep));
+    return writer.save(path).withContext(path);
+}
+
+Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    const auto format = file->metadata().find("format");
+    if (format == file->metadata().end() || format->second != "waft-training-state")
+        return Status::corrupt(path + ": not a Waft training state");
+    const int step = metadataInt(file->metadata(), "step", -1);
+    const int adamStep = metadataInt(file->metadata(), "adam_step", -1);
+    if (step < 0 || adamStep < 0) return Status::corrupt(path + ": training state without its step");
+    torch::NoGradGuard noGrad;
+    for (auto& p : live.named_parameters()) {
+        auto weight = readTensor(*file, "weight/" + p.key(), p.value(), path);
+        if (!weight) return weight.status();
+        p.value().copy_(*weight);
+        if (!file->tensors().count("exp_avg/" + p.key())) continue;
+        auto avg = readTensor(*file, "exp_avg/" + p.key(), p.value(), path);
+        if (!avg) return avg.status();
+        auto avgSq = readTensor(*file, "exp_avg_sq/" + p.key(), p.value(), path);
+        if (!avgSq) return avgSq.status();
+        auto state = std::make_unique<torch::optim::AdamWParamState>();
+        state->step(adamStep);
+        state->exp_avg(*avg);
+        state->exp_avg_sq(*avgSq);
+        optimizer.state()[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(state);
+    }
+    return step;
+}
+
+Expected<ModelMetadata> readModelMetadata(const std::string& path) {
+    auto file = SafetensorsFile::openHeader(path);  // the header alone: no tensor is read or mapped
+    if (!file) return file.status();
+    return file->metadata();
+}
+
+Expected<MotionVae> loadMotionVae(const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    auto json = readConfig(*file, "vae", path);
+    if (!json) return json.status();
+    VaeConfig c;
+    c.inChannels = get(*json, "in_channels", c.inChannels);
+    c.latentChannels = get(*json, "latent_channels", c.latentChannels);
+    c.channels = get(*json, "channels", c.channels);
+    c.groups = get(*json, "groups", c.groups);
+    WAFT_RETURN_IF_ERROR(checkSizes(c.channels, c.groups).withContext(path));
+    if (c.inChannels < 1 || c.inChannels > 64 || c.latentChannels < 1 || c.latentChannels > 64)
+        return Status::corrupt(path + ": model config has absurd sizes");
+    MotionVae model(c);
+    WAFT_RETURN_IF_ERROR(load(*model, *file, path));
+    model->eval();
+    return model;
+}
+
+Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
+    auto file = SafetensorsFile::open(path);
+    if (!file) return file.status();
+    auto json = readConfig(*file, "unet", path);
+    if (!json) return json.status();
+    UNetConfig c;
+    c.latentChannels = get(*json, "latent_channels", c.latentChannels);
+    c.conditionChannels = get(*json, "condition_channels", c.conditionChannels);
+    c.modelChannels = get(*json, "model_channels", c.modelChannels);
+    c.channelMults = get(*json, "channel_mults", c.channelMults);
+    c.resBlocksPerLevel = get(*json, "res_blocks_per_level", c.resBlocksPerLevel);
+    c.attentionLevels = get(*json, "attention_levels", c.attentionLevels);
+    c.heads = get(*json, "heads", c.heads);
+    c.groups = get(*json, "groups", c.groups);
+    c.maxFrequencies = get(*json, "max_frequencies", c.maxFrequencies);
+    c.frequencyAttention = get(*json, "frequency_attention", c.frequencyAttention);
+    const std::string prediction = get(*json, "prediction", std::string("epsilon"));  // the key came later
+    if (prediction != "epsilon" && prediction != "v")
+        return Status::corrupt(path + ": unknown prediction type '" + prediction + "' (epsilon or v)");
+    c.prediction = prediction == "v" ? Prediction::Velocity : Prediction::Epsilon;
+    std::vector<int> channels;
+    for (int m : c.channelMults) channels.push_back(m * c.modelChannels);
+    WAFT_RETURN_IF_ERROR(checkSizes(channels, c.groups).withContext(path));
+    if (c.heads < 1 || c.modelChannels % c.heads != 0 || c.resBlocksPerLevel < 1 || c.resBlocksPerLevel > 8 ||
+        c.maxFrequencies < 1 || c.maxFrequencies > 256 || c.latentChannels < 1 || c.latentChannels > 64 ||
+        c.conditionChannels < 0 || c.conditionChannels > 64)
+        return Status::corrupt(path + ": model config has absurd sizes");
+    DenoiserUNet model(c);
+    WAFT_RETURN_IF_ERROR(load(*model, *file, path));
+    model->eval();
+    return model;
+}
+
+
+std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return {};
+    const Json j = Json::parse(it->second, nullptr, false);
+    if (!j.is_array()) return {};
+    std::vector<float> out;
+    for (const Json& v : j)
+        if (v.is_number() && std::isfinite(v.get<float>())) out.push_back(v.get<float>());
+    return out;
+}
+
+float metadataFloat(const ModelMetadata& meta, const std::string& key, float fallback) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return fallback;
+    const Json j = Json::parse(it->second, nullptr, false);
+    return j.is_number() && std::isfinite(j.get<float>()) ? j.get<float>() : fallback;
+}
+
+int metadataInt(const ModelMetadata& meta, const std::string& key, int fallback) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return fallback;
+    try {
+        return std::stoi(it->second);
+    } catch (...) {
+        return fallback;
+    }
+}
+
+}  // namespace waft::engine::prior
