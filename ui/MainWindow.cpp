@@ -22,7 +22,7 @@
 #include "EngineWorker.h"
 #include "ExportDialog.h"
 #include "JobsPanel.h"
-#include "analysis/MotionExtractor.h"
+#include "jobs/ExtractMotionJob.h"
 #include "MotionModelDialog.h"
 #include "MotionPanel.h"
 #include "ml/prior/ModelMemory.h"
@@ -378,7 +378,7 @@ int MainWindow::runSceneJob(std::unique_ptr<JobT> job, Take take, SceneShow show
 }
 
 namespace {
-std::shared_ptr<engine::Scene> extracted(engine::MotionExtractor& extractor, float speed) {
+std::shared_ptr<engine::Scene> extracted(engine::ExtractMotionJob& extractor, float speed) {
     auto scene = std::make_shared<engine::Scene>();
     scene->volume = extractor.takeResult();
     scene->source = extractor.source();
@@ -398,8 +398,8 @@ int MainWindow::openPath(const QString& path) {
         return runSceneJob(std::make_unique<engine::LoadSceneJob>(file),
                            [](engine::LoadSceneJob& job) { return job.result(); }, show(false));
     if (isVideo(suffix))
-        return runSceneJob(std::make_unique<engine::MotionExtractor>(file, engine::ExtractParams{}),
-                           [](engine::MotionExtractor& job) { return extracted(job, 1.0f); }, show(false));
+        return runSceneJob(std::make_unique<engine::ExtractMotionJob>(file, engine::ExtractParams{}),
+                           [](engine::ExtractMotionJob& job) { return extracted(job, 1.0f); }, show(false));
     return runSceneJob(std::make_unique<engine::LoadImageJob>(file),
                        [](engine::LoadImageJob& job) { return job.result(); }, show(true));
 }
@@ -408,8 +408,8 @@ int MainWindow::openSample() {
     engine::ExtractParams params;
     params.decode.maxFrames = 30;
     const QString path = resourcesDir() + "/samples/tree.avi";
-    return runSceneJob(std::make_unique<engine::MotionExtractor>(path.toStdString(), params),
-                       [](engine::MotionExtractor& job) { return extracted(job, 2.0f); },
+    return runSceneJob(std::make_unique<engine::ExtractMotionJob>(path.toStdString(), params),
+                       [](engine::ExtractMotionJob& job) { return extracted(job, 2.0f); },
                        [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
 }
 

@@ -3,7 +3,7 @@
 #include <QDialog>
 #include <QString>
 
-#include "ml/prior/PriorPipeline.h"
+#include "ml/prior/PredictJob.h"
 
 class QLineEdit;
 class QSpinBox;

@@ -2,7 +2,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "analysis/MotionExtractor.h"
+#include "jobs/ExtractMotionJob.h"
 #include "scene/Scene.h"
 
 namespace waft::app {
@@ -48,7 +48,7 @@ int runExtract(const std::vector<std::string>& args) {
         return fail(engine::Status::invalid("--chain must be direct or chained"));
     params.chaining = chain == "direct" ? engine::FlowChaining::Direct : engine::FlowChaining::Chained;
 
-    engine::MotionExtractor extractor(cli.positionals()[0], params);
+    engine::ExtractMotionJob extractor(cli.positionals()[0], params);
     if (auto s = runJobWithProgress(extractor); !s) return fail(s);
     engine::Scene scene;
     scene.volume = extractor.takeResult();

@@ -5,7 +5,10 @@
 #include "CliArgs.h"
 #include "Commands.h"
 #include "jobs/SceneJobs.h"
-#include "ml/prior/PriorPipeline.h"
+#include "ml/prior/DatasetJob.h"
+#include "ml/prior/PredictJob.h"
+#include "ml/prior/TrainPriorJob.h"
+#include "ml/prior/TrainVaeJob.h"
 #include "ml/prior/ProceduralBenchmark.h"
 
 namespace waft::app {

@@ -8,7 +8,7 @@
 
 #include "motion/DisplacementSynth.h"
 #include "raster/FrameRenderer.h"
-#include "analysis/MotionExtractor.h"
+#include "jobs/ExtractMotionJob.h"
 #include "core/Runtime.h"
 #include "TestSupport.h"
 
@@ -69,7 +69,7 @@ private slots:
         ExtractParams params;
         params.bands = 8;
         params.decode.maxFrames = 0;
-        MotionExtractor extractor(video, params);
+        ExtractMotionJob extractor(video, params);
         Progress progress;
         QVERIFY(extractor.run(progress, CancelToken()).isOk());
         QCOMPARE(progress.fraction(), 1.0f);
@@ -138,7 +138,7 @@ private slots:
         if (!waft::test::dataAvailable("opencv-samples/tree.avi")) WAFT_SKIP("shared data not found");
         CancelToken cancel;
         cancel.cancel();
-        MotionExtractor extractor(waft::test::dataPath("opencv-samples/tree.avi"), {});
+        ExtractMotionJob extractor(waft::test::dataPath("opencv-samples/tree.avi"), {});
         Progress progress;
         QCOMPARE(extractor.run(progress, cancel).code(), StatusCode::Cancelled);
     }
@@ -147,7 +147,7 @@ private slots:
         const std::string dir = waft::test::tempDir("badvideo");
         std::ofstream(dir + "/corrupt.mp4") << "definitely not an mp4 file";
         for (const std::string& path : {dir + "/corrupt.mp4", dir + "/missing.mp4"}) {
-            MotionExtractor extractor(path, {});
+            ExtractMotionJob extractor(path, {});
             Progress progress;
             const Status s = extractor.run(progress, CancelToken());
             QVERIFY(!s.isOk());

@@ -8,7 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "encode/ExportCheck.h"
-#include "analysis/MotionExtractor.h"
+#include "jobs/ExtractMotionJob.h"
 #include "core/Runtime.h"
 #include "jobs/SceneAnimator.h"
 #include "TestSupport.h"
@@ -45,7 +45,7 @@ const Scene& sampleScene() {
         Scene s;
         ExtractParams params;
         params.decode.maxFrames = 30;
-        MotionExtractor extractor(waft::test::dataPath("opencv-samples/tree.avi"), params);
+        ExtractMotionJob extractor(waft::test::dataPath("opencv-samples/tree.avi"), params);
         Progress progress;
         CancelToken cancel;
         if (extractor.run(progress, cancel)) s.volume = extractor.takeResult();

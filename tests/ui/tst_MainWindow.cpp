@@ -22,6 +22,8 @@
 #include "JobsPanel.h"
 #include "MainWindow.h"
 #include "MotionModelDialog.h"
+#include "ml/prior/TrainPriorJob.h"
+#include "ml/prior/TrainVaeJob.h"
 #include "MotionPanel.h"
 #include "core/Runtime.h"
 #include "scene/Scene.h"

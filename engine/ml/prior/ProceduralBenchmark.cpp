@@ -11,7 +11,10 @@
 #include "raster/FrameRenderer.h"
 #include "ml/prior/ModelFile.h"
 #include "analysis/MotionExtractor.h"
-#include "ml/prior/PriorPipeline.h"
+#include "ml/prior/DatasetJob.h"
+#include "ml/prior/PredictJob.h"
+#include "ml/prior/TrainPriorJob.h"
+#include "ml/prior/TrainVaeJob.h"
 #include "scene/Scene.h"
 
 namespace fs = std::filesystem;

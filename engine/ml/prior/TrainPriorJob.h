@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+
+#include "core/Job.h"
+#include "ml/prior/PriorPresets.h"
+
+namespace waft::engine::prior {
+
+// Trains the denoiser on VAE latents (stage 1: everything; stage 2: frequency attention only, starting from
+// initPath's stage-1 weights), conditioned on the reference image downsampled to the latent size.
+class TrainPriorJob : public Job {
+public:
+    TrainPriorJob(std::string datasetDir, std::string vaePath, std::string outPath, int stage, std::string initPath,
+                  TrainingRunParams params)
+        : m_datasetDir(std::move(datasetDir)), m_vaePath(std::move(vaePath)), m_outPath(std::move(outPath)),
+          m_stage(stage), m_initPath(std::move(initPath)), m_params(params) {}
+    std::string name() const override { return "train motion prior"; }
+    JobLane lane() const override { return JobLane::Compute; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    float lastLoss() const { return m_lastLoss; }
+
+private:
+    std::string m_datasetDir, m_vaePath, m_outPath;
+    int m_stage;
+    std::string m_initPath;
+    TrainingRunParams m_params;
+    float m_lastLoss = 0.0f;
+};
+
+}  // namespace waft::engine::prior

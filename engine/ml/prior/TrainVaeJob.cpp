@@ -1,0 +1,69 @@
+#include "ml/prior/TrainVaeJob.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "ml/prior/FrequencyNormalization.h"
+#include "ml/prior/ModelFile.h"
+#include "ml/prior/PriorTraining.h"
+#include "ml/prior/TrainingData.h"
+
+namespace fs = std::filesystem;
+
+namespace waft::engine::prior {
+
+using Json = nlohmann::json;
+
+Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
+    auto scenes = loadTrainingSet(m_datasetDir, m_params.width, m_params.height);
+    if (!scenes) return scenes.status();
+    std::vector<const SpectralVolume*> volumes;
+    for (const Scene& s : *scenes) volumes.push_back(&s.volume);
+    const std::vector<float> scales = fitFrequencyScales(volumes);
+    std::vector<torch::Tensor> slices;
+    for (const Scene& s : *scenes) slices.push_back(normalizeSpectral(coefficients(s.volume), scales));
+    const torch::Tensor data = torch::cat(slices, 0);  // [N*K, 4, H, W]
+
+    torch::manual_seed(m_params.seed);
+    MotionVae model(vaePreset(m_params.preset));
+    int firstStep = 0;
+    const bool resumed = m_params.resume && fs::exists(m_outPath);
+    if (resumed) {
+        auto loaded = loadMotionVae(m_outPath);
+        if (!loaded) return loaded.status();
+        model = *loaded;
+        firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);
+    }
+    if (m_params.height % model->downsampleFactor() || m_params.width % model->downsampleFactor())
+        return Status::invalid("training size must be a multiple of " + std::to_string(model->downsampleFactor()));
+    auto compute = resolveCompute(m_params.compute, true);
+    if (!compute) return compute.status();
+    model->to(compute->device);
+    TrainParams train;
+    train.learningRate = m_params.learningRate;
+    train.seed = m_params.seed;
+    train.compute = *compute;
+    VaeTrainer trainer(model, train);
+    MotionVae ema(model->config);
+    std::mt19937 rng(unsigned(m_params.seed));
+    std::uniform_int_distribution<int64_t> pick(0, data.size(0) - 1);
+    if (resumed) WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+    const auto save = [&](int step) {
+        trainer.ema().copyTo(*ema);
+        WAFT_RETURN_IF_ERROR(saveMotionVae(ema, m_outPath, {{"frequency_scales", Json(scales).dump()}, {"step", std::to_string(step)}}));
+        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
+    };
+    for (int step = firstStep; step < m_params.steps; ++step) {
+        if (cancel.isCancelled()) return Status::cancelled();
+        std::vector<int64_t> index(size_t(m_params.batch));
+        for (int64_t& i : index) i = pick(rng);
+        m_lastLoss = trainer.step(data.index_select(0, torch::tensor(index))).total.item<float>();
+        progress.metric("loss", step + 1, m_lastLoss);
+        progress.report(float(step + 1) / float(m_params.steps), "training");
+        if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
+    }
+    return save(std::max(firstStep, m_params.steps));
+}
+
+}  // namespace waft::engine::prior

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+#include "core/Job.h"
+#include "ml/prior/PriorPresets.h"
+
+namespace waft::engine::prior {
+
+// Trains the motion VAE on normalised frequency slices of every dataset scene; fits and stores the GID eq. 4
+// frequency scales with the model. Checkpoints (EMA weights) every checkpointEvery steps and at the end.
+class TrainVaeJob : public Job {
+public:
+    TrainVaeJob(std::string datasetDir, std::string outPath, TrainingRunParams params)
+        : m_datasetDir(std::move(datasetDir)), m_outPath(std::move(outPath)), m_params(params) {}
+    std::string name() const override { return "train motion VAE"; }
+    JobLane lane() const override { return JobLane::Compute; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    float lastLoss() const { return m_lastLoss; }
+
+private:
+    std::string m_datasetDir, m_outPath;
+    TrainingRunParams m_params;
+    float m_lastLoss = 0.0f;
+};
+
+}  // namespace waft::engine::prior

@@ -1,0 +1,65 @@
+#include "ml/prior/TrainingData.h"
+
+#include <algorithm>
+#include <opencv2/imgproc.hpp>
+
+namespace fs = std::filesystem;
+
+namespace waft::engine::prior {
+
+std::vector<fs::path> filesIn(const std::string& dir, const std::vector<std::string>& extensions) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        std::string ext = entry.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        if (entry.is_regular_file() && std::find(extensions.begin(), extensions.end(), ext) != extensions.end())
+            out.push_back(entry.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+double meanMotion(const SpectralVolume& v) {
+    double sum = 0.0;
+    for (size_t i = 0; i < v.planeSize(); ++i) {
+        double a = 0.0;
+        for (int j = 0; j < v.bands; ++j)
+            for (int c = 0; c < 4; ++c) a += double(v.plane(j, c)[i]) * v.plane(j, c)[i];
+        sum += std::sqrt(a);
+    }
+    return sum / double(v.planeSize());
+}
+
+Expected<std::vector<Scene>> loadTrainingSet(const std::string& dir, int width, int height) {
+    std::vector<Scene> scenes;
+    for (const fs::path& path : filesIn(dir, {".waft"})) {
+        auto scene = loadScene(path.string());
+        if (!scene) return scene.status();
+        if (!scenes.empty() && scene->volume.bands != scenes.front().volume.bands)
+            return Status::invalid(path.string() + ": has " + std::to_string(scene->volume.bands) + " bands, the dataset " +
+                                   std::to_string(scenes.front().volume.bands));
+        scene->volume = scene->volume.resized(width, height);
+        scenes.push_back(std::move(scene).value());
+    }
+    if (scenes.empty()) return Status::invalid("no .waft scenes in " + dir + " (build one with waft-cli dataset)");
+    return scenes;
+}
+
+torch::Tensor coefficients(const SpectralVolume& v) {
+    return torch::from_blob(const_cast<float*>(v.coefficients.data()), {v.bands, 4, v.height, v.width}, torch::kFloat32).clone();
+}
+
+torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height) {
+    cv::Mat small, rgb;
+    cv::resize(bgr, small, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+    cv::cvtColor(small, rgb, cv::COLOR_BGR2RGB);
+    return torch::from_blob(rgb.data, {height, width, 3}, torch::kUInt8).to(torch::kFloat32).permute({2, 0, 1}).contiguous() / 127.5 - 1.0;
+}
+
+float median(std::vector<float> v) {
+    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace waft::engine::prior

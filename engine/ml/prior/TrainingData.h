@@ -1,0 +1,51 @@
+#pragma once
+// Shared by the training and dataset jobs (engine-internal: includes torch, so only ml/ .cpp files use it).
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/Job.h"
+#include "ml/prior/ModelFile.h"
+#include "scene/Scene.h"
+
+namespace waft::engine::prior {
+
+// The files of one folder (not recursive) with one of the lower-case extensions, sorted by name.
+std::vector<std::filesystem::path> filesIn(const std::string& dir, const std::vector<std::string>& extensions);
+// Mean over pixels of the displacement amplitude summed over bands, in pixels.
+double meanMotion(const SpectralVolume& v);
+// Every scene of a dataset folder, resized to the training size; all must share the band count.
+Expected<std::vector<Scene>> loadTrainingSet(const std::string& dir, int width, int height);
+// A volume's coefficients as a [K, 4, H, W] tensor (a copy).
+torch::Tensor coefficients(const SpectralVolume& v);
+// The reference image as the denoiser's condition: RGB in [-1, 1] at the latent size, [3, h, w].
+torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height);
+float median(std::vector<float> v);
+
+// A resumed run: the live weights and AdamW moments come from the training state saved with the model (when it
+// is from the same step; a run from before training states, or cut between the two saves, continues from the
+// EMA weights with fresh moments), the EMA warm-up and the trainer's per-step random numbers continue at the
+// step, and the batch sampler skips the batches already drawn: with a state, resuming equals not stopping.
+template <typename Trainer, typename Model>
+Status resumeRun(Trainer& trainer, Model& live, const std::string& modelPath, int step, int batch, std::mt19937& rng,
+                 std::uniform_int_distribution<int64_t>& pick, Progress& progress) {
+    trainer.ema().setUpdates(step);
+    trainer.setStepIndex(step);
+    for (int64_t i = 0; i < int64_t(step) * batch; ++i) pick(rng);
+    const std::string statePath = trainingStatePath(modelPath);
+    if (!std::filesystem::exists(statePath)) return Status::ok();
+    auto meta = readModelMetadata(statePath);
+    if (!meta) return meta.status();
+    if (metadataInt(*meta, "step", -1) != step) {
+        progress.report(0.0f, "training state is from another step: resuming from the EMA weights");
+        return Status::ok();
+    }
+    auto loaded = loadTrainingState(*live, trainer.optimizer(), statePath);
+    return loaded ? Status::ok() : loaded.status();
+}
+
+}  // namespace waft::engine::prior
