@@ -14,50 +14,21 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
-#include <QUndoCommand>
 #include <QUndoStack>
-#include <opencv2/imgproc.hpp>
 
 #include "CpuViewport.h"
 #include "EngineWorker.h"
 #include "ExportDialog.h"
 #include "JobsPanel.h"
-#include "jobs/ExtractMotionJob.h"
 #include "MotionModelDialog.h"
 #include "MotionPanel.h"
-#include "ml/prior/ModelMemory.h"
 #include "SceneController.h"
-#include "jobs/SceneJobs.h"
+#include "SceneSession.h"
+#include "StrokeDocument.h"
 #include "TimelineBar.h"
+#include "ml/prior/ModelMemory.h"
 
 namespace waft::ui {
-
-namespace {
-
-// An undoable edit given as two functions (brush strokes: add / remove the last one).
-class LambdaCommand : public QUndoCommand {
-public:
-    LambdaCommand(const QString& text, std::function<void()> redo, std::function<void()> undo)
-        : QUndoCommand(text), m_redo(std::move(redo)), m_undo(std::move(undo)) {}
-    void redo() override { m_redo(); }
-    void undo() override { m_undo(); }
-
-private:
-    std::function<void()> m_redo, m_undo;
-};
-
-bool isVideo(const QString& suffix) {
-    return QStringList{"mp4", "avi", "mov", "webm", "mkv", "m4v", "mpg", "mpeg"}.contains(suffix);
-}
-
-QString resourcesDir() {
-    const QByteArray env = qgetenv("WAFT_RESOURCES_DIR");
-    if (!env.isEmpty()) return QString::fromLocal8Bit(env);
-    const QString besideBinary = QCoreApplication::applicationDirPath() + "/../share/waft";
-    return QFileInfo::exists(besideBinary) ? besideBinary : QStringLiteral(WAFT_RESOURCES_DIR);
-}
-
-}  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("Waft"));
@@ -66,6 +37,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     m_controller = new SceneController(this);
     m_undo = new QUndoStack(this);
+    m_strokes = new StrokeDocument(m_controller, m_undo, this);
+    m_session = new SceneSession(m_worker, m_controller, m_strokes, m_undo, this);
     m_viewport = new ViewportHost(m_controller, this);
     setCentralWidget(m_viewport);
 
@@ -104,27 +77,25 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_activity->setText(ok ? tr("Engine: idle") : tr("Engine: %1").arg(message));
         if (!ok && message != "cancelled") statusBar()->showMessage(message, 10000);
     });
-    // Every stroke is an undoable edit.
+    // Every stroke is an undoable edit (StrokeDocument).
     connect(m_viewport, &ViewportHost::arrowPainted, this, [this](QPointF a, QPointF b) {
-        const engine::MotionArrow arrow{float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())};
-        m_undo->push(new LambdaCommand(
-            tr("Motion arrow"), [this, arrow] { m_arrows.push_back(arrow); showStrokes(); },
-            [this] { m_arrows.pop_back(); showStrokes(); }));
+        m_strokes->addArrow({float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())});
         statusBar()->showMessage(tr("%1 arrows, %2 anchors: Apply motion brush (Ctrl+B) when done")
-                                     .arg(m_arrows.size()).arg(m_anchors.size()));
+                                     .arg(m_strokes->arrows().size()).arg(m_strokes->anchors().size()));
     });
     connect(m_viewport, &ViewportHost::anchorPlaced, this, [this](QPointF p) {
-        const engine::MotionAnchor anchor{float(p.x()), float(p.y()), 0.0f};
-        m_undo->push(new LambdaCommand(
-            tr("Anchor"), [this, anchor] { m_anchors.push_back(anchor); showStrokes(); },
-            [this] { m_anchors.pop_back(); showStrokes(); }));
-        statusBar()->showMessage(tr("%1 arrows, %2 anchors").arg(m_arrows.size()).arg(m_anchors.size()));
+        m_strokes->addAnchor({float(p.x()), float(p.y()), 0.0f});
+        statusBar()->showMessage(
+            tr("%1 arrows, %2 anchors").arg(m_strokes->arrows().size()).arg(m_strokes->anchors().size()));
     });
-    connect(m_viewport, &ViewportHost::freezePainted, this, [this](QRectF r) {
-        m_undo->push(new LambdaCommand(
-            tr("Freeze region"), [this, r] { m_freezeRegions.push_back(r); showStrokes(); },
-            [this] { m_freezeRegions.pop_back(); showStrokes(); }));
-    });
+    connect(m_viewport, &ViewportHost::freezePainted, m_strokes, &StrokeDocument::addFreezeRegion);
+    connect(m_strokes, &StrokeDocument::changed, this, &MainWindow::showStrokes);
+    connect(m_session, &SceneSession::scenePathChanged, this,
+            [this](const QString& path) { setWindowTitle(tr("Waft — %1").arg(QFileInfo(path).fileName())); });
+    connect(m_session, &SceneSession::toolSuggested, this, &MainWindow::setTool);
+    connect(m_session, &SceneSession::message, this,
+            [this](const QString& text, int timeoutMs) { statusBar()->showMessage(text, timeoutMs); });
+    connect(m_session, &SceneSession::recentFileUsed, this, &MainWindow::addRecent);
 
     buildMenus();
     buildTools();
@@ -151,7 +122,7 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &Sample"), this, [this] { openSample(); });
     file->addSeparator();
     file->addAction(tr("&Save Scene"), QKeySequence::Save, this, [this] {
-        if (m_scenePath.endsWith(".waft")) saveSceneTo(m_scenePath);
+        if (m_session->scenePath().endsWith(".waft")) saveSceneTo(m_session->scenePath());
         else if (const QString p = QFileDialog::getSaveFileName(this, tr("Save scene"), QString(), "*.waft"); !p.isEmpty())
             saveSceneTo(p);
     });
@@ -163,7 +134,7 @@ void MainWindow::buildMenus() {
         const auto scene = m_controller->scene();
         const QSize size = scene ? QSize(scene->volume.width, scene->volume.height) : QSize();
         const double loopSec = scene ? engine::defaultLoopSec(scene->volume, m_controller->settings()) : 0.0;
-        ExportDialog dialog(QFileInfo(m_scenePath).completeBaseName() + "-loop.mp4", size, loopSec, this);
+        ExportDialog dialog(QFileInfo(m_session->scenePath()).completeBaseName() + "-loop.mp4", size, loopSec, this);
         if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params());
     });
     file->addSeparator();
@@ -232,54 +203,29 @@ void MainWindow::buildTools() {
     tool(tr("Pan/Zoom"), "Z", Tool::PanZoom, tr("Drag to pan, wheel to zoom, double-click to fit"));
     bar->addSeparator();
     bar->addAction(tr("Apply motion brush"), QKeySequence(tr("Ctrl+B")), this, [this] { applyMotionBrush(); });
-    bar->addAction(tr("Clear strokes"), this, [this] { replaceStrokes(tr("Clear strokes"), engine::MotionStrokes{}); });
+    bar->addAction(tr("Clear strokes"), this,
+                   [this] { m_strokes->replace(tr("Clear strokes"), engine::MotionStrokes{}); });
 }
 
-engine::MotionStrokes MainWindow::strokes() const {
-    engine::MotionStrokes s;
-    if (const auto scene = m_controller->scene()) {
-        s.width = scene->volume.width;
-        s.height = scene->volume.height;
-    }
-    s.arrows = m_arrows;
-    s.anchors = m_anchors;
-    for (const QRectF& r : m_freezeRegions)
-        s.freeze.push_back({float(r.x()), float(r.y()), float(r.width()), float(r.height())});
-    return s;
-}
+const std::vector<engine::MotionArrow>& MainWindow::arrows() const { return m_strokes->arrows(); }
 
-void MainWindow::replaceStrokesNow(const engine::MotionStrokes& s) {
-    m_arrows = s.arrows;
-    m_anchors = s.anchors;
-    m_freezeRegions.clear();
-    for (const auto& r : s.freeze) m_freezeRegions.emplace_back(r.x, r.y, r.width, r.height);
-    showStrokes();
-}
-
-void MainWindow::replaceStrokes(const QString& title, const engine::MotionStrokes& strokes) {
-    const auto scene = m_controller->scene();
-    const engine::MotionStrokes next = scene ? strokes.scaledTo(scene->volume.width, scene->volume.height) : strokes;
-    m_undo->push(new LambdaCommand(title, [this, next] { replaceStrokesNow(next); },
-                                   [this, previous = this->strokes()] { replaceStrokesNow(previous); }));
-}
+engine::MotionStrokes MainWindow::strokes() const { return m_strokes->strokes(); }
 
 bool MainWindow::loadStrokes(const QString& path) {
-    auto loaded = engine::loadStrokes(path.toStdString());
-    if (!loaded) {
-        statusBar()->showMessage(QString::fromStdString(loaded.status().message()), 10000);
+    if (const engine::Status s = m_strokes->load(path); !s) {
+        statusBar()->showMessage(QString::fromStdString(s.message()), 10000);
         return false;
     }
-    replaceStrokes(tr("Load strokes"), *loaded);
     return true;
 }
 
 void MainWindow::showStrokes() {
     if (CpuViewport* cpu = m_viewport->cpuViewport()) {
         std::vector<QLineF> arrows;
-        for (const auto& a : m_arrows) arrows.emplace_back(a.x, a.y, a.x + a.dx, a.y + a.dy);
+        for (const auto& a : m_strokes->arrows()) arrows.emplace_back(a.x, a.y, a.x + a.dx, a.y + a.dy);
         std::vector<QPointF> anchors;
-        for (const auto& a : m_anchors) anchors.emplace_back(a.x, a.y);
-        cpu->setOverlay(arrows, anchors, m_freezeRegions);
+        for (const auto& a : m_strokes->anchors()) anchors.emplace_back(a.x, a.y);
+        cpu->setOverlay(arrows, anchors, m_strokes->freezeRegions());
     }
 }
 
@@ -288,159 +234,14 @@ void MainWindow::setTool(Tool tool) {
     for (QAction* a : m_tools->actions()) a->setChecked(a->data().toInt() == int(tool));
 }
 
-void MainWindow::showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint,
-                           const QString& undoText) {
-    // Replacing the scene is one undoable step back to the previous scene, its settings, path, strokes and clip.
-    // Each side remembers the path it had when it was left, so a Save As in between survives undo and redo.
-    struct State {
-        std::shared_ptr<const engine::Scene> scene;
-        engine::SceneSettings settings;
-        QString path;
-        engine::MotionStrokes strokes;
-        std::pair<double, double> clip{-1.0, -1.0};  // < 0: the scene's whole source
-    };
-    const auto restore = [this](const State& state, bool withSettings) {
-        m_controller->setScene(state.scene);
-        if (withSettings) m_controller->setSettings(state.settings);
-        if (state.clip.first >= 0.0) m_controller->setClipRange(state.clip.first, state.clip.second);
-        m_scenePath = state.path;
-        setWindowTitle(tr("Waft — %1").arg(QFileInfo(state.path).fileName()));
-        replaceStrokesNow(state.strokes);
-    };
-    const auto leave = [this](State& state) {  // what the user may have changed while it was shown
-        state.settings = m_controller->settings();
-        state.path = m_scenePath;
-        state.strokes = strokes();
-        state.clip = m_controller->clipRange();
-    };
-    auto next = std::make_shared<State>(State{std::move(scene), {}, path, {}});
-    if (!m_controller->scene()) {
-        restore(*next, false);
-    } else {
-        auto previous = std::make_shared<State>(State{m_controller->scene()});
-        leave(*previous);
-        bool first = true;
-        m_undo->push(new LambdaCommand(
-            undoText.isEmpty() ? tr("Open %1").arg(QFileInfo(path).fileName()) : undoText,
-            [restore, leave, next, previous, first]() mutable {
-                if (!first) leave(*previous);
-                restore(*next, !first);
-                first = false;
-            },
-            [restore, leave, next, previous] {
-                leave(*next);
-                restore(*previous, true);
-            }));
-    }
-    if (brushHint) {
-        if (MotionModelSettings::load().configured()) {
-            predictMotion();
-            return;
-        }
-        setTool(Tool::MotionBrush);
-        statusBar()->showMessage(tr("No motion model configured (Motion ▸ Motion Model…): drag motion arrows on the "
-                                    "photo, then Apply motion brush"));
-    }
-}
-
-int MainWindow::predictMotion() {
-    const auto scene = m_controller->scene();
-    const MotionModelSettings model = MotionModelSettings::load();
-    if (!scene || !model.configured()) {
-        statusBar()->showMessage(!scene ? tr("Open a photo first")
-                                        : tr("No motion model configured: Motion ▸ Motion Model… (train one with waft-cli)"));
-        return -1;
-    }
-    const QString path = m_scenePath;
-    return runSceneJob(std::make_unique<engine::prior::PredictJob>(scene->volume.reference, model.priorPath.toStdString(),
-                                                                   model.vaePath.toStdString(), model.predict),
-                       [](engine::prior::PredictJob& job) { return job.result(); },
-                       [this, path](std::shared_ptr<engine::Scene> result) {
-                           showScene(result, path, false, tr("Predict motion"));
-                           setTool(Tool::Pull);
-                       });
-}
-
-template <typename JobT, typename Take>
-int MainWindow::runSceneJob(std::unique_ptr<JobT> job, Take take, SceneShow show) {
-    // Scene jobs run on two lanes (a photo opens on the editor lane, a video extracts on the compute lane), so
-    // they can finish out of order: the latest request wins, an overtaken one is dropped.
-    const int request = ++m_sceneRequest;
-    JobT* typed = job.get();  // completions run before the runner frees the job: the result is typed, no cast
-    return m_worker->enqueue(std::move(job), [this, request, typed, take, show](engine::Job&) {
-        std::shared_ptr<engine::Scene> scene = take(*typed);
-        QMetaObject::invokeMethod(
-            this, [this, request, show, scene] {
-                if (request == m_sceneRequest) show(scene);
-            },
-            Qt::QueuedConnection);
-    });
-}
-
-namespace {
-std::shared_ptr<engine::Scene> extracted(engine::ExtractMotionJob& extractor, float speed) {
-    auto scene = std::make_shared<engine::Scene>();
-    scene->volume = extractor.takeResult();
-    scene->source = extractor.source();
-    scene->settings.speed = speed;
-    return scene;
-}
-}  // namespace
-
-int MainWindow::openPath(const QString& path) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    const std::string file = path.toStdString();
-    addRecent(path);
-    const auto show = [this, path](bool brushHint) {
-        return [this, path, brushHint](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, brushHint); };
-    };
-    if (suffix == "waft")
-        return runSceneJob(std::make_unique<engine::LoadSceneJob>(file),
-                           [](engine::LoadSceneJob& job) { return job.result(); }, show(false));
-    if (isVideo(suffix))
-        return runSceneJob(std::make_unique<engine::ExtractMotionJob>(file, engine::ExtractParams{}),
-                           [](engine::ExtractMotionJob& job) { return extracted(job, 1.0f); }, show(false));
-    return runSceneJob(std::make_unique<engine::LoadImageJob>(file),
-                       [](engine::LoadImageJob& job) { return job.result(); }, show(true));
-}
-
-int MainWindow::openSample() {
-    engine::ExtractParams params;
-    params.decode.maxFrames = 30;
-    const QString path = resourcesDir() + "/samples/tree.avi";
-    return runSceneJob(std::make_unique<engine::ExtractMotionJob>(path.toStdString(), params),
-                       [](engine::ExtractMotionJob& job) { return extracted(job, 2.0f); },
-                       [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
-}
-
-int MainWindow::saveSceneTo(const QString& path) {
-    auto snapshot = m_controller->snapshot();
-    if (!snapshot) return -1;
-    m_scenePath = path;
-    addRecent(path);
-    return m_worker->enqueue(std::make_unique<engine::SaveSceneJob>(snapshot, path.toStdString()));
-}
-
+int MainWindow::openPath(const QString& path) { return m_session->openPath(path); }
+int MainWindow::openSample() { return m_session->openSample(); }
+int MainWindow::saveSceneTo(const QString& path) { return m_session->saveSceneTo(path); }
 int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params) {
-    auto snapshot = m_controller->snapshot();
-    if (!snapshot) return -1;
-    return m_worker->enqueue(std::make_unique<engine::AnimateJob>(
-        std::shared_ptr<const engine::Scene>(std::move(snapshot)), path.toStdString(), params));
+    return m_session->exportTo(path, params);
 }
-
-int MainWindow::applyMotionBrush() {
-    const auto scene = m_controller->scene();
-    if (!scene) return -1;
-    engine::MotionBrushParams params;
-    params.loopSec = m_controller->settings().loopSec > 0 ? m_controller->settings().loopSec : 4.0f;
-    const QString path = m_scenePath;
-    return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, strokes(), params),
-                       [](engine::MotionBrushJob& job) { return job.result(); },
-                       [this, path](std::shared_ptr<engine::Scene> result) {
-                           showScene(result, path, false, tr("Apply motion brush"));  // undo: photo + strokes
-                           setTool(Tool::Pull);
-                       });
-}
+int MainWindow::applyMotionBrush() { return m_session->applyMotionBrush(); }
+int MainWindow::predictMotion() { return m_session->predictMotion(); }
 
 void MainWindow::addRecent(const QString& path) {
     QSettings settings;

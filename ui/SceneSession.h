@@ -1,0 +1,67 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <functional>
+#include <memory>
+
+#include "jobs/SceneAnimator.h"
+#include "ViewportHost.h"
+
+class QUndoStack;
+
+namespace waft::ui {
+
+class EngineWorker;
+class SceneController;
+class StrokeDocument;
+
+// The window's scene document and job dispatcher: turns Open / Save / Export / Apply Motion Brush / Predict
+// into engine jobs, and shows each resulting scene as one undoable step back to the previous scene (its
+// settings, path, strokes and clip). Scene jobs run on two lanes and can finish out of order: the latest
+// request wins, an overtaken one is dropped. Every call returns the job id (-1 and a message() when there is
+// nothing to run on). UI thread only; results arrive as queued calls on it.
+class SceneSession : public QObject {
+    Q_OBJECT
+public:
+    SceneSession(EngineWorker* worker, SceneController* controller, StrokeDocument* strokes, QUndoStack* undo,
+                 QObject* parent = nullptr);
+
+    // .waft scenes open as they are, videos extract motion, images open for the motion brush (or predict).
+    int openPath(const QString& path);
+    // The sample on first start: tree.avi, extracted with a 12 s window at speed 2 (see README).
+    int openSample();
+    int saveSceneTo(const QString& path);
+    int exportTo(const QString& path, const engine::AnimateParams& params);
+    int applyMotionBrush();
+    // The current photo's motion from the configured motion model (Motion ▸ Motion Model…).
+    int predictMotion();
+
+    // The file the current scene came from or was last saved to.
+    const QString& scenePath() const { return m_scenePath; }
+
+signals:
+    void scenePathChanged(const QString& path);
+    void toolSuggested(waft::ui::Tool tool);
+    void message(const QString& text, int timeoutMs);
+    void recentFileUsed(const QString& path);
+
+private:
+    using SceneShow = std::function<void(std::shared_ptr<engine::Scene>)>;
+    // Queues a job that yields a scene; `take(JobT&)` runs on the engine lane after success, `show` on this
+    // thread (only if no later scene job was queued meanwhile).
+    template <typename JobT, typename Take>
+    int runSceneJob(std::unique_ptr<JobT> job, Take take, SceneShow show);
+    // undoText names the step (default "Open <file>"); the first scene of a session just appears.
+    void showScene(std::shared_ptr<engine::Scene> scene, const QString& path, bool brushHint,
+                   const QString& undoText = {});
+
+    EngineWorker* m_worker;
+    SceneController* m_controller;
+    StrokeDocument* m_strokes;
+    QUndoStack* m_undo;
+    QString m_scenePath;
+    int m_sceneRequest = 0;
+};
+
+}  // namespace waft::ui
