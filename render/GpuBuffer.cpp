@@ -20,23 +20,27 @@ engine::Expected<GpuBuffer> GpuBuffer::create(const VulkanContext& context, VkDe
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(device, buffer, &requirements);
     const bool host = access == BufferAccess::HostVisible;
-    const uint32_t type = host ? context.memoryType(requirements.memoryTypeBits,
-                                                    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                                    VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
-                               : context.memoryType(requirements.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (type == UINT32_MAX) return engine::Status::error(engine::StatusCode::Unsupported, "Vulkan: no suitable memory type");
+    const uint32_t type =
+        host ? context.memoryType(requirements.memoryTypeBits,
+                                  VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                  VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
+             : context.memoryType(requirements.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    if (type == UINT32_MAX)
+        return engine::Status::error(engine::StatusCode::Unsupported, "Vulkan: no suitable memory type");
     VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
     alloc.allocationSize = requirements.size;
     alloc.memoryTypeIndex = type;
     VkDeviceMemory memory = VK_NULL_HANDLE;
     WAFT_VK_RETURN_IF_ERROR(vkAllocateMemory(device, &alloc, nullptr, &memory));
-    out.m_memory = UniqueHandle<VkDeviceMemory>(memory, [device](VkDeviceMemory m) { vkFreeMemory(device, m, nullptr); });
+    out.m_memory =
+        UniqueHandle<VkDeviceMemory>(memory, [device](VkDeviceMemory m) { vkFreeMemory(device, m, nullptr); });
     WAFT_VK_RETURN_IF_ERROR(vkBindBufferMemory(device, buffer, memory, 0));
     if (host) WAFT_VK_RETURN_IF_ERROR(vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, &out.m_mapped));
     return out;
 }
 
-engine::Status GpuBuffer::upload(const VulkanContext& context, VkCommandPool pool, const void* data, VkDeviceSize bytes) {
+engine::Status GpuBuffer::upload(const VulkanContext& context, VkCommandPool pool, const void* data,
+                                 VkDeviceSize bytes) {
     if (bytes > m_size) return engine::Status::invalid("upload larger than the buffer");
     if (m_mapped) {
         std::memcpy(m_mapped, data, size_t(bytes));
@@ -52,7 +56,8 @@ engine::Status GpuBuffer::upload(const VulkanContext& context, VkCommandPool poo
     allocInfo.commandBufferCount = 1;
     VkCommandBuffer cmd = VK_NULL_HANDLE;
     WAFT_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &allocInfo, &cmd));
-    const UniqueHandle<VkCommandBuffer> owner(cmd, [device, pool](VkCommandBuffer c) { vkFreeCommandBuffers(device, pool, 1, &c); });
+    const UniqueHandle<VkCommandBuffer> owner(
+        cmd, [device, pool](VkCommandBuffer c) { vkFreeCommandBuffers(device, pool, 1, &c); });
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     WAFT_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cmd, &begin));

@@ -4,15 +4,15 @@
 
 #include <memory>
 
-#include "core/Status.h"
 #include "UniqueHandle.h"
 #include "VulkanContext.h"
+#include "core/Status.h"
 
 namespace waft::render {
 
 enum class BufferAccess {
-    DeviceOnly,  // device-local if there is such memory; filled through a staging copy
-    HostVisible, // host-visible and coherent (uniforms written per frame, read-back buffers), mapped for life
+    DeviceOnly,   // device-local if there is such memory; filled through a staging copy
+    HostVisible,  // host-visible and coherent (uniforms written per frame, read-back buffers), mapped for life
 };
 
 // A VkBuffer with its own memory allocation. Move-only; destroyed with its context alive.

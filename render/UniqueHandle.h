@@ -11,7 +11,8 @@ template <typename Handle>
 class UniqueHandle {
 public:
     UniqueHandle() = default;
-    UniqueHandle(Handle handle, std::function<void(Handle)> destroy) : m_handle(handle), m_destroy(std::move(destroy)) {}
+    UniqueHandle(Handle handle, std::function<void(Handle)> destroy)
+        : m_handle(handle), m_destroy(std::move(destroy)) {}
     ~UniqueHandle() { reset(); }
     UniqueHandle(UniqueHandle&& other) noexcept { *this = std::move(other); }
     UniqueHandle& operator=(UniqueHandle&& other) noexcept {

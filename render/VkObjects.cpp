@@ -10,7 +10,8 @@ engine::Expected<UniqueHandle<VkShaderModule>> createShaderModule(VkDevice devic
     info.pCode = code;
     VkShaderModule module;
     WAFT_VK_RETURN_IF_ERROR(vkCreateShaderModule(device, &info, nullptr, &module));
-    return UniqueHandle<VkShaderModule>(module, [device](VkShaderModule m) { vkDestroyShaderModule(device, m, nullptr); });
+    return UniqueHandle<VkShaderModule>(module,
+                                        [device](VkShaderModule m) { vkDestroyShaderModule(device, m, nullptr); });
 }
 
 engine::Expected<UniqueHandle<VkPipelineLayout>> createPipelineLayout(VkDevice device, VkDescriptorSetLayout setLayout,
@@ -22,7 +23,8 @@ engine::Expected<UniqueHandle<VkPipelineLayout>> createPipelineLayout(VkDevice d
     info.pPushConstantRanges = &pushConstants;
     VkPipelineLayout layout;
     WAFT_VK_RETURN_IF_ERROR(vkCreatePipelineLayout(device, &info, nullptr, &layout));
-    return UniqueHandle<VkPipelineLayout>(layout, [device](VkPipelineLayout l) { vkDestroyPipelineLayout(device, l, nullptr); });
+    return UniqueHandle<VkPipelineLayout>(
+        layout, [device](VkPipelineLayout l) { vkDestroyPipelineLayout(device, l, nullptr); });
 }
 
 }  // namespace waft::render

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/Status.h"
 #include "UniqueHandle.h"
+#include "core/Status.h"
 
 namespace waft::render {
 

@@ -27,8 +27,7 @@ engine::Status vkStatus(VkResult result, const char* what) {
     std::string call = what;
     const size_t paren = call.find('(');
     if (paren != std::string::npos) call.resize(paren);
-    return engine::Status::error(engine::StatusCode::Internal,
-                                 "Vulkan: " + call + " failed: " + vkResultName(result));
+    return engine::Status::error(engine::StatusCode::Internal, "Vulkan: " + call + " failed: " + vkResultName(result));
 }
 
 namespace {
@@ -84,8 +83,9 @@ engine::Expected<std::shared_ptr<VulkanContext>> VulkanContext::create(VulkanCon
     }
     const VkResult created = vkCreateInstance(&instanceInfo, nullptr, &context->m_instance);
     if (created != VK_SUCCESS)
-        return engine::Status::error(engine::StatusCode::Unsupported,
-                                     std::string("no Vulkan available (vkCreateInstance: ") + vkResultName(created) + ")");
+        return engine::Status::error(
+            engine::StatusCode::Unsupported,
+            std::string("no Vulkan available (vkCreateInstance: ") + vkResultName(created) + ")");
 
     uint32_t count = 0;
     vkEnumeratePhysicalDevices(context->m_instance, &count, nullptr);
@@ -96,7 +96,8 @@ engine::Expected<std::shared_ptr<VulkanContext>> VulkanContext::create(VulkanCon
         VkPhysicalDeviceProperties props;
         vkGetPhysicalDeviceProperties(d, &props);
         if (props.apiVersion < VK_API_VERSION_1_1) continue;
-        if (!params.deviceNameFilter.empty() && std::strstr(props.deviceName, params.deviceNameFilter.c_str()) == nullptr)
+        if (!params.deviceNameFilter.empty() &&
+            std::strstr(props.deviceName, params.deviceNameFilter.c_str()) == nullptr)
             continue;
         uint32_t familyCount = 0;
         vkGetPhysicalDeviceQueueFamilyProperties(d, &familyCount, nullptr);
@@ -122,8 +123,10 @@ engine::Expected<std::shared_ptr<VulkanContext>> VulkanContext::create(VulkanCon
                                          : "no Vulkan device matches '" + params.deviceNameFilter + "'");
     vkGetPhysicalDeviceMemoryProperties(context->m_physical, &context->m_memory);
 
-    VkPhysicalDeviceShaderAtomicFloatFeaturesEXT atomicFloat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
-    const bool hasAtomicFloatExtension = hasDeviceExtension(context->m_physical, VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME);
+    VkPhysicalDeviceShaderAtomicFloatFeaturesEXT atomicFloat{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
+    const bool hasAtomicFloatExtension =
+        hasDeviceExtension(context->m_physical, VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME);
     if (hasAtomicFloatExtension) {
         VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
         features.pNext = &atomicFloat;
@@ -136,7 +139,8 @@ engine::Expected<std::shared_ptr<VulkanContext>> VulkanContext::create(VulkanCon
     queueInfo.queueFamilyIndex = context->m_queueFamily;
     queueInfo.queueCount = 1;
     queueInfo.pQueuePriorities = &priority;
-    VkPhysicalDeviceShaderAtomicFloatFeaturesEXT enableFloat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
+    VkPhysicalDeviceShaderAtomicFloatFeaturesEXT enableFloat{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
     enableFloat.shaderBufferFloat32AtomicAdd = VK_TRUE;
     const char* extension = VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME;
     // The coefficient chunks are an array of storage buffers indexed by band (see shaders/common.glsl).

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "core/Status.h"
 #include "UniqueHandle.h"
+#include "core/Status.h"
 
 namespace waft::render {
 
@@ -64,8 +64,8 @@ const char* vkResultName(VkResult result);
 
 }  // namespace waft::render
 
-#define WAFT_VK_RETURN_IF_ERROR(call)                                         \
-    do {                                                                      \
-        const VkResult waftVkResult_ = (call);                                \
+#define WAFT_VK_RETURN_IF_ERROR(call)                                                           \
+    do {                                                                                        \
+        const VkResult waftVkResult_ = (call);                                                  \
         if (waftVkResult_ != VK_SUCCESS) return ::waft::render::vkStatus(waftVkResult_, #call); \
     } while (0)

@@ -4,15 +4,15 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
-#include "raster/FrameRenderer.h"
 #include "VkObjects.h"
+#include "raster/FrameRenderer.h"
 
 namespace waft::render {
 
 namespace {
 
-constexpr uint32_t kGroupSize = 256;      // local_size_x of every kernel
-constexpr int kMaxBandsOnGpu = 256;       // uniform block holds 128 vec4 = 256 complex coordinates
+constexpr uint32_t kGroupSize = 256;  // local_size_x of every kernel
+constexpr int kMaxBandsOnGpu = 256;   // uniform block holds 128 vec4 = 256 complex coordinates
 constexpr uint32_t kBindingCount = 9;
 constexpr uint32_t kMaxCoefficientChunks = 8;  // matches common.glsl
 
@@ -67,7 +67,8 @@ engine::Status VulkanSplatRenderer::init(const engine::SpectralVolume& volume) {
     if (m_bandsPerChunk < 1 || (m_bands + m_bandsPerChunk - 1) / m_bandsPerChunk > int(kMaxCoefficientChunks))
         return engine::Status::error(engine::StatusCode::Unsupported,
                                      "scene too large for this Vulkan device's storage buffers (" +
-                                         std::to_string((bandBytes * VkDeviceSize(m_bands)) >> 20) + " MiB in chunks of at most " +
+                                         std::to_string((bandBytes * VkDeviceSize(m_bands)) >> 20) +
+                                         " MiB in chunks of at most " +
                                          std::to_string(ctx.info().maxStorageBufferRange >> 20) +
                                          " MiB): use a smaller size or the CPU renderer");
 
@@ -158,7 +159,7 @@ engine::Status VulkanSplatRenderer::createPipelines() {
         setLayout, [device](VkDescriptorSetLayout l) { vkDestroyDescriptorSetLayout(device, l, nullptr); });
 
     const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 7 + kMaxCoefficientChunks},
-                                         {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1}};
+                                          {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1}};
     VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     poolInfo.maxSets = 1;
     poolInfo.poolSizeCount = 2;
@@ -177,8 +178,8 @@ engine::Status VulkanSplatRenderer::createPipelines() {
     VkDescriptorBufferInfo chunkInfos[kMaxCoefficientChunks];
     for (uint32_t c = 0; c < kMaxCoefficientChunks; ++c)
         chunkInfos[c] = {m_coefficients[c < m_coefficients.size() ? c : 0].buffer(), 0, VK_WHOLE_SIZE};
-    const GpuBuffer* buffers[kBindingCount] = {nullptr, &m_weights, &m_reference, &m_displacement, &m_accum,
-                                                &m_targetMax, &m_pyramid, &m_output, &m_coordinates};
+    const GpuBuffer* buffers[kBindingCount] = {nullptr,      &m_weights, &m_reference, &m_displacement, &m_accum,
+                                               &m_targetMax, &m_pyramid, &m_output,    &m_coordinates};
     VkDescriptorBufferInfo infos[kBindingCount];
     VkWriteDescriptorSet writes[kBindingCount]{};
     for (uint32_t b = 0; b < kBindingCount; ++b) {
@@ -239,7 +240,8 @@ engine::Status VulkanSplatRenderer::recordFrame() {
     allocInfo.commandBufferCount = 1;
     VkCommandBuffer cmd;
     WAFT_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &allocInfo, &cmd));
-    m_frame = UniqueHandle<VkCommandBuffer>(cmd, [device, pool](VkCommandBuffer c) { vkFreeCommandBuffers(device, pool, 1, &c); });
+    m_frame = UniqueHandle<VkCommandBuffer>(
+        cmd, [device, pool](VkCommandBuffer c) { vkFreeCommandBuffers(device, pool, 1, &c); });
 
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     WAFT_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cmd, &begin));
@@ -322,7 +324,8 @@ engine::Status VulkanSplatRenderer::render(const std::vector<std::complex<float>
 }
 
 engine::RenderBackendFactory vulkanRenderBackend(std::shared_ptr<VulkanContext> context, VulkanSplatParams params) {
-    return [context, params](const engine::SpectralVolume& volume) -> engine::Expected<std::unique_ptr<engine::RenderBackend>> {
+    return [context,
+            params](const engine::SpectralVolume& volume) -> engine::Expected<std::unique_ptr<engine::RenderBackend>> {
         auto renderer = VulkanSplatRenderer::create(context, volume, params);
         if (!renderer) return renderer.status();
         return std::unique_ptr<engine::RenderBackend>(std::move(renderer).value());

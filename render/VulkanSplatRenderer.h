@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "GpuBuffer.h"
-#include "raster/RenderBackend.h"
 #include "Shaders.h"
-#include "motion/SpectralVolume.h"
 #include "UniqueHandle.h"
 #include "VulkanContext.h"
+#include "motion/SpectralVolume.h"
+#include "raster/RenderBackend.h"
 
 namespace waft::render {
 
@@ -57,8 +57,7 @@ private:
     UniqueHandle<VkCommandPool> m_pool;
     std::vector<GpuBuffer> m_coefficients;  // chunks of whole bands, each within maxStorageBufferRange
     int m_bandsPerChunk = 0;
-    GpuBuffer m_weights, m_reference, m_displacement, m_accum, m_targetMax, m_pyramid, m_output,
-        m_coordinates;
+    GpuBuffer m_weights, m_reference, m_displacement, m_accum, m_targetMax, m_pyramid, m_output, m_coordinates;
     UniqueHandle<VkDescriptorSetLayout> m_setLayout;
     UniqueHandle<VkDescriptorPool> m_descriptorPool;
     VkDescriptorSet m_set = VK_NULL_HANDLE;  // freed with its pool

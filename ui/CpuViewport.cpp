@@ -6,8 +6,8 @@
 #include <QPainter>
 #include <opencv2/imgproc.hpp>
 
-#include "raster/FrameRenderer.h"
 #include "SceneController.h"
+#include "raster/FrameRenderer.h"
 
 namespace waft::ui {
 
@@ -61,7 +61,9 @@ QSizeF CpuViewport::imageSize() const { return m_volume ? QSizeF(m_volume->width
 
 QRectF CpuViewport::imageRect() const { return viewfit::imageRect(QSizeF(size()), imageSize(), m_zoom, m_pan); }
 
-QPointF CpuViewport::widgetPosition(QPointF scenePos) const { return viewfit::toView(imageRect(), imageSize(), scenePos); }
+QPointF CpuViewport::widgetPosition(QPointF scenePos) const {
+    return viewfit::toView(imageRect(), imageSize(), scenePos);
+}
 
 void CpuViewport::setZoom(double zoom) {
     m_zoom = viewfit::clampZoom(zoom);
@@ -73,9 +75,12 @@ void CpuViewport::setPan(QPointF pan) {
     update();
 }
 
-QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const { return viewfit::toScene(imageRect(), imageSize(), widgetPos); }
+QPointF CpuViewport::sceneCoordinates(QPointF widgetPos) const {
+    return viewfit::toScene(imageRect(), imageSize(), widgetPos);
+}
 
-void CpuViewport::setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors, std::vector<QRectF> freezeRegions) {
+void CpuViewport::setOverlay(std::vector<QLineF> arrows, std::vector<QPointF> anchors,
+                             std::vector<QRectF> freezeRegions) {
     m_arrows = std::move(arrows);
     m_anchors = std::move(anchors);
     m_freeze = std::move(freezeRegions);

@@ -3,10 +3,10 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QLineF>
-#include <vector>
 #include <QTimer>
 #include <QWidget>
 #include <memory>
+#include <vector>
 
 namespace waft::engine {
 class FrameRenderer;

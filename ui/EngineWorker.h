@@ -38,7 +38,7 @@ signals:
     void jobStarted(int id);
     // etaSec < 0 while unknown.
     void jobProgress(int id, float fraction, const QString& stage, double etaSec);
-    void jobFinished(int id, bool ok, const QString& message);  // message: "done", "cancelled" or the error
+    void jobFinished(int id, bool ok, const QString& message);            // message: "done", "cancelled" or the error
     void jobMetric(int id, const QString& name, int step, double value);  // training losses, ...
 
 private:

@@ -24,9 +24,12 @@ struct FormatChoice {
     engine::VideoCodec codec;
 };
 constexpr FormatChoice kFormats[] = {
-    {"MP4 (H.264)", "mp4", engine::VideoCodec::H264}, {"MP4 (H.265)", "mp4", engine::VideoCodec::H265},
-    {"WebM (VP9)", "webm", engine::VideoCodec::Auto}, {"Animated WebP", "webp", engine::VideoCodec::Auto},
-    {"APNG", "apng", engine::VideoCodec::Auto},       {"GIF", "gif", engine::VideoCodec::Auto},
+    {"MP4 (H.264)", "mp4", engine::VideoCodec::H264},
+    {"MP4 (H.265)", "mp4", engine::VideoCodec::H265},
+    {"WebM (VP9)", "webm", engine::VideoCodec::Auto},
+    {"Animated WebP", "webp", engine::VideoCodec::Auto},
+    {"APNG", "apng", engine::VideoCodec::Auto},
+    {"GIF", "gif", engine::VideoCodec::Auto},
     {"PNG frames (folder)", "", engine::VideoCodec::Auto},
 };
 }  // namespace

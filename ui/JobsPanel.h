@@ -1,7 +1,7 @@
 #pragma once
 
-#include <QWidget>
 #include <QPointF>
+#include <QWidget>
 #include <map>
 #include <vector>
 

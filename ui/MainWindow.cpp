@@ -68,7 +68,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_fps->setText(m_viewport->backendDescription());
     statusBar()->showMessage(m_viewport->backendDescription(), 8000);
     connect(m_viewport, &ViewportHost::frameRendered, this, [this](double ms) {
-        m_fps->setText(tr("%1 · %2 ms/frame").arg(m_viewport->usesVulkan() ? tr("Vulkan") : tr("CPU")).arg(ms, 0, 'f', 1));
+        m_fps->setText(
+            tr("%1 · %2 ms/frame").arg(m_viewport->usesVulkan() ? tr("Vulkan") : tr("CPU")).arg(ms, 0, 'f', 1));
     });
     connect(m_worker, &EngineWorker::jobProgress, this, [this](int, float f, const QString& stage, double) {
         m_activity->setText(tr("Engine: %1 %2%").arg(stage).arg(int(f * 100)));
@@ -81,7 +82,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_viewport, &ViewportHost::arrowPainted, this, [this](QPointF a, QPointF b) {
         m_strokes->addArrow({float(a.x()), float(a.y()), float(b.x() - a.x()), float(b.y() - a.y())});
         statusBar()->showMessage(tr("%1 arrows, %2 anchors: Apply motion brush (Ctrl+B) when done")
-                                     .arg(m_strokes->arrows().size()).arg(m_strokes->anchors().size()));
+                                     .arg(m_strokes->arrows().size())
+                                     .arg(m_strokes->anchors().size()));
     });
     connect(m_viewport, &ViewportHost::anchorPlaced, this, [this](QPointF p) {
         m_strokes->addAnchor({float(p.x()), float(p.y()), 0.0f});
@@ -122,8 +124,10 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &Sample"), this, [this] { openSample(); });
     file->addSeparator();
     file->addAction(tr("&Save Scene"), QKeySequence::Save, this, [this] {
-        if (m_session->scenePath().endsWith(".waft")) saveSceneTo(m_session->scenePath());
-        else if (const QString p = QFileDialog::getSaveFileName(this, tr("Save scene"), QString(), "*.waft"); !p.isEmpty())
+        if (m_session->scenePath().endsWith(".waft"))
+            saveSceneTo(m_session->scenePath());
+        else if (const QString p = QFileDialog::getSaveFileName(this, tr("Save scene"), QString(), "*.waft");
+                 !p.isEmpty())
             saveSceneTo(p);
     });
     file->addAction(tr("Save Scene &As…"), QKeySequence::SaveAs, this, [this] {

@@ -3,9 +3,9 @@
 #include <QMainWindow>
 #include <vector>
 
+#include "ViewportHost.h"
 #include "dynamics/MotionStrokes.h"
 #include "jobs/SceneAnimator.h"
-#include "ViewportHost.h"
 
 class QUndoStack;
 class QLabel;

@@ -33,8 +33,10 @@ void MetricCurve::paintEvent(QPaintEvent*) {
         const double fx = (m_points[i].x() - x0) / (x1 - x0);
         const double fy = y1 > y0 ? (m_points[i].y() - y0) / (y1 - y0) : 0.5;
         const QPointF p(area.left() + fx * area.width(), area.bottom() - fy * area.height());
-        if (i == 0) path.moveTo(p);
-        else path.lineTo(p);
+        if (i == 0)
+            path.moveTo(p);
+        else
+            path.lineTo(p);
     }
     QPainter painter(this);
     painter.setRenderHint(QPainter::Antialiasing);

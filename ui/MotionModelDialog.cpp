@@ -1,7 +1,6 @@
 #include "MotionModelDialog.h"
 
 #include <QCheckBox>
-#include <algorithm>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -11,6 +10,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <algorithm>
 
 namespace waft::ui {
 

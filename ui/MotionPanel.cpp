@@ -85,16 +85,16 @@ void MotionPanel::rebuildBands() {
     const int bands = scene->volume.bands;
     const int rows = bands;  // low to high, top to bottom; the panel scrolls for many bands
     for (int j = 0; j < bands; ++j) {
-        auto* label = new QLabel(QStringLiteral("%1 Hz").arg(double(scene->volume.frequenciesHz[size_t(j)]), 0, 'f', 2));
+        auto* label =
+            new QLabel(QStringLiteral("%1 Hz").arg(double(scene->volume.frequenciesHz[size_t(j)]), 0, 'f', 2));
         auto* slider = percentSlider(0, 300, nullptr);
         slider->setMinimumWidth(90);
         slider->setToolTip(tr("Band %1 amplitude (%)").arg(j + 1));
         m_bandGrid->addWidget(label, j % rows, (j / rows) * 2);
         m_bandGrid->addWidget(slider, j % rows, (j / rows) * 2 + 1);
         connect(slider, &QSlider::valueChanged, this, [this, j](int v) {
-            edit(kBandBase + j, tr("Change band %1").arg(j + 1), [j, v](engine::SceneSettings& s) {
-                s.bandGains[size_t(j)] = float(v) / 100.0f;
-            });
+            edit(kBandBase + j, tr("Change band %1").arg(j + 1),
+                 [j, v](engine::SceneSettings& s) { s.bandGains[size_t(j)] = float(v) / 100.0f; });
         });
         m_bands.push_back(slider);
         m_bandLabels.push_back(label);

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "motion/DisplacementSynth.h"
 #include "jobs/SceneAnimator.h"
+#include "motion/DisplacementSynth.h"
 
 namespace waft::ui {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "motion/LoopPlanner.h"
 #include "dynamics/ModalSimulator.h"
+#include "motion/LoopPlanner.h"
 #include "scene/Scene.h"
 
 namespace waft::ui {

@@ -38,8 +38,8 @@ std::shared_ptr<engine::Scene> extracted(engine::ExtractMotionJob& extractor, fl
 
 }  // namespace
 
-SceneSession::SceneSession(EngineWorker* worker, SceneController* controller, StrokeDocument* strokes,
-                           QUndoStack* undo, QObject* parent)
+SceneSession::SceneSession(EngineWorker* worker, SceneController* controller, StrokeDocument* strokes, QUndoStack* undo,
+                           QObject* parent)
     : QObject(parent), m_worker(worker), m_controller(controller), m_strokes(strokes), m_undo(undo) {}
 
 template <typename JobT, typename Take>
@@ -49,7 +49,8 @@ int SceneSession::runSceneJob(std::unique_ptr<JobT> job, Take take, SceneShow sh
     return m_worker->enqueue(std::move(job), [this, request, typed, take, show](engine::Job&) {
         std::shared_ptr<engine::Scene> scene = take(*typed);
         QMetaObject::invokeMethod(
-            this, [this, request, show, scene] {
+            this,
+            [this, request, show, scene] {
                 if (request == m_sceneRequest) show(scene);
             },
             Qt::QueuedConnection);
@@ -119,22 +120,26 @@ int SceneSession::openPath(const QString& path) {
         return [this, path, brushHint](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, brushHint); };
     };
     if (suffix == "waft")
-        return runSceneJob(std::make_unique<engine::LoadSceneJob>(file),
-                           [](engine::LoadSceneJob& job) { return job.result(); }, show(false));
+        return runSceneJob(
+            std::make_unique<engine::LoadSceneJob>(file), [](engine::LoadSceneJob& job) { return job.result(); },
+            show(false));
     if (isVideo(suffix))
-        return runSceneJob(std::make_unique<engine::ExtractMotionJob>(file, engine::ExtractParams{}),
-                           [](engine::ExtractMotionJob& job) { return extracted(job, 1.0f); }, show(false));
-    return runSceneJob(std::make_unique<engine::LoadImageJob>(file),
-                       [](engine::LoadImageJob& job) { return job.result(); }, show(true));
+        return runSceneJob(
+            std::make_unique<engine::ExtractMotionJob>(file, engine::ExtractParams{}),
+            [](engine::ExtractMotionJob& job) { return extracted(job, 1.0f); }, show(false));
+    return runSceneJob(
+        std::make_unique<engine::LoadImageJob>(file), [](engine::LoadImageJob& job) { return job.result(); },
+        show(true));
 }
 
 int SceneSession::openSample() {
     engine::ExtractParams params;
     params.decode.maxFrames = 30;
     const QString path = resourcesDir() + "/samples/tree.avi";
-    return runSceneJob(std::make_unique<engine::ExtractMotionJob>(path.toStdString(), params),
-                       [](engine::ExtractMotionJob& job) { return extracted(job, 2.0f); },
-                       [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
+    return runSceneJob(
+        std::make_unique<engine::ExtractMotionJob>(path.toStdString(), params),
+        [](engine::ExtractMotionJob& job) { return extracted(job, 2.0f); },
+        [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
 }
 
 int SceneSession::saveSceneTo(const QString& path) {
@@ -158,12 +163,13 @@ int SceneSession::applyMotionBrush() {
     engine::MotionBrushParams params;
     params.loopSec = m_controller->settings().loopSec > 0 ? m_controller->settings().loopSec : 4.0f;
     const QString path = m_scenePath;
-    return runSceneJob(std::make_unique<engine::MotionBrushJob>(scene, m_strokes->strokes(), params),
-                       [](engine::MotionBrushJob& job) { return job.result(); },
-                       [this, path](std::shared_ptr<engine::Scene> result) {
-                           showScene(result, path, false, tr("Apply motion brush"));  // undo: photo + strokes
-                           emit toolSuggested(Tool::Pull);
-                       });
+    return runSceneJob(
+        std::make_unique<engine::MotionBrushJob>(scene, m_strokes->strokes(), params),
+        [](engine::MotionBrushJob& job) { return job.result(); },
+        [this, path](std::shared_ptr<engine::Scene> result) {
+            showScene(result, path, false, tr("Apply motion brush"));  // undo: photo + strokes
+            emit toolSuggested(Tool::Pull);
+        });
 }
 
 int SceneSession::predictMotion() {
@@ -176,13 +182,14 @@ int SceneSession::predictMotion() {
         return -1;
     }
     const QString path = m_scenePath;
-    return runSceneJob(std::make_unique<engine::prior::PredictJob>(scene->volume.reference, model.priorPath.toStdString(),
-                                                                   model.vaePath.toStdString(), model.predict),
-                       [](engine::prior::PredictJob& job) { return job.result(); },
-                       [this, path](std::shared_ptr<engine::Scene> result) {
-                           showScene(result, path, false, tr("Predict motion"));
-                           emit toolSuggested(Tool::Pull);
-                       });
+    return runSceneJob(
+        std::make_unique<engine::prior::PredictJob>(scene->volume.reference, model.priorPath.toStdString(),
+                                                    model.vaePath.toStdString(), model.predict),
+        [](engine::prior::PredictJob& job) { return job.result(); },
+        [this, path](std::shared_ptr<engine::Scene> result) {
+            showScene(result, path, false, tr("Predict motion"));
+            emit toolSuggested(Tool::Pull);
+        });
 }
 
 }  // namespace waft::ui

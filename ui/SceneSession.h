@@ -5,8 +5,8 @@
 #include <functional>
 #include <memory>
 
-#include "jobs/SceneAnimator.h"
 #include "ViewportHost.h"
+#include "jobs/SceneAnimator.h"
 
 class QUndoStack;
 

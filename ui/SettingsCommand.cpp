@@ -6,7 +6,10 @@ namespace waft::ui {
 
 SettingsCommand::SettingsCommand(SceneController* controller, engine::SceneSettings before, engine::SceneSettings after,
                                  int control, const QString& text)
-    : QUndoCommand(text), m_controller(controller), m_before(std::move(before)), m_after(std::move(after)),
+    : QUndoCommand(text),
+      m_controller(controller),
+      m_before(std::move(before)),
+      m_after(std::move(after)),
       m_control(control) {}
 
 void SettingsCommand::undo() { m_controller->setSettings(m_before); }

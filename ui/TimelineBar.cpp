@@ -47,7 +47,8 @@ TimelineBar::TimelineBar(SceneController* controller, QWidget* parent) : QWidget
         m_play->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
     });
     // sliderMoved fires for the user's scrubbing only, not for the playhead following playback.
-    connect(m_playhead, &QSlider::sliderMoved, this, [this](int v) { m_controller->seek(m_controller->loopSec() * v / 1000.0); });
+    connect(m_playhead, &QSlider::sliderMoved, this,
+            [this](int v) { m_controller->seek(m_controller->loopSec() * v / 1000.0); });
     connect(controller, &SceneController::playheadChanged, this, &TimelineBar::showPlayhead);
     // In/out are source time of the scene's video; a photo scene has no range.
     connect(controller, &SceneController::sceneChanged, this, [this] {
@@ -57,12 +58,14 @@ TimelineBar::TimelineBar(SceneController* controller, QWidget* parent) : QWidget
             QSignalBlocker block(box);
             box->setEnabled(video);
             box->setRange(video ? scene->source.startSec : 0.0, video ? scene->source.endSec : 0.0);
-            box->setToolTip(video ? tr("Clip of %1 for video jobs (source time)")
-                                        .arg(QString::fromStdString(scene->source.videoPath))
-                                  : tr("A photo has no source video: video jobs need a scene made from a video"));
+            box->setToolTip(
+                video
+                    ? tr("Clip of %1 for video jobs (source time)").arg(QString::fromStdString(scene->source.videoPath))
+                    : tr("A photo has no source video: video jobs need a scene made from a video"));
         }
-        m_source->setText(video ? tr("source %1–%2 s").arg(scene->source.startSec, 0, 'f', 2).arg(scene->source.endSec, 0, 'f', 2)
-                                : tr("photo"));
+        m_source->setText(
+            video ? tr("source %1–%2 s").arg(scene->source.startSec, 0, 'f', 2).arg(scene->source.endSec, 0, 'f', 2)
+                  : tr("photo"));
         showPlayhead(0.0);
     });
     connect(controller, &SceneController::clipRangeChanged, this, [this](double in, double out) {

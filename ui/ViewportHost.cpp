@@ -17,11 +17,11 @@ ViewportHost::ViewportHost(SceneController* controller, QWidget* parent) : QWidg
     if (wantVulkan && (m_instance.isValid() || m_instance.create())) {
         m_vulkan = new render::SceneViewport();
         m_vulkan->setVulkanInstance(&m_instance);
-        m_vulkan->setCoordinateSource([controller](double t, std::vector<std::complex<float>>& q) {
-            return controller->coordinatesAt(t, q);
-        });
+        m_vulkan->setCoordinateSource(
+            [controller](double t, std::vector<std::complex<float>>& q) { return controller->coordinatesAt(t, q); });
         m_vulkan->setScene(controller->volume());
-        connect(controller, &SceneController::sceneChanged, this, [this] { m_vulkan->setScene(m_controller->volume()); });
+        connect(controller, &SceneController::sceneChanged, this,
+                [this] { m_vulkan->setScene(m_controller->volume()); });
         connect(controller, &SceneController::settingsChanged, m_vulkan, [this] { m_vulkan->requestUpdate(); });
         connect(controller, &SceneController::playingChanged, m_vulkan, [this] { m_vulkan->requestUpdate(); });
         connect(m_vulkan, &render::SceneViewport::frameRendered, this, &ViewportHost::frameRendered);

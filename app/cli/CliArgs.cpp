@@ -97,7 +97,8 @@ Expected<std::vector<float>> CliArgs::numbers(const std::string& name, const std
         start = cut + 1;
     }
     if (!ok || out.size() != count)
-        return Status::invalid(name + " needs " + std::to_string(count) + " comma-separated numbers, got '" + text + "'");
+        return Status::invalid(name + " needs " + std::to_string(count) + " comma-separated numbers, got '" + text +
+                               "'");
     return out;
 }
 

@@ -11,11 +11,11 @@ namespace waft::app {
 
 namespace {
 
-#define WAFT_ENCODE_USAGE                                                                                  \
+#define WAFT_ENCODE_USAGE                                                                                      \
     "  --quality  draft, good (default), best or lossless (RGB-coded video, lossless WebP; not for players)\n" \
-    "  --crf      constant rate factor instead of the preset's (H.264/H.265 0..51, VP9 0..63)\n"             \
-    "  --codec    h264 (default) or h265 for .mp4\n"                                                          \
-    "  --chroma   420 (default, what players expect) or 444 for the lossy video codecs\n"                     \
+    "  --crf      constant rate factor instead of the preset's (H.264/H.265 0..51, VP9 0..63)\n"               \
+    "  --codec    h264 (default) or h265 for .mp4\n"                                                           \
+    "  --chroma   420 (default, what players expect) or 444 for the lossy video codecs\n"                      \
     "  --keyint   frames between keyframes (default: a loop is one group of pictures; else 2 s)\n"
 
 constexpr const char* kAnimateUsage =
@@ -50,7 +50,6 @@ std::set<std::string> withEncodeOptions(std::set<std::string> options) {
     options.insert(kEncodeOptions.begin(), kEncodeOptions.end());
     return options;
 }
-
 
 engine::Status parseEncoding(const CliArgs& cli, engine::ExportParams& params) {
     auto quality = engine::parseExportQuality(cli.string("--quality", "good"));
@@ -101,7 +100,8 @@ int runAnimate(const std::vector<std::string>& args) {
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kAnimateUsage);
     if (cli.helpRequested()) return std::puts(kAnimateUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need SCENE.waft and -o OUT", kAnimateUsage);
-    if (cli.has("--loop") && cli.has("--no-loop")) return usageError("--loop and --no-loop exclude each other", kAnimateUsage);
+    if (cli.has("--loop") && cli.has("--no-loop"))
+        return usageError("--loop and --no-loop exclude each other", kAnimateUsage);
     engine::AnimateParams params;
     const auto seconds = cli.real("--seconds", 0.0f, 0.01f, 600.0f);
     const auto fps = cli.real("--fps", 30.0f, 1.0f, 240.0f);
@@ -128,7 +128,8 @@ int runAnimate(const std::vector<std::string>& args) {
         std::printf("%s: %d frames (%s; %s); loop seam %.4f px vs median step %.4f px\n", out.c_str(), job.frames(),
                     rendererName.c_str(), job.encoding().c_str(), job.seam().seamPx, job.seam().medianStepPx);
     else
-        std::printf("%s: %d frames (%s; %s)\n", out.c_str(), job.frames(), rendererName.c_str(), job.encoding().c_str());
+        std::printf("%s: %d frames (%s; %s)\n", out.c_str(), job.frames(), rendererName.c_str(),
+                    job.encoding().c_str());
     return 0;
 }
 

@@ -8,8 +8,8 @@
 #include "CliArgs.h"
 #include "Commands.h"
 #include "encode/ExportCheck.h"
-#include "jobs/SceneAnimator.h"
 #include "encode/VideoExporter.h"
+#include "jobs/SceneAnimator.h"
 
 namespace fs = std::filesystem;
 
@@ -37,7 +37,8 @@ int runBenchExport(const std::vector<std::string>& args) {
     CliArgs cli({"-o", "--seconds", "--fps", "--size", "--speed", "--keyint"}, {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kBenchExportUsage);
     if (cli.helpRequested()) return std::puts(kBenchExportUsage), 0;
-    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need SCENE.waft and -o WORK_DIR", kBenchExportUsage);
+    if (cli.positionals().size() != 1 || !cli.has("-o"))
+        return usageError("need SCENE.waft and -o WORK_DIR", kBenchExportUsage);
     const auto seconds = cli.real("--seconds", 8.0f, 0.1f, 60.0f);
     const auto fps = cli.real("--fps", 30.0f, 1.0f, 120.0f);
     const auto speed = cli.real("--speed", 1.0f, 0.01f, 100.0f);
@@ -65,19 +66,30 @@ int runBenchExport(const std::vector<std::string>& args) {
     const std::vector<cv::Mat>& frames = reference->frames;
     const engine::FrameSeam pngSeam = engine::measureFrameSeam(frames);
     std::printf("loop: %d frames of %dx%d at %.3g fps; PNG frames wrap %.3f vs median step %.3f (ratio %.2f)\n\n",
-                int(frames.size()), frames[0].cols, frames[0].rows, double(*fps), pngSeam.wrapStep,
-                pngSeam.medianStep, pngSeam.ratio());
-    std::printf("| format | preset | encoder settings | size (KiB) | estimate (KiB) | encode (s) | PSNR (dB) | "
-                "wrap / median step | loops |\n|---|---|---|---|---|---|---|---|---|\n");
+                int(frames.size()), frames[0].cols, frames[0].rows, double(*fps), pngSeam.wrapStep, pngSeam.medianStep,
+                pngSeam.ratio());
+    std::printf(
+        "| format | preset | encoder settings | size (KiB) | estimate (KiB) | encode (s) | PSNR (dB) | "
+        "wrap / median step | loops |\n|---|---|---|---|---|---|---|---|---|\n");
 
     using Q = engine::ExportQuality;
     const Variant variants[] = {
-        {"MP4 H.264", "mp4", Q::Draft},  {"MP4 H.264", "mp4", Q::Good},    {"MP4 H.264", "mp4", Q::Best},
-        {"MP4 H.264", "mp4", Q::Lossless}, {"MP4 H.265", "mp4", Q::Good, engine::VideoCodec::H265},
-        {"MP4 H.265", "mp4", Q::Best, engine::VideoCodec::H265}, {"WebM VP9", "webm", Q::Draft},
-        {"WebM VP9", "webm", Q::Good},   {"WebM VP9", "webm", Q::Best},    {"WebM VP9", "webm", Q::Lossless},
-        {"WebP", "webp", Q::Draft},      {"WebP", "webp", Q::Good},        {"WebP", "webp", Q::Best},
-        {"WebP", "webp", Q::Lossless},   {"APNG", "apng", Q::Good},        {"GIF", "gif", Q::Good},
+        {"MP4 H.264", "mp4", Q::Draft},
+        {"MP4 H.264", "mp4", Q::Good},
+        {"MP4 H.264", "mp4", Q::Best},
+        {"MP4 H.264", "mp4", Q::Lossless},
+        {"MP4 H.265", "mp4", Q::Good, engine::VideoCodec::H265},
+        {"MP4 H.265", "mp4", Q::Best, engine::VideoCodec::H265},
+        {"WebM VP9", "webm", Q::Draft},
+        {"WebM VP9", "webm", Q::Good},
+        {"WebM VP9", "webm", Q::Best},
+        {"WebM VP9", "webm", Q::Lossless},
+        {"WebP", "webp", Q::Draft},
+        {"WebP", "webp", Q::Good},
+        {"WebP", "webp", Q::Best},
+        {"WebP", "webp", Q::Lossless},
+        {"APNG", "apng", Q::Good},
+        {"GIF", "gif", Q::Good},
     };
     int failures = 0;
     for (const Variant& v : variants) {
@@ -86,10 +98,9 @@ int runBenchExport(const std::vector<std::string>& args) {
         encode.codec = v.codec;
         encode.keyframeInterval = *keyint;
         encode.loopFrames = int(frames.size());
-        const std::string path =
-            (work / (std::string("loop-") + engine::exportQualityName(v.quality) +
-                     (v.codec == engine::VideoCodec::H265 ? "-h265." : ".") + v.extension))
-                .string();
+        const std::string path = (work / (std::string("loop-") + engine::exportQualityName(v.quality) +
+                                          (v.codec == engine::VideoCodec::H265 ? "-h265." : ".") + v.extension))
+                                     .string();
         const auto start = std::chrono::steady_clock::now();
         engine::VideoExporter exporter;
         engine::Status status = exporter.open(path, frames[0].cols, frames[0].rows, *fps, encode);
@@ -108,10 +119,9 @@ int runBenchExport(const std::vector<std::string>& args) {
         const engine::FrameSeam seam = engine::measureFrameSeam(shown);
         const double kib = double(fs::file_size(path, ec)) / 1024.0;
         const auto format = engine::exportFormatForPath(path);
-        const double estimate =
-            double(engine::estimateExportBytes(*format, encode, frames[0].cols, frames[0].rows, int(frames.size()),
-                                               *fps)) /
-            1024.0;
+        const double estimate = double(engine::estimateExportBytes(*format, encode, frames[0].cols, frames[0].rows,
+                                                                   int(frames.size()), *fps)) /
+                                1024.0;
         const char* loops = decoded->loopCount == 0 ? "forever" : decoded->loopCount < 0 ? "(player)" : "once";
         std::printf("| %s | %s | %s | %.0f | %.0f | %.2f | %.2f | %.3f / %.3f = **%.2f** | %s |\n", v.label,
                     engine::exportQualityName(v.quality), exporter.description().c_str(), kib, estimate, encodeSec,
@@ -147,7 +157,9 @@ int runCheckLoop(const std::vector<std::string>& args) {
     std::printf("%zu frames of %dx%d; wrap %.3f vs median step %.3f (ratio %.2f), largest other step %.3f; loop: %s\n",
                 frames.size(), frames[0].cols, frames[0].rows, seam.wrapStep, seam.medianStep, seam.ratio(),
                 seam.maxStep,
-                decoded->loopCount == 0 ? "forever" : decoded->loopCount < 0 ? "not stated (player decides)" : "no");
+                decoded->loopCount == 0  ? "forever"
+                : decoded->loopCount < 0 ? "not stated (player decides)"
+                                         : "no");
     return 0;
 }
 

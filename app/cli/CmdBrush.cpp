@@ -64,7 +64,8 @@ int runBrush(const std::vector<std::string>& args) {
     for (const std::string& text : cli.all("--freeze")) {
         auto v = CliArgs::numbers("--freeze", text, 4);
         if (!v) return fail(v.status());
-        if ((*v)[2] < 0 || (*v)[3] < 0) return fail(engine::Status::invalid("--freeze needs a positive width and height"));
+        if ((*v)[2] < 0 || (*v)[3] < 0)
+            return fail(engine::Status::invalid("--freeze needs a positive width and height"));
         strokes.freeze.push_back({(*v)[0], (*v)[1], (*v)[2], (*v)[3]});
     }
     if (strokes.arrows.empty()) return fail(engine::Status::invalid("the motion brush needs at least one --arrow"));

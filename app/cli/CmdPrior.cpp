@@ -7,9 +7,9 @@
 #include "jobs/SceneJobs.h"
 #include "ml/prior/DatasetJob.h"
 #include "ml/prior/PredictJob.h"
+#include "ml/prior/ProceduralBenchmark.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
-#include "ml/prior/ProceduralBenchmark.h"
 
 namespace waft::app {
 
@@ -90,7 +90,8 @@ int runDataset(const std::vector<std::string>& args) {
     const auto k = cli.integer("--k", 16, 1, engine::kMaxBands);
     const auto minMotion = cli.real("--min-motion", 0.05f, 0.0f, 1e4f);
     const auto maxMotion = cli.real("--max-motion", 20.0f, 0.0f, 1e4f);
-    for (const engine::Status& s : {every.status(), frames.status(), k.status(), minMotion.status(), maxMotion.status()})
+    for (const engine::Status& s :
+         {every.status(), frames.status(), k.status(), minMotion.status(), maxMotion.status()})
         if (!s) return fail(s);
     p.every = *every;
     p.frames = *frames;
@@ -105,12 +106,15 @@ int runDataset(const std::vector<std::string>& args) {
 }
 
 int runTrainVae(const std::vector<std::string>& args) {
-    const std::string usage = std::string("waft-cli train-vae DATASET_DIR -o VAE.safetensors [options]\n") + kTrainOptions;
-    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device", "--precision"},
+    const std::string usage =
+        std::string("waft-cli train-vae DATASET_DIR -o VAE.safetensors [options]\n") + kTrainOptions;
+    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device",
+                 "--precision"},
                 {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
-    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need DATASET_DIR and -o VAE", usage.c_str());
+    if (cli.positionals().size() != 1 || !cli.has("-o"))
+        return usageError("need DATASET_DIR and -o VAE", usage.c_str());
     prior::TrainingRunParams p;
     if (auto s = parseTraining(cli, p); !s) return fail(s);
     prior::TrainVaeJob job(cli.positionals()[0], cli.string("-o", ""), p);
@@ -121,10 +125,12 @@ int runTrainVae(const std::vector<std::string>& args) {
 
 int runTrainPrior(const std::vector<std::string>& args) {
     const std::string usage =
-        std::string("waft-cli train-prior DATASET_DIR --vae VAE.safetensors --stage 1|2 [--init STAGE1] -o PRIOR.safetensors\n") +
-        kTrainOptions + "\n  --stage 1 trains the UNet per frequency slice; --stage 2 freezes it and trains frequency attention";
-    CliArgs cli({"-o", "--vae", "--stage", "--init", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size",
-                 "--device", "--precision"},
+        std::string(
+            "waft-cli train-prior DATASET_DIR --vae VAE.safetensors --stage 1|2 [--init STAGE1] -o PRIOR.safetensors\n") +
+        kTrainOptions +
+        "\n  --stage 1 trains the UNet per frequency slice; --stage 2 freezes it and trains frequency attention";
+    CliArgs cli({"-o", "--vae", "--stage", "--init", "--preset", "--steps", "--batch", "--lr", "--seed",
+                 "--checkpoint-every", "--size", "--device", "--precision"},
                 {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
@@ -134,9 +140,11 @@ int runTrainPrior(const std::vector<std::string>& args) {
     if (!stage) return fail(stage.status());
     prior::TrainingRunParams p;
     if (auto s = parseTraining(cli, p); !s) return fail(s);
-    prior::TrainPriorJob job(cli.positionals()[0], cli.string("--vae", ""), cli.string("-o", ""), *stage, cli.string("--init", ""), p);
+    prior::TrainPriorJob job(cli.positionals()[0], cli.string("--vae", ""), cli.string("-o", ""), *stage,
+                             cli.string("--init", ""), p);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
-    std::printf("%s: stage %d, %d steps, last loss %.5f\n", cli.string("-o", "").c_str(), *stage, p.steps, job.lastLoss());
+    std::printf("%s: stage %d, %d steps, last loss %.5f\n", cli.string("-o", "").c_str(), *stage, p.steps,
+                job.lastLoss());
     return 0;
 }
 
@@ -147,8 +155,9 @@ int runPredict(const std::vector<std::string>& args) {
         "       [--precision auto|fp32|bf16|fp16]\n"
         "  --loop      motion self-guidance (GID eq. 5, u = 200, 2 recurrences) for a seamless loop\n"
         "  --max-size  downscale the photo so its long side is at most PX, as the app does (0 = keep)";
-    CliArgs cli({"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta", "--max-size", "--device", "--precision"},
-                {"--loop"});
+    CliArgs cli(
+        {"-o", "--model", "--vae", "--seed", "--steps", "--guidance", "--eta", "--max-size", "--device", "--precision"},
+        {"--loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
     if (cli.helpRequested()) return std::puts(kUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o") || !cli.has("--model") || !cli.has("--vae"))
@@ -185,8 +194,9 @@ int runBenchPrior(const std::vector<std::string>& args) {
         "  extraction -> tiny VAE + prior on CPU -> held-out spectral error of zero motion, the mean, the prior\n"
         "  (and of the VAE round trip), over all coefficients and over moving pixels; scenes already in WORK_DIR\n"
         "  are reused";
-    CliArgs cli({"-o", "--train", "--test", "--vae-steps", "--prior-steps", "--batch", "--lr", "--sampling-steps", "--guidance",
-                  "--seed"}, {});
+    CliArgs cli({"-o", "--train", "--test", "--vae-steps", "--prior-steps", "--batch", "--lr", "--sampling-steps",
+                 "--guidance", "--seed"},
+                {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
     if (cli.helpRequested()) return std::puts(kUsage), 0;
     if (!cli.has("-o")) return usageError("need -o WORK_DIR", kUsage);
@@ -201,8 +211,8 @@ int runBenchPrior(const std::vector<std::string>& args) {
     const auto sampling = cli.integer("--sampling-steps", p.samplingSteps, 1, 1000);
     const auto guidance = cli.real("--guidance", p.guidance, 0.0f, 100.0f);
     const auto seed = cli.integer("--seed", int(p.seed), 0, 1 << 30);
-    for (const engine::Status& s : {train.status(), test.status(), vaeSteps.status(), priorSteps.status(), batch.status(),
-                                    lr.status(), sampling.status(), guidance.status(), seed.status()})
+    for (const engine::Status& s : {train.status(), test.status(), vaeSteps.status(), priorSteps.status(),
+                                    batch.status(), lr.status(), sampling.status(), guidance.status(), seed.status()})
         if (!s) return fail(s);
     p.trainScenes = *train;
     p.testScenes = *test;
@@ -218,12 +228,14 @@ int runBenchPrior(const std::vector<std::string>& args) {
     const auto& r = job.report();
     const auto errors = [](const prior::BenchPriorErrors& e) {
         const double gain = 1.0 - e.prior / std::min(e.zero, e.mean);
-        return "{\"zero\": " + fixed(e.zero, 5) + ", \"mean\": " + fixed(e.mean, 5) + ", \"prior\": " + fixed(e.prior, 5) +
-               ", \"vae_round_trip\": " + fixed(e.vae, 5) + ", \"improvement\": " + fixed(gain, 3) + "}";
+        return "{\"zero\": " + fixed(e.zero, 5) + ", \"mean\": " + fixed(e.mean, 5) +
+               ", \"prior\": " + fixed(e.prior, 5) + ", \"vae_round_trip\": " + fixed(e.vae, 5) +
+               ", \"improvement\": " + fixed(gain, 3) + "}";
     };
-    std::printf("{\"error_px\": %s, \"moving_error_px\": %s, \"seed_difference_px\": %.5f, \"train_seconds\": %.1f, "
-                "\"total_seconds\": %.1f}\n",
-                errors(r.all).c_str(), errors(r.moving).c_str(), r.seedDifference, r.trainSeconds, r.seconds);
+    std::printf(
+        "{\"error_px\": %s, \"moving_error_px\": %s, \"seed_difference_px\": %.5f, \"train_seconds\": %.1f, "
+        "\"total_seconds\": %.1f}\n",
+        errors(r.all).c_str(), errors(r.moving).c_str(), r.seedDifference, r.trainSeconds, r.seconds);
     return 0;
 }
 

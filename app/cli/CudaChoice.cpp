@@ -5,7 +5,8 @@
 namespace waft::app {
 
 engine::Expected<engine::RenderBackendFactory> cudaRenderer(std::string& description) {
-    if (engine::cuda::deviceCount() == 0) return engine::Status::error(engine::StatusCode::Unsupported, "no CUDA device");
+    if (engine::cuda::deviceCount() == 0)
+        return engine::Status::error(engine::StatusCode::Unsupported, "no CUDA device");
     description = "cuda";
     return engine::RenderBackendFactory(engine::cuda::createCudaRenderBackend);
 }

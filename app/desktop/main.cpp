@@ -20,7 +20,9 @@ int main(int argc, char** argv) {
 
     waft::ui::MainWindow window;
     window.show();
-    if (!parser.positionalArguments().isEmpty()) window.openPath(parser.positionalArguments().first());
-    else window.openSample();
+    if (!parser.positionalArguments().isEmpty())
+        window.openPath(parser.positionalArguments().first());
+    else
+        window.openSample();
     return app.exec();
 }

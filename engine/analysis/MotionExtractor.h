@@ -1,9 +1,9 @@
 #pragma once
 
-#include "core/Job.h"
 #include "analysis/OpticalFlow.h"
-#include "motion/SpectralVolume.h"
+#include "core/Job.h"
 #include "io/VideoReader.h"
+#include "motion/SpectralVolume.h"
 
 namespace waft::engine {
 

@@ -11,9 +11,12 @@
 namespace waft::engine {
 
 bool parseFlowMethod(const std::string& name, FlowMethod& out) {
-    if (name == "dis") out = FlowMethod::Dis;
-    else if (name == "accurate") out = FlowMethod::Accurate;
-    else return false;
+    if (name == "dis")
+        out = FlowMethod::Dis;
+    else if (name == "accurate")
+        out = FlowMethod::Accurate;
+    else
+        return false;
     return true;
 }
 
@@ -37,9 +40,12 @@ FlowEstimator::~FlowEstimator() = default;
 
 cv::Mat toGrey(const cv::Mat& image) {
     cv::Mat grey;
-    if (image.channels() == 3) cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
-    else if (image.channels() == 4) cv::cvtColor(image, grey, cv::COLOR_BGRA2GRAY);
-    else grey = image;
+    if (image.channels() == 3)
+        cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+    else if (image.channels() == 4)
+        cv::cvtColor(image, grey, cv::COLOR_BGRA2GRAY);
+    else
+        grey = image;
     if (grey.depth() != CV_8U) grey.convertTo(grey, CV_8U);
     return grey;
 }

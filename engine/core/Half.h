@@ -43,10 +43,10 @@ inline uint16_t floatToHalf(float f) {
         return uint16_t(sign | 0x7c00u | (absBits > 0x7f800000u ? 0x200u : 0u));
     }
     if (absBits >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds to >= 65520: overflow to inf
-    if (absBits < 0x38800000u) {                                   // result is subnormal or zero
-        if (absBits < 0x33000000u) return sign;                    // below half the smallest subnormal
+    if (absBits < 0x38800000u) {                                  // result is subnormal or zero
+        if (absBits < 0x33000000u) return sign;                   // below half the smallest subnormal
         const uint32_t mantissa = (absBits & 0x7fffffu) | 0x800000u;
-        const int shift = 126 - int(absBits >> 23);                // 14..24
+        const int shift = 126 - int(absBits >> 23);  // 14..24
         uint32_t value = mantissa >> shift;
         const uint32_t remainder = mantissa & ((1u << shift) - 1u);
         const uint32_t halfway = 1u << (shift - 1);

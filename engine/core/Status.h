@@ -61,8 +61,8 @@ private:
 }  // namespace waft::engine
 
 // Early return of a failed Status from a function that returns Status or Expected<T>.
-#define WAFT_RETURN_IF_ERROR(expr)               \
-    do {                                         \
+#define WAFT_RETURN_IF_ERROR(expr)                   \
+    do {                                             \
         ::waft::engine::Status waftStatus_ = (expr); \
         if (!waftStatus_.isOk()) return waftStatus_; \
     } while (0)

@@ -9,8 +9,7 @@ namespace {
 constexpr double kMaxOmegaStep = 0.05;  // see the header: accuracy, not stability, sets this
 }
 
-ModalSimulator::ModalSimulator(const SpectralVolume& volume, ModalParams params)
-    : m_volume(volume), m_params(params) {
+ModalSimulator::ModalSimulator(const SpectralVolume& volume, ModalParams params) : m_volume(volume), m_params(params) {
     const size_t k = size_t(volume.bands);
     m_omega.resize(k);
     const double speed = std::isfinite(params.speed) && params.speed > 0.0f ? double(params.speed) : 1.0;

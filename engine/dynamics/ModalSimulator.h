@@ -8,9 +8,9 @@
 namespace waft::engine {
 
 struct ModalParams {
-    float dampingRatio = 0.08f;  // xi: ring-down envelope exp(-xi omega t); ~0.08 lets a 1 Hz branch ring ~2 s
-    float mobilityFloor = 0.05f; // see ModalSimulator: pixels that barely move are pulled proportionally less
-    float speed = 1.0f;          // the scene's time scale (SceneSettings::speed): omega_j = 2 pi f_j speed
+    float dampingRatio = 0.08f;     // xi: ring-down envelope exp(-xi omega t); ~0.08 lets a 1 Hz branch ring ~2 s
+    float mobilityFloor = 0.05f;    // see ModalSimulator: pixels that barely move are pulled proportionally less
+    float speed = 1.0f;             // the scene's time scale (SceneSettings::speed): omega_j = 2 pi f_j speed
     float holdDampingRatio = 1.0f;  // while a pull is held: the hand damps the branch (critical: no overshoot)
 };
 

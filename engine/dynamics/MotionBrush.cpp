@@ -75,7 +75,8 @@ Expected<SpectralVolume> motionFromBrush(const cv::Mat& image, const std::vector
         for (int y = 0; y < h; ++y) {
             float* k = keep.ptr<float>(y);
             for (int x = 0; x < w; ++x) {
-                const float d2 = (float(x) - anchor.x) * (float(x) - anchor.x) + (float(y) - anchor.y) * (float(y) - anchor.y);
+                const float d2 =
+                    (float(x) - anchor.x) * (float(x) - anchor.x) + (float(y) - anchor.y) * (float(y) - anchor.y);
                 k[x] *= 1.0f - std::exp(-d2 * inv);
             }
         }

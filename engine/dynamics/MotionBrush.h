@@ -3,8 +3,8 @@
 #include <opencv2/core/mat.hpp>
 #include <vector>
 
-#include "motion/SpectralVolume.h"
 #include "core/Status.h"
+#include "motion/SpectralVolume.h"
 
 namespace waft::engine {
 
@@ -19,13 +19,13 @@ struct MotionAnchor {
 };
 
 struct MotionBrushParams {
-    float loopSec = 4.0f;       // exact period: every band is a harmonic of 1/loopSec
-    int bands = 3;              // K
-    float radiusPx = 0.0f;      // arrow influence radius; 0 = 15% of the shorter image side
-    float anchorRadiusPx = 0.0f;// default anchor radius; 0 = radiusPx / 2
-    float waveLengthPx = 0.0f;  // travelling-wave length along the arrows; 0 = 2 * radiusPx
-    float featherPx = 8.0f;     // freeze-mask feather, outside the mask only
-    unsigned seed = 1;          // the smooth random phase field
+    float loopSec = 4.0f;         // exact period: every band is a harmonic of 1/loopSec
+    int bands = 3;                // K
+    float radiusPx = 0.0f;        // arrow influence radius; 0 = 15% of the shorter image side
+    float anchorRadiusPx = 0.0f;  // default anchor radius; 0 = radiusPx / 2
+    float waveLengthPx = 0.0f;    // travelling-wave length along the arrows; 0 = 2 * radiusPx
+    float featherPx = 8.0f;       // freeze-mask feather, outside the mask only
+    unsigned seed = 1;            // the smooth random phase field
 };
 
 // Motion brush (no model needed): turns arrows, anchors and a freeze mask painted on a photo into a spectral

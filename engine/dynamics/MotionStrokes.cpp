@@ -86,8 +86,8 @@ Expected<MotionStrokes> strokesFromJson(const std::string& text) {
     const auto size = [&](const char* key) -> int {
         const auto it = root.find(key);
         if (it == root.end() || !it->is_number_integer()) return -1;
-        const int64_t v = it->is_number_unsigned() ? int64_t(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX))
-                                                   : it->get<int64_t>();
+        const int64_t v =
+            it->is_number_unsigned() ? int64_t(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX)) : it->get<int64_t>();
         return v >= 1 && v <= kMaxSide ? int(v) : -1;
     };
     MotionStrokes s;
@@ -122,7 +122,8 @@ Expected<MotionStrokes> strokesFromJson(const std::string& text) {
 
 Status saveStrokes(const std::string& path, const MotionStrokes& strokes) {
     // Never write a file loadStrokes() would refuse.
-    if (auto check = strokesFromJson(strokesToJson(strokes)); !check) return check.status().withContext("cannot save strokes");
+    if (auto check = strokesFromJson(strokesToJson(strokes)); !check)
+        return check.status().withContext("cannot save strokes");
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "dynamics/MotionBrush.h"
 #include "core/Status.h"
+#include "dynamics/MotionBrush.h"
 
 namespace waft::engine {
 
@@ -16,7 +16,7 @@ struct FreezeRect {
 // What the user painted for the motion brush, in the pixels of an image of width x height (the photo as the
 // app shows it, or as the user measured it). A value type; any thread.
 struct MotionStrokes {
-    int width = 0;   // size of the image the coordinates refer to
+    int width = 0;  // size of the image the coordinates refer to
     int height = 0;
     std::vector<MotionArrow> arrows;
     std::vector<MotionAnchor> anchors;

@@ -133,7 +133,7 @@ Expected<DecodedAnimation> decodePngFolder(const std::string& path, int maxFrame
 }
 
 Expected<DecodedAnimation> decodeWithLibav(const std::string& path, ExportFormat format, int maxFrames,
-                                            size_t maxBytes) {
+                                           size_t maxBytes) {
     AVFormatContext* raw = nullptr;
     // Only local files in the containers Waft writes: a "video" that is really a playlist must not make the
     // checker open URLs or other files.
@@ -164,16 +164,15 @@ Expected<DecodedAnimation> decodeWithLibav(const std::string& path, ExportFormat
             if (frame->width <= 0 || frame->height <= 0 || frame->width > kMaxSide || frame->height > kMaxSide)
                 return Status::corrupt(path + ": frame size out of range");
             const auto pixelFormat = AVPixelFormat(frame->format);
-            sws.reset(sws_getCachedContext(sws.release(), frame->width, frame->height, pixelFormat, frame->width,
-                                           frame->height, AV_PIX_FMT_BGR24,
-                                           SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr,
-                                           nullptr));
+            sws.reset(sws_getCachedContext(
+                sws.release(), frame->width, frame->height, pixelFormat, frame->width, frame->height, AV_PIX_FMT_BGR24,
+                SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr));
             if (!sws) return Status::corrupt(path + ": cannot convert its pixel format");
             if (!isRgbLike(pixelFormat)) {  // the file's matrix and range, as a player would
                 const int matrix = frame->colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT;
                 const bool full = frame->color_range == AVCOL_RANGE_JPEG;
-                sws_setColorspaceDetails(sws.get(), sws_getCoefficients(matrix), full, sws_getCoefficients(SWS_CS_DEFAULT),
-                                         1, 0, 1 << 16, 1 << 16);
+                sws_setColorspaceDetails(sws.get(), sws_getCoefficients(matrix), full,
+                                         sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
             }
             cv::Mat bgr(frame->height, frame->width, CV_8UC3);
             uint8_t* dst[1] = {bgr.data};
@@ -211,9 +210,12 @@ Expected<DecodedAnimation> decodeAnimation(const std::string& path, int maxFrame
     if (maxFrames < 1) return Status::invalid("maxFrames must be positive");
     auto format = exportFormatForPath(path);
     Expected<DecodedAnimation> decoded = Status::invalid("");
-    if (format && *format == ExportFormat::PngSequence) decoded = decodePngFolder(path, maxFrames, maxBytes);
-    else if (format && *format == ExportFormat::WebP) decoded = decodeWebp(path, maxFrames, maxBytes);
-    else decoded = decodeWithLibav(path, format ? *format : ExportFormat::Mp4, maxFrames, maxBytes);
+    if (format && *format == ExportFormat::PngSequence)
+        decoded = decodePngFolder(path, maxFrames, maxBytes);
+    else if (format && *format == ExportFormat::WebP)
+        decoded = decodeWebp(path, maxFrames, maxBytes);
+    else
+        decoded = decodeWithLibav(path, format ? *format : ExportFormat::Mp4, maxFrames, maxBytes);
     if (decoded && decoded->frames.empty()) return Status::corrupt(path + " has no frames");
     return decoded;
 }
@@ -256,7 +258,8 @@ double meanPsnr(const std::vector<cv::Mat>& decoded, const std::vector<cv::Mat>&
     if (n == 0) return 0.0;
     double sum = 0.0;
     for (size_t i = 0; i < n; ++i) {
-        const cv::Rect roi(0, 0, std::min(decoded[i].cols, reference[i].cols), std::min(decoded[i].rows, reference[i].rows));
+        const cv::Rect roi(0, 0, std::min(decoded[i].cols, reference[i].cols),
+                           std::min(decoded[i].rows, reference[i].rows));
         const double mse = std::pow(cv::norm(decoded[i](roi), reference[i](roi), cv::NORM_L2), 2.0) /
                            double(roi.area() * decoded[i].channels());
         sum += mse > 0.0 ? std::min(99.0, 10.0 * std::log10(255.0 * 255.0 / mse)) : 99.0;

@@ -14,15 +14,15 @@ namespace waft::engine {
 // folder). Bounded: at most maxFrames frames of at most 16384 pixels a side and maxBytes decoded in all, one
 // (maxBytes) frame size throughout, local files in those containers only. Any thread.
 struct DecodedAnimation {
-    std::vector<cv::Mat> frames;  // BGR, 8 bit
-    std::vector<double> timesSec; // presentation time of each frame
-    int loopCount = -1;           // as the file states it: 0 = forever, n = n plays; -1 = the format cannot say
+    std::vector<cv::Mat> frames;   // BGR, 8 bit
+    std::vector<double> timesSec;  // presentation time of each frame
+    int loopCount = -1;            // as the file states it: 0 = forever, n = n plays; -1 = the format cannot say
     // What the stream states (libav formats only; empty/-1 otherwise).
-    std::string codec;            // "h264", "hevc", "vp9", "apng", "gif"
-    std::string pixelFormat;      // "yuv420p", "gbrp", ...
-    std::string colorMatrix;      // "bt709", "gbr", "unknown", ...
-    std::string colorRange;       // "tv" (limited) or "pc" (full)
-    int keyframes = -1;           // packets flagged as keyframes
+    std::string codec;        // "h264", "hevc", "vp9", "apng", "gif"
+    std::string pixelFormat;  // "yuv420p", "gbrp", ...
+    std::string colorMatrix;  // "bt709", "gbr", "unknown", ...
+    std::string colorRange;   // "tv" (limited) or "pc" (full)
+    int keyframes = -1;       // packets flagged as keyframes
 };
 Expected<DecodedAnimation> decodeAnimation(const std::string& path, int maxFrames = 4000,
                                            size_t maxBytes = size_t(2) << 30);

@@ -71,13 +71,13 @@ std::int64_t estimateExportBytes(ExportFormat format, const ExportParams& params
     // Bits per pixel per frame at 640x480 [draft, good, best, lossless], measured on the bundled sample
     // (docs/BENCHMARKS.md, export table). MP4 has H.264 and H.265 rows.
     static constexpr double kBpp[7][4] = {
-        {0.0076, 0.041, 0.083, 2.23},  // mp4 H.264 (without the closing ramp, added below)
+        {0.0076, 0.041, 0.083, 2.23},    // mp4 H.264 (without the closing ramp, added below)
         {0.0060, 0.0103, 0.0168, 2.78},  // webm VP9
-        {0.073, 0.164, 0.412, 5.39},    // webp (closing ramp included)
-        {9.78, 9.78, 9.78, 9.78},       // apng (always lossless; the preset is zlib effort)
-        {0.81, 0.81, 0.81, 0.81},       // gif (changed rectangles only after frame 0)
-        {12.5, 12.5, 12.5, 12.5},       // png frames
-        {0.008, 0.016, 0.038, 2.2},     // mp4 H.265
+        {0.073, 0.164, 0.412, 5.39},     // webp (closing ramp included)
+        {9.78, 9.78, 9.78, 9.78},        // apng (always lossless; the preset is zlib effort)
+        {0.81, 0.81, 0.81, 0.81},        // gif (changed rectangles only after frame 0)
+        {12.5, 12.5, 12.5, 12.5},        // png frames
+        {0.008, 0.016, 0.038, 2.2},      // mp4 H.265
     };
     // Extra bits per pixel of each frame of H.264's closing ramp (the keyframe and the last 0.8 s at QP -> 1).
     static constexpr double kRampBpp[4] = {0.51, 0.60, 0.63, 0.0};

@@ -18,11 +18,11 @@ enum class VideoCodec { Auto, H264, H265 };  // for MP4; WebM is always VP9
 // How an export is encoded. Plain value type; any thread.
 struct ExportParams {
     ExportQuality quality = ExportQuality::Good;
-    int crf = -1;                 // >= 0 overrides the preset's CRF (x264/x265 0..51, VP9 0..63)
+    int crf = -1;  // >= 0 overrides the preset's CRF (x264/x265 0..51, VP9 0..63)
     VideoCodec codec = VideoCodec::Auto;
-    bool chroma444 = false;       // yuv444p instead of yuv420p for the lossy video codecs (not for players)
-    int keyframeInterval = 0;     // frames between keyframes; 0 = the loop-aware choice (VideoExporter.h)
-    int loopFrames = 0;           // > 0: the frames are one period of a seamless loop; looping formats loop forever
+    bool chroma444 = false;    // yuv444p instead of yuv420p for the lossy video codecs (not for players)
+    int keyframeInterval = 0;  // frames between keyframes; 0 = the loop-aware choice (VideoExporter.h)
+    int loopFrames = 0;        // > 0: the frames are one period of a seamless loop; looping formats loop forever
 };
 
 // .mp4 -> H.264 (or H.265), .webm -> VP9, .webp -> animated WebP, .apng -> APNG, .gif -> GIF89a, a path ending

@@ -4,16 +4,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <string_view>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
-#include <libavutil/pixdesc.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
@@ -74,7 +74,8 @@ std::string x264Zones(const std::vector<int>& qp) {
     std::string zones;
     for (size_t n = 0; n < qp.size(); ++n)
         if (qp[n] >= 0)
-            zones += (zones.empty() ? "" : "/") + std::to_string(n) + "," + std::to_string(n) + ",q=" + std::to_string(qp[n]);
+            zones += (zones.empty() ? "" : "/") + std::to_string(n) + "," + std::to_string(n) +
+                     ",q=" + std::to_string(qp[n]);
     return zones;
 }
 
@@ -91,8 +92,8 @@ Recipe recipeFor(ExportFormat format, const ExportParams& p, float fps) {
     const int crfValue = p.crf >= 0 ? p.crf : presetCrf(r.encoder, p.quality);
     const std::string crf = std::to_string(crfValue);
     const int startQp = std::min(51, crfValue + 3);  // about the P-frame quantiser at this CRF
-    const std::vector<int> ramp = p.loopFrames > 0 && !lossless ? closingRamp(p.loopFrames, fps, startQp)
-                                                                : std::vector<int>();
+    const std::vector<int> ramp =
+        p.loopFrames > 0 && !lossless ? closingRamp(p.loopFrames, fps, startQp) : std::vector<int>();
     const std::string zones = x264Zones(ramp);
     const std::string keyint = p.keyframeInterval > 0 ? std::to_string(p.keyframeInterval) : std::string("250");
     if (enc == "libx264rgb") {  // lossless H.264: RGB, qp 0
@@ -102,7 +103,8 @@ Recipe recipeFor(ExportFormat format, const ExportParams& p, float fps) {
         r.summary = "qp 0 (lossless) bgr24";
     } else if (enc == "libx264") {
         r.pixelFormat = yuv;
-        r.options = {{"crf", crf}, {"preset", x26xPreset(p.quality)},
+        r.options = {{"crf", crf},
+                     {"preset", x26xPreset(p.quality)},
                      {"x264-params", "scenecut=0:keyint=" + keyint + (zones.empty() ? "" : ":zones=" + zones)}};
         r.summary = "crf " + crf + " preset " + x26xPreset(p.quality) + (zones.empty() ? "" : " closing ramp");
     } else if (enc == "libx265") {
@@ -118,8 +120,10 @@ Recipe recipeFor(ExportFormat format, const ExportParams& p, float fps) {
         r.rgb = lossless;
         const char* cpuUsed = p.quality == ExportQuality::Draft ? "5" : p.quality == ExportQuality::Best ? "1" : "2";
         r.options = {{"deadline", "good"}, {"cpu-used", cpuUsed}, {"row-mt", "1"}, {"b", "0"}};
-        if (lossless) r.options.emplace_back("lossless", "1");
-        else r.options.emplace_back("crf", crf);
+        if (lossless)
+            r.options.emplace_back("lossless", "1");
+        else
+            r.options.emplace_back("crf", crf);
         r.summary = lossless ? "lossless gbrp" : "crf " + crf + " cpu-used " + cpuUsed;
     } else {  // apng: always lossless; the preset picks the zlib effort
         r.pixelFormat = AV_PIX_FMT_RGB24;
@@ -237,9 +241,10 @@ Status FfmpegEncoder::open(const std::string& path, ExportFormat format, int wid
         std::string present;
         for (const char* name : {"libx264", "libx265", "libvpx-vp9", "apng"})
             if (hasEncoder(name)) present += std::string(present.empty() ? "" : ", ") + name;
-        return Status::error(StatusCode::Unsupported, std::string("this system's FFmpeg has no ") + recipe.encoder +
-                                                          " encoder for " + exportFormatName(format) +
-                                                          "; encoders present: " + (present.empty() ? "none" : present));
+        return Status::error(StatusCode::Unsupported,
+                             std::string("this system's FFmpeg has no ") + recipe.encoder + " encoder for " +
+                                 exportFormatName(format) +
+                                 "; encoders present: " + (present.empty() ? "none" : present));
     }
     auto state = std::make_unique<State>();
     state->width = width;
@@ -294,7 +299,8 @@ Status FfmpegEncoder::open(const std::string& path, ExportFormat format, int wid
     state->frame->width = width;
     state->frame->height = height;
     rc = av_frame_get_buffer(state->frame, 0);
-    if (rc < 0) return Status::io("out of memory for a " + std::to_string(width) + "x" + std::to_string(height) + " frame");
+    if (rc < 0)
+        return Status::io("out of memory for a " + std::to_string(width) + "x" + std::to_string(height) + " frame");
     state->sws = sws_getContext(width, height, AV_PIX_FMT_BGR24, width, height, c->pix_fmt,
                                 SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
     if (!state->sws) return Status::io("cannot convert frames to " + std::string(av_get_pix_fmt_name(c->pix_fmt)));

@@ -4,8 +4,8 @@
 #include <opencv2/core/mat.hpp>
 #include <string>
 
-#include "encode/ExportParams.h"
 #include "core/Status.h"
+#include "encode/ExportParams.h"
 
 namespace waft::engine {
 
@@ -13,8 +13,8 @@ namespace waft::engine {
 // (libavformat, libavcodec, libswscale): explicit codec, pixel format, CRF and preset per quality, keyframe
 // interval, BT.709 colour metadata with the range stated (limited for YUV, full for the RGB-coded lossless
 // preset), exact timestamps (frame n at n / fps, fps kept as a rational), `+faststart` for MP4, "loop
-// forever" for APNG when the frames are a loop, and the closing ramp for H.264 loops (see the .cpp). Writes straight to the given path; the caller
-// (VideoExporter) provides atomicity. One thread. libav types stay in the .cpp.
+// forever" for APNG when the frames are a loop, and the closing ramp for H.264 loops (see the .cpp). Writes straight to
+// the given path; the caller (VideoExporter) provides atomicity. One thread. libav types stay in the .cpp.
 class FfmpegEncoder {
 public:
     FfmpegEncoder();

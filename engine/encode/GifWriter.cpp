@@ -63,8 +63,9 @@ Status GifWriter::open(const std::string& path, int width, int height, float fps
     if (width <= 0 || height <= 0 || width > 65535 || height > 65535) return Status::invalid("GIF size out of range");
     close();
     if (!(fps > 0.0f && fps <= 50.0f))
-        return Status::invalid("a GIF plays at most 50 fps (browsers slow shorter delays to 0.1 s): lower --fps or "
-                               "use MP4, WebM, WebP or APNG");
+        return Status::invalid(
+            "a GIF plays at most 50 fps (browsers slow shorter delays to 0.1 s): lower --fps or "
+            "use MP4, WebM, WebP or APNG");
     m_headerWritten = false;
     m_previous.clear();
     m_file = std::fopen(path.c_str(), "wb");
@@ -155,8 +156,8 @@ Status GifWriter::write(const cv::Mat& bgr8) {
         std::fputc(0, m_file);
         for (const auto& c : m_palette) std::fwrite(c.data(), 1, 3, m_file);
         if (m_loop) {
-            const uint8_t netscape[] = {0x21, 0xff, 0x0b, 'N', 'E', 'T', 'S', 'C', 'A', 'P', 'E',
-                                        '2',  '.',  '0',  0x03, 0x01, 0x00, 0x00, 0x00};
+            const uint8_t netscape[] = {0x21, 0xff, 0x0b, 'N', 'E',  'T',  'S',  'C',  'A', 'P',
+                                        'E',  '2',  '.',  '0', 0x03, 0x01, 0x00, 0x00, 0x00};
             std::fwrite(netscape, 1, sizeof netscape, m_file);
         }
         m_headerWritten = true;
@@ -198,7 +199,8 @@ Status GifWriter::write(const cv::Mat& bgr8) {
             }
     }
     const uint8_t packed = m_previous.empty() ? 0x04 : 0x05;  // disposal 1 (keep), transparency after frame 0
-    const uint8_t control[] = {0x21, 0xf9, 0x04, packed, uint8_t(delay & 0xff), uint8_t(delay >> 8), kTransparent, 0x00};
+    const uint8_t control[] = {0x21,         0xf9, 0x04, packed, uint8_t(delay & 0xff), uint8_t(delay >> 8),
+                               kTransparent, 0x00};
     std::fwrite(control, 1, sizeof control, m_file);
     std::fputc(0x2c, m_file);
     put16(m_file, left);

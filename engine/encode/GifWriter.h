@@ -35,8 +35,8 @@ private:
     bool m_loop = true;
     bool m_headerWritten = false;
     std::vector<std::array<uint8_t, 3>> m_palette;  // RGB
-    std::vector<uint8_t> m_lookup;                   // 5-bit-per-channel RGB -> palette index
-    std::vector<uint8_t> m_previous;                 // the previous frame's indices (empty before the first)
+    std::vector<uint8_t> m_lookup;                  // 5-bit-per-channel RGB -> palette index
+    std::vector<uint8_t> m_previous;                // the previous frame's indices (empty before the first)
 };
 
 }  // namespace waft::engine

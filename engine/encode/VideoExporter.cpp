@@ -46,7 +46,8 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
     if (!format) return format.status();
     m_format = *format;
     if (width < 2 || height < 2 || width > 16384 || height > 16384)
-        return Status::invalid("export size " + std::to_string(width) + "x" + std::to_string(height) + " is out of range");
+        return Status::invalid("export size " + std::to_string(width) + "x" + std::to_string(height) +
+                               " is out of range");
     if (!(fps > 0.0f && fps <= 240.0f)) return Status::invalid("export fps must be in (0, 240]");
     if (params.crf >= 0 && m_format != ExportFormat::Mp4 && m_format != ExportFormat::WebM)
         return Status::invalid(std::string("--crf applies to MP4 and WebM; ") + exportFormatName(m_format) +
@@ -61,7 +62,8 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
     while (target.size() > 1 && target.back() == '/') target.pop_back();
     m_path = target;
     const fs::path parent = fs::path(target).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent, ec)) return Status::io("folder " + parent.string() + " does not exist");
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+        return Status::io("folder " + parent.string() + " does not exist");
     const std::string tag = ".tmp-" + std::to_string(std::random_device{}());
     if (m_format == ExportFormat::PngSequence) {
         if (fs::exists(target, ec) && (!fs::is_directory(target, ec) || !fs::is_empty(target, ec)))

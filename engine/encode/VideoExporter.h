@@ -4,8 +4,8 @@
 #include <opencv2/core/mat.hpp>
 #include <string>
 
-#include "encode/ExportParams.h"
 #include "core/Status.h"
+#include "encode/ExportParams.h"
 
 namespace waft::engine {
 

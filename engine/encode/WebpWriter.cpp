@@ -45,7 +45,8 @@ WebpWriter::~WebpWriter() { close(); }
 Status WebpWriter::open(const std::string& path, int width, int height, float fps, const ExportParams& params) {
     close();
     if (width < 1 || height < 1 || width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
-        return Status::invalid("WebP frames must be within 1.." + std::to_string(WEBP_MAX_DIMENSION) + " pixels a side");
+        return Status::invalid("WebP frames must be within 1.." + std::to_string(WEBP_MAX_DIMENSION) +
+                               " pixels a side");
     if (!(fps > 0.0f && fps <= 240.0f)) return Status::invalid("export fps must be in (0, 240]");
     auto state = std::make_unique<State>();
     state->path = path;

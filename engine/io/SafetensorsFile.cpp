@@ -52,8 +52,7 @@ Status parseEntry(const std::string& name, const Json& entry, TensorInfo& info) 
             return Status::corrupt("tensor '" + name + "' has a negative, non-integer or absurd extent");
         info.shape.push_back(int64_t(extent.get<uint64_t>()));
         bytes *= extent.get<uint64_t>();
-        if (bytes > std::numeric_limits<uint64_t>::max())
-            return Status::corrupt("tensor '" + name + "' is too large");
+        if (bytes > std::numeric_limits<uint64_t>::max()) return Status::corrupt("tensor '" + name + "' is too large");
     }
     if (!offsetsIt->is_array() || offsetsIt->size() != 2 || !(*offsetsIt)[0].is_number_unsigned() ||
         !(*offsetsIt)[1].is_number_unsigned())
@@ -62,8 +61,8 @@ Status parseEntry(const std::string& name, const Json& entry, TensorInfo& info) 
     info.end = (*offsetsIt)[1].get<uint64_t>();
     if (info.end < info.begin) return Status::corrupt("tensor '" + name + "' data_offsets end before begin");
     if (uint64_t(bytes) != info.end - info.begin)
-        return Status::corrupt("tensor '" + name + "' " + dtypeName(info.dtype) + shapeString(info.shape) +
-                               " needs " + std::to_string(uint64_t(bytes)) + " bytes but offsets span " +
+        return Status::corrupt("tensor '" + name + "' " + dtypeName(info.dtype) + shapeString(info.shape) + " needs " +
+                               std::to_string(uint64_t(bytes)) + " bytes but offsets span " +
                                std::to_string(info.end - info.begin));
     return Status::ok();
 }
@@ -131,7 +130,8 @@ Expected<SafetensorsFile> openFile(const std::string& path, bool map,
     struct stat st {};
     if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) return Status::io("cannot open " + path + ": not a file");
     const uint64_t fileBytes = uint64_t(st.st_size);
-    if (fileBytes > uint64_t(SIZE_MAX)) return Status::io("cannot map " + path + ": larger than this process can address");
+    if (fileBytes > uint64_t(SIZE_MAX))
+        return Status::io("cannot map " + path + ": larger than this process can address");
     uint8_t first8[8] = {};
     if (fileBytes >= 8 && !readFully(file.fd, first8, 8, 0)) return Status::io("cannot read " + path);
     auto headerSize = checkHeaderSize(first8, fileBytes);
@@ -165,7 +165,8 @@ Expected<SafetensorsFile> SafetensorsFile::openHeader(const std::string& path) {
 Expected<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes) {
     auto headerSize = checkHeaderSize(bytes.data(), bytes.size());
     if (!headerSize) return headerSize.status();
-    auto file = fromHeader(reinterpret_cast<const char*>(bytes.data() + 8), *headerSize, bytes.size() - 8 - *headerSize);
+    auto file =
+        fromHeader(reinterpret_cast<const char*>(bytes.data() + 8), *headerSize, bytes.size() - 8 - *headerSize);
     if (file) file->m_storage = std::make_shared<BufferStorage>(std::move(bytes));
     return file;
 }
@@ -259,9 +260,7 @@ Expected<std::vector<float>> SafetensorsFile::readFloat(const std::string& name,
     std::vector<float> out(n);
     const uint8_t* src = *bytes;
     switch (info->dtype) {
-        case DType::F32:
-            std::memcpy(out.data(), src, n * 4);
-            break;
+        case DType::F32: std::memcpy(out.data(), src, n * 4); break;
         case DType::F64:
             for (size_t i = 0; i < n; ++i) {
                 double v;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "io/Safetensors.h"
 #include "core/Status.h"
+#include "io/Safetensors.h"
 
 namespace waft::engine {
 
@@ -52,8 +52,7 @@ public:
     };
 
 private:
-    Status checkShape(const std::string& name, const TensorInfo& info,
-                      const std::vector<int64_t>& expectedShape) const;
+    Status checkShape(const std::string& name, const TensorInfo& info, const std::vector<int64_t>& expectedShape) const;
     Expected<const uint8_t*> tensorBytes(const std::string& name, const TensorInfo& info) const;
     // Validates a header of headerSize bytes for a data buffer of dataBytes and fills the tensor list.
     static Expected<SafetensorsFile> fromHeader(const char* header, uint64_t headerSize, uint64_t dataBytes);

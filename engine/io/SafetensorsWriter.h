@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "io/Safetensors.h"
 #include "core/Status.h"
+#include "io/Safetensors.h"
 
 namespace waft::engine {
 

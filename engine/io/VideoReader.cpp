@@ -41,11 +41,11 @@ Expected<VideoFrames> decodeVideo(const std::string& path, const DecodeParams& p
         }
         out.frames.push_back(frame.clone());
         out.timesSec.push_back(t);
-        if (announced > 0) progress.report(float(std::min(1.0, decoded / std::min(announced, double(limit)))),
-                                           "decoding");
+        if (announced > 0)
+            progress.report(float(std::min(1.0, decoded / std::min(announced, double(limit)))), "decoding");
     }
-    if (out.frames.empty()) return Status::corrupt(path + ": no decodable frames after " +
-                                                   std::to_string(params.startSec) + " s");
+    if (out.frames.empty())
+        return Status::corrupt(path + ": no decodable frames after " + std::to_string(params.startSec) + " s");
     progress.report(1.0f, "decoding");
     return out;
 }

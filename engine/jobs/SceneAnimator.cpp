@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "motion/DisplacementSynth.h"
-#include "raster/FrameRenderer.h"
 #include "dynamics/ModalSimulator.h"
 #include "encode/VideoExporter.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
 
 namespace waft::engine {
 
@@ -38,7 +38,10 @@ AnimateJob::AnimateJob(const Scene& scene, std::string outputPath, AnimateParams
 
 AnimateJob::AnimateJob(std::shared_ptr<const Scene> scene, std::string outputPath, AnimateParams params,
                        RenderBackendFactory backend)
-    : m_owned(std::move(scene)), m_scene(*m_owned), m_outputPath(std::move(outputPath)), m_params(params),
+    : m_owned(std::move(scene)),
+      m_scene(*m_owned),
+      m_outputPath(std::move(outputPath)),
+      m_params(params),
       m_backend(std::move(backend)) {}
 
 Status AnimateJob::run(Progress& progress, const CancelToken& cancel) {

@@ -3,10 +3,10 @@
 #include <memory>
 #include <string>
 
-#include "encode/ExportParams.h"
 #include "core/Job.h"
-#include "raster/RenderBackend.h"
+#include "encode/ExportParams.h"
 #include "motion/LoopPlanner.h"
+#include "raster/RenderBackend.h"
 #include "scene/Scene.h"
 
 namespace waft::engine {
@@ -14,19 +14,19 @@ namespace waft::engine {
 struct AnimateParams {
     float seconds = 0.0f;  // 0: the scene's loop length (settings.loopSec, else the analysed clip length)
     float fps = 30.0f;
-    float gain = 1.0f;     // on top of the scene's global gain
-    bool loop = true;      // snap bands to harmonics of 1/seconds and start at the quietest instant
-    int width = 0;         // output size; 0 keeps the scene's (one of the two keeps the aspect ratio)
+    float gain = 1.0f;  // on top of the scene's global gain
+    bool loop = true;   // snap bands to harmonics of 1/seconds and start at the quietest instant
+    int width = 0;      // output size; 0 keeps the scene's (one of the two keeps the aspect ratio)
     int height = 0;
-    ExportParams encode;   // quality and codec; loopFrames is set by the job when it loops
+    ExportParams encode;  // quality and codec; loopFrames is set by the job when it loops
 };
 
 struct PullParams {
-    int x = 0;              // grabbed pixel in scene coordinates
+    int x = 0;  // grabbed pixel in scene coordinates
     int y = 0;
-    float dragX = 0.0f;     // drag vector in pixels
+    float dragX = 0.0f;  // drag vector in pixels
     float dragY = 0.0f;
-    float holdSec = 1.0f;   // the drag ramps in over the first 0.2 s, is held, then released
+    float holdSec = 1.0f;        // the drag ramps in over the first 0.2 s, is held, then released
     float dampingRatio = -1.0f;  // < 0: the scene's
     float seconds = 4.0f;
     float fps = 30.0f;

@@ -27,7 +27,8 @@ private:
 
 class SaveSceneJob : public Job {
 public:
-    SaveSceneJob(std::shared_ptr<const Scene> scene, std::string path) : m_scene(std::move(scene)), m_path(std::move(path)) {}
+    SaveSceneJob(std::shared_ptr<const Scene> scene, std::string path)
+        : m_scene(std::move(scene)), m_path(std::move(path)) {}
     std::string name() const override { return "save scene"; }
     Status run(Progress& progress, const CancelToken& cancel) override;
 

@@ -23,8 +23,8 @@ LoopPlan planLoop(const SpectralVolume& volume, const std::vector<float>& freque
 // displacement change of every step (on a strided pixel sample), with the wrap-around step N-1 -> 0
 // reported separately.
 struct SeamReport {
-    double seamPx = 0.0;          // mean |F(t_0) - F(t_{N-1})|
-    double medianStepPx = 0.0;    // median over n of mean |F(t_{n+1}) - F(t_n)|
+    double seamPx = 0.0;        // mean |F(t_0) - F(t_{N-1})|
+    double medianStepPx = 0.0;  // median over n of mean |F(t_{n+1}) - F(t_n)|
     double maxStepPx = 0.0;
 };
 

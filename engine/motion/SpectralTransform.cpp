@@ -25,8 +25,7 @@ Expected<SpectralVolume> motionTextureToSpectral(const MotionTexture& texture, i
     c10::NoGradGuard noGrad;
     const int64_t h = texture.height, w = texture.width;
     // [T, 2, H, W] -> rfft over T -> bins 1..K, scaled by 2/T so coefficients are amplitudes in pixels.
-    const at::Tensor motion =
-        at::from_blob(const_cast<float*>(texture.data.data()), {frames, 2, h, w}, at::kFloat);
+    const at::Tensor motion = at::from_blob(const_cast<float*>(texture.data.data()), {frames, 2, h, w}, at::kFloat);
     const at::Tensor spectrum = at::fft_rfft(motion, c10::nullopt, 0).slice(0, 1, bands + 1).mul(2.0 / frames);
     // [K, 2(xy), H, W] complex -> [K, 2(xy), H, W, 2(re,im)] -> [K, xy, re/im, H, W] = [K][4][H][W]
     const at::Tensor planar = at::view_as_real(spectrum).permute({0, 1, 4, 2, 3}).contiguous();

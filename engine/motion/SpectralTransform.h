@@ -2,9 +2,9 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "core/Status.h"
 #include "motion/MotionTexture.h"
 #include "motion/SpectralVolume.h"
-#include "core/Status.h"
 
 namespace waft::engine {
 

@@ -26,8 +26,7 @@ Status SpectralVolume::validate() const {
                                std::to_string(kMaxBands));
     if (coefficients.size() != size_t(bands) * 4 * planeSize())
         return Status::invalid("spectral volume coefficient count does not match its size");
-    if (frequenciesHz.size() != size_t(bands))
-        return Status::invalid("spectral volume needs one frequency per band");
+    if (frequenciesHz.size() != size_t(bands)) return Status::invalid("spectral volume needs one frequency per band");
     for (float f : frequenciesHz)
         if (!std::isfinite(f) || f <= 0.0f || f > 1e4f)
             return Status::invalid("spectral volume band frequency " + std::to_string(f) + " Hz is not in (0, 1e4]");

@@ -4,11 +4,11 @@
 #include <opencv2/core/mat.hpp>
 #include <vector>
 
+#include "core/Status.h"
 #include "motion/DisplacementField.h"
+#include "motion/SpectralVolume.h"
 #include "raster/RenderBackend.h"
 #include "raster/SoftmaxSplatter.h"
-#include "motion/SpectralVolume.h"
-#include "core/Status.h"
 
 namespace waft::engine {
 

@@ -6,8 +6,8 @@
 #include <opencv2/core/mat.hpp>
 #include <vector>
 
-#include "motion/SpectralVolume.h"
 #include "core/Status.h"
+#include "motion/SpectralVolume.h"
 
 namespace waft::engine {
 

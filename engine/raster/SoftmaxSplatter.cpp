@@ -78,7 +78,8 @@ void SoftmaxSplatter::accumulate(const cv::Mat& image, const DisplacementField& 
                 const float* pixel = src + size_t(x) * channels;
                 float* cell = accum + (size_t(y0 - rowBegin) * width + size_t(x0)) * stride;
                 if constexpr (kChannels == 3) {
-                    const __m128 premultiplied = _mm_mul_ps(_mm_setr_ps(pixel[0], pixel[1], pixel[2], 1.0f), _mm_set1_ps(w));
+                    const __m128 premultiplied =
+                        _mm_mul_ps(_mm_setr_ps(pixel[0], pixel[1], pixel[2], 1.0f), _mm_set1_ps(w));
                     if (x0 >= 0 && x0 + 1 < width && y0 >= rowBegin && y0 + 1 < rowEnd) {
                         // Interior: all four taps land inside; zero-weight taps add exact zeros.
                         addTap3(cell, premultiplied, taps[0]);
@@ -143,8 +144,8 @@ void SoftmaxSplatter::resolve(int width, int height, int channels, cv::Mat& out)
     m_lastHoleCount = holeCount;
 }
 
-Status SoftmaxSplatter::splat(const cv::Mat& image, const DisplacementField& field,
-                              const std::vector<float>& weights, cv::Mat& out) {
+Status SoftmaxSplatter::splat(const cv::Mat& image, const DisplacementField& field, const std::vector<float>& weights,
+                              cv::Mat& out) {
     if (image.empty() || image.depth() != CV_32F || image.channels() > 16)
         return Status::invalid("splat input must be a float image with 1..16 channels");
     if (field.width != image.cols || field.height != image.rows || field.dx.size() != field.size() ||

@@ -4,8 +4,8 @@
 #include <opencv2/core/mat.hpp>
 #include <vector>
 
-#include "motion/DisplacementField.h"
 #include "core/Status.h"
+#include "motion/DisplacementField.h"
 
 namespace waft::engine {
 
@@ -34,8 +34,7 @@ public:
 
     // image: CV_32FC(C), 1 <= C <= 16; field of the image's size; weights of the image's size or empty
     // (uniform). out becomes CV_32FC(C). Non-finite displacements are dropped.
-    Status splat(const cv::Mat& image, const DisplacementField& field, const std::vector<float>& weights,
-                 cv::Mat& out);
+    Status splat(const cv::Mat& image, const DisplacementField& field, const std::vector<float>& weights, cv::Mat& out);
 
     // Holes (pixels nothing landed on) of the last splat, before filling.
     size_t lastHoleCount() const { return m_lastHoleCount; }

@@ -40,7 +40,8 @@ Status Scene::validate() const {
         if (source.videoPath.size() > 4096) return Status::invalid("source video path is too long");
         if (!isValidUtf8(source.videoPath)) return Status::invalid("source video path is not valid UTF-8");
         for (char c : source.videoPath)
-            if (static_cast<unsigned char>(c) < 0x20) return Status::invalid("source video path has control characters");
+            if (static_cast<unsigned char>(c) < 0x20)
+                return Status::invalid("source video path has control characters");
         if (!std::isfinite(source.startSec) || !std::isfinite(source.endSec) || source.startSec < 0.0 ||
             source.endSec <= source.startSec || source.endSec > 1e7)
             return Status::invalid("source time range must satisfy 0 <= start < end");
@@ -51,7 +52,8 @@ Status Scene::validate() const {
 }
 
 Expected<VideoClip> clipOf(const SceneSource& source, double inSec, double outSec) {
-    if (!source.isVideo()) return Status::invalid("this scene was made from a photo: video jobs need a scene made from a video");
+    if (!source.isVideo())
+        return Status::invalid("this scene was made from a photo: video jobs need a scene made from a video");
     if (!std::isfinite(inSec) || !std::isfinite(outSec) || inSec < source.startSec - 1e-6 ||
         outSec > source.endSec + 1e-6)
         return Status::invalid("the clip must lie within the source range " + std::to_string(source.startSec) + "-" +
@@ -82,9 +84,8 @@ Status saveScene(const std::string& path, const Scene& scene, DType storage) {
                                      {"loop_sec", scene.settings.loopSec}};
     writer.setMetadata("settings", settings.dump());
     if (scene.source.isVideo()) {
-        const nlohmann::json source = {{"video", scene.source.videoPath},
-                                       {"start_sec", scene.source.startSec},
-                                       {"end_sec", scene.source.endSec}};
+        const nlohmann::json source = {
+            {"video", scene.source.videoPath}, {"start_sec", scene.source.startSec}, {"end_sec", scene.source.endSec}};
         writer.setMetadata("source", source.dump());
     }
     return writer.save(path).withContext(path);
@@ -142,7 +143,8 @@ Expected<Scene> loadScene(const std::string& path) {
     v.sourceDurationSec = number("source_duration_sec");
     const auto settingsIt = meta.find("settings");
     if (settingsIt != meta.end()) {
-        if (!jsonNestingWithin(settingsIt->second, 4)) return Status::corrupt(path + ": settings metadata is nested too deeply");
+        if (!jsonNestingWithin(settingsIt->second, 4))
+            return Status::corrupt(path + ": settings metadata is nested too deeply");
         const auto json = nlohmann::json::parse(settingsIt->second, nullptr, false);
         if (json.is_discarded() || !json.is_object()) return Status::corrupt(path + ": settings metadata is not JSON");
         scene.settings.globalGain = finiteOr(json, "global_gain", 1.0f);
@@ -152,7 +154,8 @@ Expected<Scene> loadScene(const std::string& path) {
     }
     const auto sourceIt = meta.find("source");
     if (sourceIt != meta.end()) {
-        if (!jsonNestingWithin(sourceIt->second, 4)) return Status::corrupt(path + ": source metadata is nested too deeply");
+        if (!jsonNestingWithin(sourceIt->second, 4))
+            return Status::corrupt(path + ": source metadata is nested too deeply");
         const auto json = nlohmann::json::parse(sourceIt->second, nullptr, false);
         const auto video = json.is_object() ? json.find("video") : json.end();
         const auto start = json.is_object() ? json.find("start_sec") : json.end();

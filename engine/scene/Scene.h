@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "core/Status.h"
 #include "io/Safetensors.h"
 #include "motion/SpectralVolume.h"
-#include "core/Status.h"
 
 namespace waft::engine {
 
@@ -15,8 +15,8 @@ struct SceneSettings {
     float globalGain = 1.0f;
     std::vector<float> bandGains;  // empty = all 1; else one per band
     float dampingRatio = 0.08f;
-    float speed = 1.0f;            // time scale of playback and dynamics: 0.5 = half-speed slow motion
-    float loopSec = 0.0f;          // preferred loop length; 0 = derive from the lowest band
+    float speed = 1.0f;    // time scale of playback and dynamics: 0.5 = half-speed slow motion
+    float loopSec = 0.0f;  // preferred loop length; 0 = derive from the lowest band
 };
 
 // Where a scene came from, when it came from a video: the file and the time range (source time, seconds)

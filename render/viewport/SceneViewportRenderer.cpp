@@ -23,7 +23,8 @@ struct ViewConstants {
 };
 
 bool isSrgb(VkFormat format) {
-    return format == VK_FORMAT_B8G8R8A8_SRGB || format == VK_FORMAT_R8G8B8A8_SRGB || format == VK_FORMAT_A8B8G8R8_SRGB_PACK32;
+    return format == VK_FORMAT_B8G8R8A8_SRGB || format == VK_FORMAT_R8G8B8A8_SRGB ||
+           format == VK_FORMAT_A8B8G8R8_SRGB_PACK32;
 }
 }  // namespace
 
@@ -63,13 +64,15 @@ engine::Status SceneViewportRenderer::createPipeline() {
     VkSamplerCreateInfo samplerInfo{VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO};
     samplerInfo.magFilter = VK_FILTER_LINEAR;
     samplerInfo.minFilter = VK_FILTER_LINEAR;
-    samplerInfo.addressModeU = samplerInfo.addressModeV = samplerInfo.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
+    samplerInfo.addressModeU = samplerInfo.addressModeV = samplerInfo.addressModeW =
+        VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
     samplerInfo.maxLod = 0.0f;
     VkSampler sampler;
     WAFT_VK_RETURN_IF_ERROR(vkCreateSampler(device, &samplerInfo, nullptr, &sampler));
     m_sampler = UniqueHandle<VkSampler>(sampler, [device](VkSampler s) { vkDestroySampler(device, s, nullptr); });
 
-    VkDescriptorSetLayoutBinding binding{0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_FRAGMENT_BIT, nullptr};
+    VkDescriptorSetLayoutBinding binding{0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_FRAGMENT_BIT,
+                                         nullptr};
     VkDescriptorSetLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
     layoutInfo.bindingCount = 1;
     layoutInfo.pBindings = &binding;
@@ -84,7 +87,8 @@ engine::Status SceneViewportRenderer::createPipeline() {
     poolInfo.pPoolSizes = &poolSize;
     VkDescriptorPool pool;
     WAFT_VK_RETURN_IF_ERROR(vkCreateDescriptorPool(device, &poolInfo, nullptr, &pool));
-    m_descriptorPool = UniqueHandle<VkDescriptorPool>(pool, [device](VkDescriptorPool p) { vkDestroyDescriptorPool(device, p, nullptr); });
+    m_descriptorPool = UniqueHandle<VkDescriptorPool>(
+        pool, [device](VkDescriptorPool p) { vkDestroyDescriptorPool(device, p, nullptr); });
     VkDescriptorSetAllocateInfo allocInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
     allocInfo.descriptorPool = pool;
     allocInfo.descriptorSetCount = 1;
@@ -102,8 +106,20 @@ engine::Status SceneViewportRenderer::createPipeline() {
     auto fragment = createShaderModule(device, kFragment, sizeof kFragment);
     if (!fragment) return fragment.status();
     VkPipelineShaderStageCreateInfo stages[2]{};
-    stages[0] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT, vertex->get(), "main", nullptr};
-    stages[1] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fragment->get(), "main", nullptr};
+    stages[0] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                 nullptr,
+                 0,
+                 VK_SHADER_STAGE_VERTEX_BIT,
+                 vertex->get(),
+                 "main",
+                 nullptr};
+    stages[1] = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                 nullptr,
+                 0,
+                 VK_SHADER_STAGE_FRAGMENT_BIT,
+                 fragment->get(),
+                 "main",
+                 nullptr};
     VkPipelineVertexInputStateCreateInfo vertexInput{VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
     VkPipelineInputAssemblyStateCreateInfo assembly{VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
     assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST;
@@ -174,7 +190,8 @@ engine::Status SceneViewportRenderer::createSceneResources() {
     alloc.memoryTypeIndex = m_context->memoryType(requirements.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
     VkDeviceMemory memory;
     WAFT_VK_RETURN_IF_ERROR(vkAllocateMemory(device, &alloc, nullptr, &memory));
-    m_imageMemory = UniqueHandle<VkDeviceMemory>(memory, [device](VkDeviceMemory m) { vkFreeMemory(device, m, nullptr); });
+    m_imageMemory =
+        UniqueHandle<VkDeviceMemory>(memory, [device](VkDeviceMemory m) { vkFreeMemory(device, m, nullptr); });
     WAFT_VK_RETURN_IF_ERROR(vkBindImageMemory(device, image, memory, 0));
     VkImageViewCreateInfo viewInfo{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
     viewInfo.image = image;
@@ -233,8 +250,8 @@ void SceneViewportRenderer::startNextFrame() {
             toTransfer.srcQueueFamilyIndex = toTransfer.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
             toTransfer.image = m_image.get();
             toTransfer.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
-                                 nullptr, 1, &toTransfer);
+            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr,
+                                 0, nullptr, 1, &toTransfer);
             VkBufferImageCopy region{};
             region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
             region.imageExtent = {uint32_t(m_scene->width), uint32_t(m_scene->height), 1};
@@ -245,8 +262,8 @@ void SceneViewportRenderer::startNextFrame() {
             toShader.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
             toShader.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
             toShader.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, 0, 0, nullptr,
-                                 0, nullptr, 1, &toShader);
+            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, 0, 0,
+                                 nullptr, 0, nullptr, 1, &toShader);
         }
     }
 
@@ -269,8 +286,9 @@ void SceneViewportRenderer::startNextFrame() {
         vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, m_pipeline.get());
         vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, m_pipelineLayout.get(), 0, 1, &m_set, 0, nullptr);
         const QPointF pan = m_window->panPixels();
-        const ViewConstants constants{{float(size.width()), float(size.height()), float(m_scene->width), float(m_scene->height)},
-                                      {m_window->effectiveScale(size), float(pan.x()), float(pan.y()), 0.0f}};
+        const ViewConstants constants{
+            {float(size.width()), float(size.height()), float(m_scene->width), float(m_scene->height)},
+            {m_window->effectiveScale(size), float(pan.x()), float(pan.y()), 0.0f}};
         vkCmdPushConstants(cmd, m_pipelineLayout.get(), VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof constants, &constants);
         vkCmdDraw(cmd, 3, 1, 0, 0);
     }

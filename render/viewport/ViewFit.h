@@ -28,12 +28,14 @@ inline QRectF imageRect(QSizeF view, QSizeF image, double zoom, QPointF pan) {
 
 inline QPointF toScene(const QRectF& rect, QSizeF image, QPointF viewPos) {
     if (rect.isEmpty()) return {};
-    return {(viewPos.x() - rect.x()) * image.width() / rect.width(), (viewPos.y() - rect.y()) * image.height() / rect.height()};
+    return {(viewPos.x() - rect.x()) * image.width() / rect.width(),
+            (viewPos.y() - rect.y()) * image.height() / rect.height()};
 }
 
 inline QPointF toView(const QRectF& rect, QSizeF image, QPointF scenePos) {
     if (rect.isEmpty() || image.isEmpty()) return {};
-    return rect.topLeft() + QPointF(scenePos.x() * rect.width() / image.width(), scenePos.y() * rect.height() / image.height());
+    return rect.topLeft() +
+           QPointF(scenePos.x() * rect.width() / image.width(), scenePos.y() * rect.height() / image.height());
 }
 
 }  // namespace waft::viewfit

@@ -42,7 +42,8 @@ Status splatIndexAddBaseline(const cv::Mat& image, const DisplacementField& fiel
     }
     const torch::Tensor weight = accum.slice(1, c, c + 1);
     const torch::Tensor result =
-        torch::where(weight > 0, accum.slice(1, 0, c) / weight.clamp_min(1e-30), torch::zeros_like(weight)).contiguous();
+        torch::where(weight > 0, accum.slice(1, 0, c) / weight.clamp_min(1e-30), torch::zeros_like(weight))
+            .contiguous();
     out.create(int(h), int(w), CV_MAKETYPE(CV_32F, int(c)));
     std::memcpy(out.data, result.data_ptr<float>(), size_t(h * w * c) * sizeof(float));
     return Status::ok();

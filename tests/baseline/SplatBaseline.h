@@ -3,8 +3,8 @@
 #include <opencv2/core/mat.hpp>
 #include <vector>
 
-#include "motion/DisplacementField.h"
 #include "core/Status.h"
+#include "motion/DisplacementField.h"
 
 namespace waft::engine {
 

@@ -5,19 +5,19 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <map>
 #include <random>
 
 #include "BenchScenes.h"
+#include "analysis/MotionExtractor.h"
+#include "baseline/SplatBaseline.h"
+#include "core/Runtime.h"
+#include "dynamics/ModalSimulator.h"
 #include "motion/DisplacementSynth.h"
 #include "raster/FrameRenderer.h"
-#include "dynamics/ModalSimulator.h"
-#include "analysis/MotionExtractor.h"
-#include "core/Runtime.h"
 #include "raster/SoftmaxSplatter.h"
-#include "baseline/SplatBaseline.h"
 
 using namespace waft::engine;
 
@@ -65,7 +65,8 @@ void BM_SoftmaxSplatIndexAdd(benchmark::State& state) {
 
 // Displacement synthesis F = Re sum_j S_j q_j: the per-frame cost of a pull (and of playback).
 void BM_DisplacementSynthesis(benchmark::State& state) {
-    const SpectralVolume v = waft::bench::benchScene(int(state.range(0)), int(state.range(1)), int(state.range(2)), 3.0f);
+    const SpectralVolume v =
+        waft::bench::benchScene(int(state.range(0)), int(state.range(1)), int(state.range(2)), 3.0f);
     DisplacementField field;
     double t = 0.0;
     for (auto _ : state) {
@@ -143,11 +144,20 @@ void BM_Extraction(benchmark::State& state) {
 
 BENCHMARK(BM_SoftmaxSplatCpu)->Args({512, 288})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SoftmaxSplatIndexAdd)->Args({512, 288})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_DisplacementSynthesis)->Args({1280, 720, 16})->Args({512, 288, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DisplacementSynthesis)
+    ->Args({1280, 720, 16})
+    ->Args({512, 288, 16})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_PullStep)->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ModalStepOnly)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RenderFrameCpu)->Args({512, 288})->Args({1280, 720})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Extraction)->Arg(int(FlowMethod::Dis))->Arg(int(FlowMethod::Accurate))->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_Extraction)
+    ->Arg(int(FlowMethod::Dis))
+    ->Arg(int(FlowMethod::Accurate))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(2);
 
 int main(int argc, char** argv) {
     initRuntime();

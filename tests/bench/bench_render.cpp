@@ -8,10 +8,10 @@
 #include <random>
 
 #include "BenchScenes.h"
+#include "VulkanSplatRenderer.h"
+#include "core/Runtime.h"
 #include "motion/DisplacementSynth.h"
 #include "raster/FrameRenderer.h"
-#include "core/Runtime.h"
-#include "VulkanSplatRenderer.h"
 
 using namespace waft;
 
@@ -55,9 +55,21 @@ void BM_CpuFrame(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_VulkanFrame)->Args({512, 288, 0})->Args({512, 288, 1})->Args({1280, 720, 0})->Args({1280, 720, 1})
-    ->Args({1920, 1080, 0})->Args({1920, 1080, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_CpuFrame)->Args({512, 288})->Args({1280, 720})->Args({1920, 1080})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_VulkanFrame)
+    ->Args({512, 288, 0})
+    ->Args({512, 288, 1})
+    ->Args({1280, 720, 0})
+    ->Args({1280, 720, 1})
+    ->Args({1920, 1080, 0})
+    ->Args({1920, 1080, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_CpuFrame)
+    ->Args({512, 288})
+    ->Args({1280, 720})
+    ->Args({1920, 1080})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 int main(int argc, char** argv) {
     engine::initRuntime();

@@ -32,8 +32,8 @@ long residentKiB() {
 }
 
 std::string tempDir(const std::string& tag) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("waft-test-" + tag + "-" + std::to_string(std::random_device{}()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("waft-test-" + tag + "-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir);
     return dir.string();
 }

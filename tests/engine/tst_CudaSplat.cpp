@@ -4,12 +4,12 @@
 
 #include <opencv2/core.hpp>
 
+#include "TestSupport.h"
+#include "core/Runtime.h"
+#include "dynamics/ModalSimulator.h"
 #include "motion/DisplacementSynth.h"
 #include "raster/FrameRenderer.h"
-#include "dynamics/ModalSimulator.h"
-#include "core/Runtime.h"
 #include "raster/SoftmaxSplatter.h"
-#include "TestSupport.h"
 #include "raster/cuda/CudaRenderBackend.h"
 #include "raster/cuda/CudaSplat.h"
 

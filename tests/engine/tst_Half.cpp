@@ -1,8 +1,8 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cmath>
 #include <cstring>
+#include <opencv2/core.hpp>
 
 #include "core/Half.h"
 
@@ -26,8 +26,8 @@ private slots:
         QCOMPARE(floatToHalf(1.0f), uint16_t(0x3c00));
         QCOMPARE(floatToHalf(-2.0f), uint16_t(0xc000));
         QCOMPARE(floatToHalf(65504.0f), uint16_t(0x7bff));
-        QCOMPARE(floatToHalf(1e6f), uint16_t(0x7c00));               // overflow -> inf
-        QCOMPARE(floatToHalf(5.9604645e-8f), uint16_t(0x0001));      // smallest subnormal
+        QCOMPARE(floatToHalf(1e6f), uint16_t(0x7c00));                   // overflow -> inf
+        QCOMPARE(floatToHalf(5.9604645e-8f), uint16_t(0x0001));          // smallest subnormal
         QCOMPARE(floatToHalf(1.0f + 1.0f / 2048.0f), uint16_t(0x3c00));  // tie rounds to even
         QCOMPARE(halfToFloat(0x3555), 0.333251953125f);
     }

@@ -71,7 +71,8 @@ struct Recorder {
     }
     bool wait(int id, double timeoutSec = 30.0) {
         std::unique_lock<std::mutex> lock(mutex);
-        return changed.wait_for(lock, std::chrono::duration<double>(timeoutSec), [&] { return finished.count(id) > 0; });
+        return changed.wait_for(lock, std::chrono::duration<double>(timeoutSec),
+                                [&] { return finished.count(id) > 0; });
     }
     Status status(int id) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -94,15 +95,17 @@ TEST(JobRunner, AThrowingJobFailsWithOneLineAndTheLaneCarriesOn) {
             return Status::ok();
         };
     };
-    const int a = runner.submit(std::make_unique<FnJob>("predict motion", JobLane::Compute, thrower([] {
-        throw std::runtime_error("CUDA out of memory.\nTried to allocate 20 GiB\n(backtrace...)");
-    })));
-    const int b = runner.submit(std::make_unique<FnJob>("big", JobLane::Compute, thrower([] { throw std::bad_alloc(); })));
-    const int c = runner.submit(std::make_unique<FnJob>("opencv", JobLane::Editor, thrower([] {
-        cv::Mat m(2, 2, CV_8UC1);
-        (void)m.at<uint8_t>(0, 0);
-        cv::Mat(3, 3, CV_8UC1).copyTo(m(cv::Rect(0, 0, 5, 5)));  // out-of-range ROI: cv::Exception
-    })));
+    const int a = runner.submit(std::make_unique<FnJob>(
+        "predict motion", JobLane::Compute,
+        thrower([] { throw std::runtime_error("CUDA out of memory.\nTried to allocate 20 GiB\n(backtrace...)"); })));
+    const int b =
+        runner.submit(std::make_unique<FnJob>("big", JobLane::Compute, thrower([] { throw std::bad_alloc(); })));
+    const int c = runner.submit(std::make_unique<FnJob>(
+        "opencv", JobLane::Editor, thrower([] {
+            cv::Mat m(2, 2, CV_8UC1);
+            (void)m.at<uint8_t>(0, 0);
+            cv::Mat(3, 3, CV_8UC1).copyTo(m(cv::Rect(0, 0, 5, 5)));  // out-of-range ROI: cv::Exception
+        })));
     bool ran = false;
     const int d = runner.submit(std::make_unique<FnJob>("after", JobLane::Compute, [&](Progress&, const CancelToken&) {
         ran = true;
@@ -126,14 +129,16 @@ TEST(JobRunner, EditorJobsRunBesideALongComputeJob) {
         "fine-tune", JobLane::Compute, [](Progress& p, const CancelToken& c) { return untilCancelled(p, c); }));
     // A second compute job waits: at most one heavy job at a time.
     std::atomic<bool> secondRan{false};
-    const int second = runner.submit(std::make_unique<FnJob>("train", JobLane::Compute, [&](Progress&, const CancelToken&) {
-        secondRan = true;
-        return Status::ok();
-    }));
-    const int exportJob = runner.submit(std::make_unique<FnJob>("export loop", JobLane::Editor, [](Progress& p, const CancelToken&) {
-        for (int i = 1; i <= 5; ++i) p.report(i / 5.0f, "rendering");
-        return Status::ok();
-    }));
+    const int second =
+        runner.submit(std::make_unique<FnJob>("train", JobLane::Compute, [&](Progress&, const CancelToken&) {
+            secondRan = true;
+            return Status::ok();
+        }));
+    const int exportJob =
+        runner.submit(std::make_unique<FnJob>("export loop", JobLane::Editor, [](Progress& p, const CancelToken&) {
+            for (int i = 1; i <= 5; ++i) p.report(i / 5.0f, "rendering");
+            return Status::ok();
+        }));
     ASSERT_TRUE(rec.wait(exportJob, 10.0));
     EXPECT_TRUE(rec.status(exportJob).isOk());
     EXPECT_FALSE(rec.hasFinished(compute));  // the export finished while the compute job still runs
@@ -150,15 +155,17 @@ TEST(JobRunner, ShutdownCancelsRunningJobsWithinASecondAndDropsQueuedOnes) {
     Recorder rec;
     auto runner = std::make_unique<JobRunner>(rec.events());
     std::atomic<bool> started{false};
-    const int running = runner->submit(std::make_unique<FnJob>("long", JobLane::Compute, [&](Progress& p, const CancelToken& c) {
-        started = true;
-        return untilCancelled(p, c);
-    }));
+    const int running =
+        runner->submit(std::make_unique<FnJob>("long", JobLane::Compute, [&](Progress& p, const CancelToken& c) {
+            started = true;
+            return untilCancelled(p, c);
+        }));
     std::atomic<bool> queuedRan{false};
-    const int queued = runner->submit(std::make_unique<FnJob>("queued", JobLane::Compute, [&](Progress&, const CancelToken&) {
-        queuedRan = true;
-        return Status::ok();
-    }));
+    const int queued =
+        runner->submit(std::make_unique<FnJob>("queued", JobLane::Compute, [&](Progress&, const CancelToken&) {
+            queuedRan = true;
+            return Status::ok();
+        }));
     while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const auto t0 = Clock::now();
     runner->shutdown();
@@ -167,11 +174,10 @@ TEST(JobRunner, ShutdownCancelsRunningJobsWithinASecondAndDropsQueuedOnes) {
     EXPECT_EQ(rec.status(running).code(), StatusCode::Cancelled);
     EXPECT_EQ(rec.status(queued).code(), StatusCode::Cancelled);
     EXPECT_FALSE(queuedRan.load());
-    const int late = runner->submit(std::make_unique<FnJob>("late", JobLane::Editor, [](Progress&, const CancelToken&) {
-        return Status::ok();
-    }));
+    const int late = runner->submit(
+        std::make_unique<FnJob>("late", JobLane::Editor, [](Progress&, const CancelToken&) { return Status::ok(); }));
     EXPECT_EQ(rec.status(late).code(), StatusCode::Cancelled);  // reported at once, never run
-    runner.reset();  // a second shutdown (the destructor's) is harmless
+    runner.reset();                                             // a second shutdown (the destructor's) is harmless
 }
 
 // Observers see queued -> started -> finished for every job, whichever thread submits.
@@ -219,9 +225,8 @@ TEST(JobRunner, ShutdownIsSafeFromAnyThread) {
     };
     auto runner = std::make_unique<JobRunner>(e);
     self = runner.get();
-    const int id = runner->submit(std::make_unique<FnJob>("one", JobLane::Editor, [](Progress&, const CancelToken&) {
-        return Status::ok();
-    }));
+    const int id = runner->submit(
+        std::make_unique<FnJob>("one", JobLane::Editor, [](Progress&, const CancelToken&) { return Status::ok(); }));
     ASSERT_TRUE(rec.wait(id));
     std::thread a([&] { runner->shutdown(); });
     std::thread b([&] { runner->shutdown(); });
@@ -235,13 +240,14 @@ TEST(JobRunner, ShutdownIsSafeFromAnyThread) {
 TEST(JobRunner, ProgressCarriesAnEta) {
     Recorder rec;
     JobRunner runner(rec.events());
-    const int id = runner.submit(std::make_unique<FnJob>("steady", JobLane::Editor, [](Progress& p, const CancelToken&) {
-        for (int i = 1; i <= 10; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            p.report(i / 10.0f, "step");
-        }
-        return Status::ok();
-    }));
+    const int id =
+        runner.submit(std::make_unique<FnJob>("steady", JobLane::Editor, [](Progress& p, const CancelToken&) {
+            for (int i = 1; i <= 10; ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                p.report(i / 10.0f, "step");
+            }
+            return Status::ok();
+        }));
     ASSERT_TRUE(rec.wait(id));
     std::lock_guard<std::mutex> lock(rec.mutex);
     const auto& reports = rec.progress[id];
@@ -265,10 +271,11 @@ TEST(JobRunner, MetricsAreThrottledAndTheLastArrives) {
         if (name == "loss") losses.emplace_back(step, value);
     };
     JobRunner runner(e);
-    const int id = runner.submit(std::make_unique<FnJob>("train", JobLane::Compute, [](Progress& p, const CancelToken&) {
-        for (int step = 1; step <= 5000; ++step) p.metric("loss", step, 1.0 / step);
-        return Status::ok();
-    }));
+    const int id =
+        runner.submit(std::make_unique<FnJob>("train", JobLane::Compute, [](Progress& p, const CancelToken&) {
+            for (int step = 1; step <= 5000; ++step) p.metric("loss", step, 1.0 / step);
+            return Status::ok();
+        }));
     ASSERT_TRUE(rec.wait(id));
     std::lock_guard<std::mutex> lock(mutex);
     ASSERT_FALSE(losses.empty());

@@ -1,15 +1,15 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cmath>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "motion/DisplacementSynth.h"
-#include "motion/LoopPlanner.h"
+#include "TestSupport.h"
 #include "core/Runtime.h"
 #include "jobs/SceneAnimator.h"
-#include "TestSupport.h"
+#include "motion/DisplacementSynth.h"
+#include "motion/LoopPlanner.h"
 
 using namespace waft::engine;
 

@@ -1,11 +1,11 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cmath>
+#include <opencv2/core.hpp>
 
-#include "motion/DisplacementSynth.h"
-#include "dynamics/ModalSimulator.h"
 #include "TestSupport.h"
+#include "dynamics/ModalSimulator.h"
+#include "motion/DisplacementSynth.h"
 
 using namespace waft::engine;
 
@@ -138,8 +138,8 @@ private slots:
     void rigidPixelsResistPulls() {
         SpectralVolume v = waft::test::sinusoidalVolume(20, 10, 1, 1.0f, 0, 2.0f);
         for (int y = 0; y < 10; ++y) {
-            v.plane(0, 0)[size_t(y) * 20] = 0.0f;                         // column 0: a window frame
-            v.plane(0, 0)[size_t(y) * 20 + 1] *= 0.01f;                   // column 1: nearly rigid
+            v.plane(0, 0)[size_t(y) * 20] = 0.0f;        // column 0: a window frame
+            v.plane(0, 0)[size_t(y) * 20 + 1] *= 0.01f;  // column 1: nearly rigid
         }
         ModalSimulator sim(v);
         sim.setPull(0, 5, 10.0f, 0.0f);

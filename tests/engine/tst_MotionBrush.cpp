@@ -1,12 +1,12 @@
-#include <QtTest>
 #include "QtTestSupport.h"
+#include <QtTest>
 #include <cmath>
 #include <opencv2/core.hpp>
 
-#include "motion/DisplacementSynth.h"
+#include "TestSupport.h"
 #include "dynamics/MotionBrush.h"
 #include "jobs/SceneJobs.h"
-#include "TestSupport.h"
+#include "motion/DisplacementSynth.h"
 
 using namespace waft::engine;
 
@@ -71,7 +71,8 @@ private slots:
         mask(cv::Rect(100, 20, 40, 40)).setTo(255);
         MotionBrushParams params;
         params.radiusPx = 40.0f;
-        auto v = motionFromBrush(m_image, {{110, 60, 5.0f, 0.0f}, {60, 60, 3.0f, 3.0f}}, {{70, 65, 10.0f}}, mask, params);
+        auto v =
+            motionFromBrush(m_image, {{110, 60, 5.0f, 0.0f}, {60, 60, 3.0f, 3.0f}}, {{70, 65, 10.0f}}, mask, params);
         QVERIFY(v.hasValue());
         QCOMPARE(bandEnergy(*v, 70, 65), 0.0f);  // the anchor itself
         for (int y = 20; y < 60; y += 3)
@@ -97,7 +98,7 @@ private slots:
         QVERIFY(job.run(progress, cancel).isOk());
         QCOMPARE(job.result()->source.videoPath, std::string("/videos/clip.mp4"));
         float peakAt, angle, peakFar, unused;
-        peakMotion(job.result()->volume, 60, 60, peakAt, angle);    // the arrow, in scene pixels
+        peakMotion(job.result()->volume, 60, 60, peakAt, angle);  // the arrow, in scene pixels
         peakMotion(job.result()->volume, 150, 110, peakFar, unused);
         QVERIFY(peakAt > 5.0f && peakAt > 4.0f * peakFar);
         QVERIFY(std::abs(angle) < 0.3f || std::abs(std::abs(angle) - 3.14159f) < 0.3f);  // along x
@@ -116,7 +117,8 @@ private slots:
         for (size_t i = 0; i < a.size(); ++i) QVERIFY(std::abs(a.dx[i] - b.dx[i]) < 1e-4f);
         // Spatially varying phase: two points near the arrow do not move in lockstep.
         const size_t p = 60 * 200 + 90, r = 60 * 200 + 110;
-        QVERIFY(std::abs(std::atan2(v->plane(0, 1)[p], v->plane(0, 0)[p]) - std::atan2(v->plane(0, 1)[r], v->plane(0, 0)[r])) > 0.1f);
+        QVERIFY(std::abs(std::atan2(v->plane(0, 1)[p], v->plane(0, 0)[p]) -
+                         std::atan2(v->plane(0, 1)[r], v->plane(0, 0)[r])) > 0.1f);
     }
 
     void rejectsBadInput() {

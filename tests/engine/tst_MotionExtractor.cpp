@@ -1,16 +1,16 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
-#include <fstream>
+#include <QtTest>
 #include <cmath>
+#include <fstream>
+#include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "TestSupport.h"
+#include "core/Runtime.h"
+#include "jobs/ExtractMotionJob.h"
 #include "motion/DisplacementSynth.h"
 #include "raster/FrameRenderer.h"
-#include "jobs/ExtractMotionJob.h"
-#include "core/Runtime.h"
-#include "TestSupport.h"
 
 using namespace waft::engine;
 
@@ -96,8 +96,8 @@ private slots:
                 ++count;
             }
         const double relX = errX / sumX, relY = errY / sumY;
-        qInfo("closed loop: x-band amplitude error %.1f%%, y-band %.1f%%, mean leak %.4f px", 100 * relX,
-              100 * relY, leak / count / 24);
+        qInfo("closed loop: x-band amplitude error %.1f%%, y-band %.1f%%, mean leak %.4f px", 100 * relX, 100 * relY,
+              leak / count / 24);
         QVERIFY2(relX < 0.08, qPrintable(QString::number(relX)));
         QVERIFY2(relY < 0.12, qPrintable(QString::number(relY)));
         QVERIFY(leak / count / 24 < 0.05);

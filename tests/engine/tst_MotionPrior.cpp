@@ -1,27 +1,27 @@
 // Torch before Qt: Qt's `slots` / `signals` macros would rewrite identifiers in torch's headers.
+#include "PriorTestModels.h"
 #include "ml/prior/Compute.h"
 #include "ml/prior/DdimSampler.h"
 #include "ml/prior/FrequencyNormalization.h"
 #include "ml/prior/LoopLoss.h"
 #include "ml/prior/ModelCache.h"
-#include "ml/prior/ModelMemory.h"
 #include "ml/prior/ModelFile.h"
+#include "ml/prior/ModelMemory.h"
 #include "ml/prior/MotionModels.h"
 #include "ml/prior/PriorTraining.h"
-#include "PriorTestModels.h"
 
 #include <ATen/autocast_mode.h>
 
-#include <QtTest>
 #include "QtTestSupport.h"
+#include <QtTest>
 
 #include <filesystem>
 #include <fstream>
 
+#include "TestSupport.h"
 #include "core/Runtime.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
-#include "TestSupport.h"
 
 using namespace waft::engine;
 using namespace waft::engine::prior;
@@ -29,7 +29,6 @@ using waft::test::randomize;
 using waft::test::runUNet;
 using waft::test::tinyUNet;
 using waft::test::tinyVae;
-
 
 class tst_MotionPrior : public QObject {
     Q_OBJECT
@@ -90,7 +89,8 @@ private slots:
         DenoiserUNet fresh(tinyUNet(true));
         randomize(*fresh, 5);
         for (auto& p : fresh->named_parameters())  // stage-2 start: attention outputs zero
-            if (p.key().find("freq_attn") != std::string::npos && p.key().find(".out.") != std::string::npos) p.value().detach().zero_();
+            if (p.key().find("freq_attn") != std::string::npos && p.key().find(".out.") != std::string::npos)
+                p.value().detach().zero_();
         QCOMPARE(othersChanged(fresh), 0);
         DenoiserUNet trained(tinyUNet(true));
         randomize(*trained, 5);
@@ -149,7 +149,10 @@ private slots:
     // A stop request ends sampling at the next step with no result (how a cancelled predict job returns).
     void samplerStops() {
         int calls = 0;
-        const Denoiser counting = [&](const torch::Tensor& x, int64_t, bool) { ++calls; return 0.1 * x; };
+        const Denoiser counting = [&](const torch::Tensor& x, int64_t, bool) {
+            ++calls;
+            return 0.1 * x;
+        };
         SamplerParams params;
         params.steps = 40;
         params.guidance = 0.0f;
@@ -157,21 +160,27 @@ private slots:
             ddimSample(counting, {1, 4, 4, 4}, params, NoiseSchedule::scaledLinear(), {}, [&] { return calls >= 3; });
         QVERIFY(!stopped.defined());
         QCOMPARE(calls, 3);
-        QVERIFY(ddimSample(counting, {1, 4, 4, 4}, params, NoiseSchedule::scaledLinear(), {}, [] { return false; }).defined());
+        QVERIFY(ddimSample(counting, {1, 4, 4, 4}, params, NoiseSchedule::scaledLinear(), {}, [] {
+                    return false;
+                }).defined());
     }
 
     // CFG with w = 0 is exactly the conditional prediction; w > 0 is not.
     void guidanceZeroIsConditional() {
         const NoiseSchedule schedule = NoiseSchedule::scaledLinear();
-        const Denoiser both = [](const torch::Tensor& x, int64_t, bool conditional) { return conditional ? 0.1 * x : -0.3 * x; };
+        const Denoiser both = [](const torch::Tensor& x, int64_t, bool conditional) {
+            return conditional ? 0.1 * x : -0.3 * x;
+        };
         const Denoiser conditionalOnly = [](const torch::Tensor& x, int64_t, bool) { return 0.1 * x; };
         SamplerParams params;
         params.steps = 20;
         params.seed = 11;
         params.guidance = 0.0f;
-        QVERIFY(torch::equal(ddimSample(both, {1, 4, 6, 6}, params, schedule), ddimSample(conditionalOnly, {1, 4, 6, 6}, params, schedule)));
+        QVERIFY(torch::equal(ddimSample(both, {1, 4, 6, 6}, params, schedule),
+                             ddimSample(conditionalOnly, {1, 4, 6, 6}, params, schedule)));
         params.guidance = 1.75f;
-        QVERIFY(!torch::allclose(ddimSample(both, {1, 4, 6, 6}, params, schedule), ddimSample(conditionalOnly, {1, 4, 6, 6}, params, schedule)));
+        QVERIFY(!torch::allclose(ddimSample(both, {1, 4, 6, 6}, params, schedule),
+                                 ddimSample(conditionalOnly, {1, 4, 6, 6}, params, schedule)));
     }
 
     // Motion self-guidance (GID eq. 5) lowers the loop loss of a sample from the same seed.
@@ -255,7 +264,7 @@ private slots:
         QCOMPARE(perfect.total.item<float>(), 0.0f);
         const VaeLoss off = vaeLoss(x + 1.0, x, zero + 2.0, zero);
         QVERIFY(std::abs(off.l1.item<float>() - 1.0f) < 1e-6f);
-        QCOMPARE(off.gradient.item<float>(), 0.0f);  // a constant offset has no gradient
+        QCOMPARE(off.gradient.item<float>(), 0.0f);              // a constant offset has no gradient
         QVERIFY(std::abs(off.kl.item<float>() - 2.0f) < 1e-6f);  // 0.5 * mean(mu^2) with mu = 2
         MotionVae vae(tinyVae());
         EmaWeights ema(*vae, 0.9f);
@@ -273,8 +282,11 @@ private slots:
     // Real training on tiny data: the VAE's loss falls by more than half, the denoiser's clearly.
     void trainersLearn() {
         torch::manual_seed(21);
-        const torch::Tensor slices = torch::nn::functional::interpolate(
-            torch::randn({16, 4, 4, 4}), torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{16, 16}).mode(torch::kBilinear).align_corners(false));
+        const torch::Tensor slices = torch::nn::functional::interpolate(torch::randn({16, 4, 4, 4}),
+                                                                        torch::nn::functional::InterpolateFuncOptions()
+                                                                            .size(std::vector<int64_t>{16, 16})
+                                                                            .mode(torch::kBilinear)
+                                                                            .align_corners(false));
         TrainParams params;
         params.learningRate = 3e-3f;
         VaeTrainer vae(MotionVae(tinyVae()), params);
@@ -307,15 +319,19 @@ private slots:
     // Device and precision: what resolves to what, bf16 autocast (on the CPU here) stays close to fp32, restores
     // the autocast state, and trains with a finite loss; fp16 and a missing CUDA device are clear errors.
     void computeOptions() {
-        const auto resolve = [](ComputeDevice d, Precision p, bool training) { return resolveCompute({d, p}, training); };
+        const auto resolve = [](ComputeDevice d, Precision p, bool training) {
+            return resolveCompute({d, p}, training);
+        };
         const bool cuda = torch::cuda::is_available();
         QVERIFY(resolve(ComputeDevice::Cpu, Precision::Auto, true)->device.is_cpu());
         QVERIFY(!resolve(ComputeDevice::Cpu, Precision::Auto, true)->autocast.has_value());
         QVERIFY(*resolve(ComputeDevice::Cpu, Precision::Bf16, true)->autocast == at::kBFloat16);
-        QVERIFY(QString::fromStdString(resolve(ComputeDevice::Cpu, Precision::Fp16, false).status().message()).contains("needs CUDA"));
+        QVERIFY(QString::fromStdString(resolve(ComputeDevice::Cpu, Precision::Fp16, false).status().message())
+                    .contains("needs CUDA"));
         QCOMPARE(resolve(ComputeDevice::Auto, Precision::Auto, false)->device.is_cuda(), cuda);
         if (!cuda)
-            QVERIFY(QString::fromStdString(resolve(ComputeDevice::Cuda, Precision::Auto, false).status().message()).contains("no CUDA"));
+            QVERIFY(QString::fromStdString(resolve(ComputeDevice::Cuda, Precision::Auto, false).status().message())
+                        .contains("no CUDA"));
 
         DenoiserUNet net(tinyUNet(true));
         randomize(*net, 5);
@@ -403,8 +419,10 @@ private slots:
         int changedAttention = 0;
         for (const auto& p : net->named_parameters()) {
             const bool changed = !torch::equal(p.value(), before[p.key()]);
-            if (p.key().find("freq_attn") == std::string::npos) QVERIFY2(!changed, p.key().c_str());
-            else changedAttention += changed;
+            if (p.key().find("freq_attn") == std::string::npos)
+                QVERIFY2(!changed, p.key().c_str());
+            else
+                changedAttention += changed;
         }
         QVERIFY(changedAttention > 0);
     }

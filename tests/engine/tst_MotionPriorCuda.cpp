@@ -1,8 +1,8 @@
 // The motion prior on CUDA (GoogleTest, no Qt: this is what runs on the GPU machine). Skipped, and reported as
 // skipped, where LibTorch has no GPU.
+#include "PriorTestModels.h"
 #include "ml/prior/Compute.h"
 #include "ml/prior/MotionModels.h"
-#include "PriorTestModels.h"
 
 #include <gtest/gtest.h>
 

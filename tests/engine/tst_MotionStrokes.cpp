@@ -1,9 +1,9 @@
-#include <QtTest>
 #include "QtTestSupport.h"
+#include <QtTest>
 #include <fstream>
 
-#include "dynamics/MotionStrokes.h"
 #include "TestSupport.h"
+#include "dynamics/MotionStrokes.h"
 
 using namespace waft::engine;
 

@@ -1,20 +1,20 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <fstream>
-#include <opencv2/video/tracking.hpp>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/video/tracking.hpp>
 
-#include "analysis/OpticalFlow.h"
 #include "TestSupport.h"
+#include "analysis/OpticalFlow.h"
 
 using namespace waft::engine;
 using waft::test::dataAvailable;
 using waft::test::dataPath;
 
 namespace {
-constexpr double kEpeBoundDis = 0.25;       // measured 0.2216 px
-constexpr double kEpeBoundAccurate = 0.125; // measured 0.1101 px
+constexpr double kEpeBoundDis = 0.25;        // measured 0.2216 px
+constexpr double kEpeBoundAccurate = 0.125;  // measured 0.1101 px
 }  // namespace
 
 class tst_OpticalFlow : public QObject {

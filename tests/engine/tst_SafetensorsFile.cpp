@@ -1,13 +1,13 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
+#include "TestSupport.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
-#include "TestSupport.h"
 
 using namespace waft::engine;
 
@@ -36,7 +36,7 @@ private slots:
         QVERIFY(writer.addTensor("b", DType::U8, {4}, b.data(), b.size()).isOk());
         writer.setMetadata("format", "test");
         const std::vector<uint8_t> bytes = writer.serialize();
-        QCOMPARE((bytes.size() - 8 - (bytes[0] | bytes[1] << 8)) , size_t(6 * 4 + 6 * 2 + 4));
+        QCOMPARE((bytes.size() - 8 - (bytes[0] | bytes[1] << 8)), size_t(6 * 4 + 6 * 2 + 4));
         QCOMPARE(int((bytes[0] | bytes[1] << 8) % 8), 0);  // header padded to 8-byte alignment
 
         auto file = SafetensorsFile::parse(bytes);
@@ -46,8 +46,8 @@ private slots:
         const std::vector<float> half = file->readFloat("a_half", {-1}).value();
         for (size_t i = 0; i < a.size(); ++i) QVERIFY(std::abs(half[i] - a[i]) <= 1e-3f * std::abs(a[i]) + 1e-7f);
         QCOMPARE(file->readU8("b").value(), b);
-        QVERIFY(!file->readFloat("b").hasValue());         // wrong dtype
-        QVERIFY(!file->readFloat("a", {3, 2}).hasValue()); // wrong shape
+        QVERIFY(!file->readFloat("b").hasValue());          // wrong dtype
+        QVERIFY(!file->readFloat("a", {3, 2}).hasValue());  // wrong shape
         QVERIFY(!file->readFloat("missing").hasValue());
     }
 
@@ -63,8 +63,7 @@ private slots:
         QTest::addColumn<QByteArray>("bytes");
         QTest::addColumn<QString>("expected");  // a word the one-line error must contain
         const auto add = [](const char* name, const std::vector<uint8_t>& b, const char* word) {
-            QTest::newRow(name) << QByteArray(reinterpret_cast<const char*>(b.data()), int(b.size()))
-                                << QString(word);
+            QTest::newRow(name) << QByteArray(reinterpret_cast<const char*>(b.data()), int(b.size())) << QString(word);
         };
         const std::string ok = R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
         add("empty file", {}, "shorter");
@@ -85,25 +84,42 @@ private slots:
         add("leading space", withHeader(" {}", 0), "'{'");
         add("unknown dtype", withHeader(R"({"t":{"dtype":"F8","shape":[2],"data_offsets":[0,2]}})", 2), "dtype");
         add("negative extent", withHeader(R"({"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "extent");
-        add("fractional extent", withHeader(R"({"t":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}})", 8), "extent");
-        add("absurd extent", withHeader(R"({"t":{"dtype":"F32","shape":[1099511627777,1099511627777],"data_offsets":[0,8]}})", 8), "extent");
+        add("fractional extent", withHeader(R"({"t":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}})", 8),
+            "extent");
+        add("absurd extent",
+            withHeader(R"({"t":{"dtype":"F32","shape":[1099511627777,1099511627777],"data_offsets":[0,8]}})", 8),
+            "extent");
         add("missing offsets", withHeader(R"({"t":{"dtype":"F32","shape":[2]}})", 8), "data_offsets");
-        add("offsets past end", withHeader(R"({"t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8), "truncated");
-        add("offsets reversed", withHeader(R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8), "end before begin");
-        add("size mismatch", withHeader(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "needs 12 bytes");
-        add("overlap", withHeader(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "overlap");
+        add("offsets past end", withHeader(R"({"t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8),
+            "truncated");
+        add("offsets reversed", withHeader(R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8),
+            "end before begin");
+        add("size mismatch", withHeader(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
+            "needs 12 bytes");
+        add("overlap",
+            withHeader(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                8),
+            "overlap");
         add("hole", withHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "hole");
         add("trailing bytes", withHeader(ok, 12), "not owned");
         add("metadata not strings", withHeader(R"({"__metadata__":{"k":3}})", 0), "metadata");
         add("metadata not object", withHeader(R"({"__metadata__":"x"})", 0), "__metadata__");
-        add("duplicate names", withHeader(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})", 2), "repeats");
+        add("duplicate names",
+            withHeader(
+                R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                2),
+            "repeats");
         add("entry not object", withHeader(R"({"t":7})", 0), "not an object");
         // A dtype nested 60,000 deep: refused before the recursive parser (or an error message) walks it.
-        add("deep dtype", withHeader(R"({"t":{"dtype":)" + std::string(60000, '[') + std::string(60000, ']') +
-                                         R"(,"shape":[],"data_offsets":[0,0]}})", 0),
+        add("deep dtype",
+            withHeader(R"({"t":{"dtype":)" + std::string(60000, '[') + std::string(60000, ']') +
+                           R"(,"shape":[],"data_offsets":[0,0]}})",
+                       0),
             "nested too deeply");
-        add("long dtype", withHeader(R"({"t":{"dtype":")" + std::string(5000, 'x') + "\\n" +
-                                         R"(","shape":[],"data_offsets":[0,0]}})", 0),
+        add("long dtype",
+            withHeader(R"({"t":{"dtype":")" + std::string(5000, 'x') + "\\n" + R"(","shape":[],"data_offsets":[0,0]}})",
+                       0),
             "unknown dtype 'xxxx");
         {
             std::vector<uint8_t> b = withHeader(ok, 8);
@@ -136,8 +152,8 @@ private slots:
         const uint64_t big = uint64_t(2) << 30;
         const auto writeSparse = [&](const std::string& path, uint64_t tensorBytes, uint64_t fileData) {
             std::string header = R"({"__metadata__":{"format":"test"},"big":{"dtype":"U8","shape":[)" +
-                                 std::to_string(tensorBytes) + R"(],"data_offsets":[0,)" +
-                                 std::to_string(tensorBytes) + "]}}";
+                                 std::to_string(tensorBytes) + R"(],"data_offsets":[0,)" + std::to_string(tensorBytes) +
+                                 "]}}";
             header.resize((header.size() + 7) / 8 * 8, ' ');
             std::ofstream out(path, std::ios::binary);
             uint8_t size[8];

@@ -1,14 +1,14 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
+#include "TestSupport.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
 #include "scene/Scene.h"
-#include "TestSupport.h"
 
 using namespace waft::engine;
 
@@ -103,52 +103,102 @@ private slots:
             w.addFloat("spectral", {s.volume.bands, 4, s.volume.height, s.volume.width}, s.volume.coefficients.data());
             w.addFloat("frequencies_hz", {s.volume.bands}, s.volume.frequenciesHz.data());
         };
-        row(writeVariant(dir, "noformat", [&](SafetensorsWriter& w, const Scene& s) { addImage(w, s); spectral(w, s); }),
+        row(writeVariant(dir, "noformat",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             spectral(w, s);
+                         }),
             "not a Waft scene");
-        row(writeVariant(dir, "version", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); spectral(w, s); w.setMetadata("format", "waft-scene"); w.setMetadata("version", "99");
-            }), "version");
-        row(writeVariant(dir, "nospectral", [&](SafetensorsWriter& w, const Scene& s) { addImage(w, s); addMeta(w); }),
+        row(writeVariant(dir, "version",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             spectral(w, s);
+                             w.setMetadata("format", "waft-scene");
+                             w.setMetadata("version", "99");
+                         }),
+            "version");
+        row(writeVariant(dir, "nospectral",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                         }),
             "misshapen");
-        row(writeVariant(dir, "rank", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); addMeta(w);
-                w.addFloat("spectral", {s.volume.bands * 4, s.volume.height, s.volume.width}, s.volume.coefficients.data());
-            }), "[K, 4, H, W]");
-        row(writeVariant(dir, "nan", [&](SafetensorsWriter& w, const Scene& s) {
-                Scene bad = s; bad.volume.coefficients[5] = std::nanf("");
-                addImage(w, s); addMeta(w); spectral(w, bad);
-            }), "NaN");
-        row(writeVariant(dir, "freq", [&](SafetensorsWriter& w, const Scene& s) {
-                Scene bad = s; bad.volume.frequenciesHz[0] = -1.0f;
-                addImage(w, s); addMeta(w); spectral(w, bad);
-            }), "frequency");
-        row(writeVariant(dir, "image", [&](SafetensorsWriter& w, const Scene& s) {
-                std::vector<uint8_t> rgb(10 * 10 * 3);
-                w.addTensor("image", DType::U8, {10, 10, 3}, rgb.data(), rgb.size());
-                addMeta(w); spectral(w, s);
-            }), "'image' has shape");
-        row(writeVariant(dir, "absurd", [&](SafetensorsWriter& w, const Scene& s) {
-                addMeta(w);
-                w.addTensor("spectral", DType::F32, {1, 4, 100000, 0}, nullptr, 0);
-            }), "absurd");
-        row(writeVariant(dir, "dtype", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); addMeta(w);
-                std::vector<int32_t> ints(s.volume.coefficients.size());
-                w.addTensor("spectral", DType::I32, {s.volume.bands, 4, s.volume.height, s.volume.width}, ints.data(), ints.size() * 4);
-                w.addFloat("frequencies_hz", {s.volume.bands}, s.volume.frequenciesHz.data());
-            }), "floating");
-        row(writeVariant(dir, "gains", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); addMeta(w); spectral(w, s);
-                const std::vector<float> g = {1, 1};
-                w.addFloat("band_gains", {2}, g.data());
-            }), "'band_gains' has shape");
-        row(writeVariant(dir, "settings", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("settings", "{oops");
-            }), "settings");
+        row(writeVariant(dir, "rank",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                             w.addFloat("spectral", {s.volume.bands * 4, s.volume.height, s.volume.width},
+                                        s.volume.coefficients.data());
+                         }),
+            "[K, 4, H, W]");
+        row(writeVariant(dir, "nan",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             Scene bad = s;
+                             bad.volume.coefficients[5] = std::nanf("");
+                             addImage(w, s);
+                             addMeta(w);
+                             spectral(w, bad);
+                         }),
+            "NaN");
+        row(writeVariant(dir, "freq",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             Scene bad = s;
+                             bad.volume.frequenciesHz[0] = -1.0f;
+                             addImage(w, s);
+                             addMeta(w);
+                             spectral(w, bad);
+                         }),
+            "frequency");
+        row(writeVariant(dir, "image",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             std::vector<uint8_t> rgb(10 * 10 * 3);
+                             w.addTensor("image", DType::U8, {10, 10, 3}, rgb.data(), rgb.size());
+                             addMeta(w);
+                             spectral(w, s);
+                         }),
+            "'image' has shape");
+        row(writeVariant(dir, "absurd",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addMeta(w);
+                             w.addTensor("spectral", DType::F32, {1, 4, 100000, 0}, nullptr, 0);
+                         }),
+            "absurd");
+        row(writeVariant(dir, "dtype",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                             std::vector<int32_t> ints(s.volume.coefficients.size());
+                             w.addTensor("spectral", DType::I32, {s.volume.bands, 4, s.volume.height, s.volume.width},
+                                         ints.data(), ints.size() * 4);
+                             w.addFloat("frequencies_hz", {s.volume.bands}, s.volume.frequenciesHz.data());
+                         }),
+            "floating");
+        row(writeVariant(dir, "gains",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                             spectral(w, s);
+                             const std::vector<float> g = {1, 1};
+                             w.addFloat("band_gains", {2}, g.data());
+                         }),
+            "'band_gains' has shape");
+        row(writeVariant(dir, "settings",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                             spectral(w, s);
+                             w.setMetadata("settings", "{oops");
+                         }),
+            "settings");
         const auto withSource = [&](const char* name, const std::string& source, const char* word) {
-            row(writeVariant(dir, name, [&](SafetensorsWriter& w, const Scene& s) {
-                    addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("source", source);
-                }), word);
+            row(writeVariant(dir, name,
+                             [&](SafetensorsWriter& w, const Scene& s) {
+                                 addImage(w, s);
+                                 addMeta(w);
+                                 spectral(w, s);
+                                 w.setMetadata("source", source);
+                             }),
+                word);
         };
         withSource("source-json", "{", "source metadata");
         withSource("source-fields", R"({"video": 7, "start_sec": 0, "end_sec": 1})", "source metadata");
@@ -156,13 +206,22 @@ private slots:
         withSource("source-negative", R"({"video": "/v.mp4", "start_sec": -1, "end_sec": 2})", "source time range");
         withSource("source-control", R"({"video": "/v\n.mp4", "start_sec": 0, "end_sec": 2})", "control characters");
         withSource("source-deep", std::string(100000, '[') + std::string(100000, ']'), "nested too deeply");
-        row(writeVariant(dir, "settings-deep", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); addMeta(w); spectral(w, s);
-                w.setMetadata("settings", std::string(100000, '{'));
-            }), "nested too deeply");
-        row(writeVariant(dir, "damping", [&](SafetensorsWriter& w, const Scene& s) {
-                addImage(w, s); addMeta(w); spectral(w, s); w.setMetadata("settings", R"({"damping_ratio": 9})");
-            }), "damping");
+        row(writeVariant(dir, "settings-deep",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                             spectral(w, s);
+                             w.setMetadata("settings", std::string(100000, '{'));
+                         }),
+            "nested too deeply");
+        row(writeVariant(dir, "damping",
+                         [&](SafetensorsWriter& w, const Scene& s) {
+                             addImage(w, s);
+                             addMeta(w);
+                             spectral(w, s);
+                             w.setMetadata("settings", R"({"damping_ratio": 9})");
+                         }),
+            "damping");
         {
             const std::string path = dir + "/text.waft";
             std::ofstream(path) << "this is not a scene at all, just text";

@@ -1,12 +1,12 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cmath>
+#include <opencv2/core.hpp>
 #include <random>
 
-#include "raster/SoftmaxSplatter.h"
-#include "baseline/SplatBaseline.h"
 #include "TestSupport.h"
+#include "baseline/SplatBaseline.h"
+#include "raster/SoftmaxSplatter.h"
 
 using namespace waft::engine;
 
@@ -59,8 +59,8 @@ private slots:
     // Two pixels land on the same spot: the one with the larger mean motion (softmax weight) wins.
     void occlusionResolvesTowardLargerMotion() {
         const int w = 32, h = 8;
-        cv::Mat image(h, w, CV_32FC3, cv::Scalar(0, 0, 1));   // red background (BGR)
-        image(cv::Rect(4, 0, 8, h)).setTo(cv::Scalar(1, 0, 0)); // blue strip x in [4, 12)
+        cv::Mat image(h, w, CV_32FC3, cv::Scalar(0, 0, 1));      // red background (BGR)
+        image(cv::Rect(4, 0, 8, h)).setTo(cv::Scalar(1, 0, 0));  // blue strip x in [4, 12)
         DisplacementField field;
         field.resize(w, h);
         std::vector<float> magnitude(size_t(w * h), 0.0f);
@@ -74,7 +74,8 @@ private slots:
         QVERIFY(splatter.splat(image, field, SoftmaxSplatter::splatWeights(magnitude), out).isOk());
         for (int x = 12; x < 20; ++x) {
             const cv::Vec3f px = out.at<cv::Vec3f>(3, x);
-            QVERIFY2(px[0] > 0.999f && px[2] < 0.001f, qPrintable(QString("x=%1 b=%2 r=%3").arg(x).arg(px[0]).arg(px[2])));
+            QVERIFY2(px[0] > 0.999f && px[2] < 0.001f,
+                     qPrintable(QString("x=%1 b=%2 r=%3").arg(x).arg(px[0]).arg(px[2])));
         }
         // Reverse the weights: the still pixels are now "in front" and stay red.
         for (float& m : magnitude) m = m > 0 ? 0.0f : 8.0f;

@@ -1,12 +1,12 @@
-#include <QtTest>
 #include "QtTestSupport.h"
-#include <opencv2/core.hpp>
+#include <QtTest>
 #include <cmath>
+#include <opencv2/core.hpp>
 #include <random>
 
+#include "TestSupport.h"
 #include "motion/DisplacementSynth.h"
 #include "motion/SpectralTransform.h"
-#include "TestSupport.h"
 
 using namespace waft::engine;
 
@@ -47,7 +47,8 @@ private slots:
         auto back = spectralToMotionTexture(*volume, 40, 20.0f);
         QVERIFY(back.hasValue());
         float worst = 0.0f;
-        for (size_t i = 0; i < texture.data.size(); ++i) worst = std::max(worst, std::abs(texture.data[i] - back->data[i]));
+        for (size_t i = 0; i < texture.data.size(); ++i)
+            worst = std::max(worst, std::abs(texture.data[i] - back->data[i]));
         QVERIFY2(worst < 1e-4f, qPrintable(QString::number(worst)));
     }
 

@@ -1,5 +1,5 @@
-#include <QtTest>
 #include "QtTestSupport.h"
+#include <QtTest>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -7,12 +7,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "encode/ExportCheck.h"
-#include "jobs/ExtractMotionJob.h"
-#include "core/Runtime.h"
-#include "jobs/SceneAnimator.h"
 #include "TestSupport.h"
+#include "core/Runtime.h"
+#include "encode/ExportCheck.h"
 #include "encode/VideoExporter.h"
+#include "jobs/ExtractMotionJob.h"
+#include "jobs/SceneAnimator.h"
 
 using namespace waft::engine;
 namespace fs = std::filesystem;
@@ -67,7 +67,7 @@ private slots:
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("codec");
         QTest::addColumn<QString>("codecName");
-        QTest::addColumn<int>("width");   // expected decoded size (4:2:0 video crops odd sizes to even)
+        QTest::addColumn<int>("width");  // expected decoded size (4:2:0 video crops odd sizes to even)
         QTest::addColumn<int>("height");
         QTest::addColumn<double>("maxError");  // mean absolute error vs the source frames, levels
         QTest::addColumn<int>("loopCount");    // what the file states; -1: the format cannot say
@@ -324,10 +324,10 @@ private slots:
         badCrf.crf = 99;
         QVERIFY(!exporter.open(dir + "/a.mp4", 32, 32, 24.0f, badCrf).isOk());  // absurd CRF
         badCrf.crf = 20;
-        QVERIFY(!exporter.open(dir + "/a.webp", 32, 32, 24.0f, badCrf).isOk()); // CRF means nothing to WebP
+        QVERIFY(!exporter.open(dir + "/a.webp", 32, 32, 24.0f, badCrf).isOk());  // CRF means nothing to WebP
         fs::create_directories(dir + "/full");
         std::ofstream(dir + "/full/x.txt") << "x";
-        QVERIFY(!exporter.open(dir + "/full/", 32, 32, 24.0f).isOk());          // non-empty folder
+        QVERIFY(!exporter.open(dir + "/full/", 32, 32, 24.0f).isOk());  // non-empty folder
         QVERIFY(!exporter.commit().isOk());
         QCOMPARE(countFiles(dir), 1);  // only the folder made above
         QVERIFY(!parseExportQuality("ultra").hasValue());

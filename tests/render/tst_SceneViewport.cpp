@@ -1,18 +1,18 @@
 #include <vulkan/vulkan.h>
 
-#include <QGuiApplication>
-#include <QVulkanInstance>
-#include <QSignalSpy>
-#include <QtTest>
 #include "QtTestSupport.h"
+#include <QGuiApplication>
+#include <QSignalSpy>
+#include <QVulkanInstance>
+#include <QtTest>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "motion/DisplacementSynth.h"
-#include "raster/FrameRenderer.h"
-#include "core/Runtime.h"
 #include "SceneViewport.h"
 #include "TestSupport.h"
+#include "core/Runtime.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
 
 using namespace waft;
 
@@ -47,7 +47,8 @@ class tst_SceneViewport : public QObject {
 private slots:
     void initTestCase() {
         engine::initRuntime();
-        if (QGuiApplication::platformName() == "offscreen") WAFT_SKIP("Vulkan windows need a display (run under xvfb-run)");
+        if (QGuiApplication::platformName() == "offscreen")
+            WAFT_SKIP("Vulkan windows need a display (run under xvfb-run)");
         if (m_instance.supportedLayers().contains("VK_LAYER_KHRONOS_validation"))
             m_instance.setLayers({"VK_LAYER_KHRONOS_validation"});
         else
@@ -74,7 +75,8 @@ private slots:
         if (window.devicePixelRatio() != 1.0) WAFT_SKIP("the pixel comparison needs a device pixel ratio of 1");
         const QImage grabbed = window.grab();
         QCOMPARE(grabbed.size(), QSize(160, 112));
-        const bool swapped = window.colorFormat() == VK_FORMAT_B8G8R8A8_SRGB || window.colorFormat() == VK_FORMAT_B8G8R8A8_UNORM;
+        const bool swapped =
+            window.colorFormat() == VK_FORMAT_B8G8R8A8_SRGB || window.colorFormat() == VK_FORMAT_B8G8R8A8_UNORM;
         const cv::Mat shown = toBgr(grabbed, swapped);
         cv::Scalar mean, stddev;
         cv::meanStdDev(shown, mean, stddev);

@@ -1,13 +1,13 @@
-#include <QtTest>
 #include "QtTestSupport.h"
+#include <QtTest>
 #include <opencv2/core.hpp>
 
-#include "motion/DisplacementSynth.h"
-#include "raster/FrameRenderer.h"
-#include "dynamics/ModalSimulator.h"
-#include "core/Runtime.h"
 #include "TestSupport.h"
 #include "VulkanSplatRenderer.h"
+#include "core/Runtime.h"
+#include "dynamics/ModalSimulator.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
 
 using namespace waft;
 

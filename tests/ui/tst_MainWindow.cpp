@@ -1,3 +1,4 @@
+#include "QtTestSupport.h"
 #include <QApplication>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -9,7 +10,6 @@
 #include <QThread>
 #include <QUndoStack>
 #include <QtTest>
-#include "QtTestSupport.h"
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
@@ -22,14 +22,14 @@
 #include "JobsPanel.h"
 #include "MainWindow.h"
 #include "MotionModelDialog.h"
+#include "MotionPanel.h"
+#include "SceneController.h"
+#include "TestSupport.h"
+#include "TimelineBar.h"
+#include "core/Runtime.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
-#include "MotionPanel.h"
-#include "core/Runtime.h"
 #include "scene/Scene.h"
-#include "SceneController.h"
-#include "TimelineBar.h"
-#include "TestSupport.h"
 
 using namespace waft;
 
@@ -59,7 +59,8 @@ bool showWithScene(ui::MainWindow& window, const std::string& scenePath) {
     window.resize(900, 600);
     window.show();
     if (!QTest::qWaitForWindowExposed(&window)) return false;
-    if (runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(scenePath)); }) != "done") return false;
+    if (runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(scenePath)); }) != "done")
+        return false;
     return QTest::qWaitFor([&] { return window.controller()->scene() != nullptr; }, 10000);
 }
 
@@ -68,7 +69,8 @@ double meanAbsDiff(const QImage& a, const QImage& b) {
     const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
     double sum = 0.0;
     for (int r = 0; r < x.height(); ++r)
-        for (int c = 0; c < x.width() * 3; ++c) sum += std::abs(int(x.constScanLine(r)[c]) - int(y.constScanLine(r)[c]));
+        for (int c = 0; c < x.width() * 3; ++c)
+            sum += std::abs(int(x.constScanLine(r)[c]) - int(y.constScanLine(r)[c]));
     return sum / (double(x.width()) * x.height() * 3);
 }
 
@@ -139,8 +141,9 @@ private slots:
         const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({96, 64}).toPoint());
         QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
         for (int step = 1; step <= 10; ++step) {
-            QMouseEvent move(QEvent::MouseMove, QPointF(grab + QPoint(4 * step, step)), viewport->mapToGlobal(QPointF(grab + QPoint(4 * step, step))),
-                             Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+            QMouseEvent move(QEvent::MouseMove, QPointF(grab + QPoint(4 * step, step)),
+                             viewport->mapToGlobal(QPointF(grab + QPoint(4 * step, step))), Qt::NoButton,
+                             Qt::LeftButton, Qt::NoModifier);
             QApplication::sendEvent(viewport, &move);
         }
         QVERIFY(window.controller()->isHeld());
@@ -170,8 +173,9 @@ private slots:
         window.viewport()->setTool(ui::Tool::PanZoom);
         const QPoint start = viewport->widgetPosition({96, 64}).toPoint();
         QTest::mousePress(viewport, Qt::LeftButton, {}, start);
-        QMouseEvent move(QEvent::MouseMove, QPointF(start + QPoint(50, 20)), viewport->mapToGlobal(QPointF(start + QPoint(50, 20))),
-                         Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QMouseEvent move(QEvent::MouseMove, QPointF(start + QPoint(50, 20)),
+                         viewport->mapToGlobal(QPointF(start + QPoint(50, 20))), Qt::NoButton, Qt::LeftButton,
+                         Qt::NoModifier);
         QApplication::sendEvent(viewport, &move);
         QTest::mouseRelease(viewport, Qt::LeftButton, {}, start + QPoint(50, 20));
         QCOMPARE(window.controller()->pullsReceived(), 0);
@@ -179,7 +183,8 @@ private slots:
         QVERIFY(std::abs(moved.x() - 96) < 1.0 && std::abs(moved.y() - 64) < 1.0);  // the scene followed the drag
         const QPointF cursor(300, 200);
         const QPointF before = viewport->sceneCoordinates(cursor);
-        QWheelEvent wheel(cursor, viewport->mapToGlobal(cursor), {}, {0, 240}, Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QWheelEvent wheel(cursor, viewport->mapToGlobal(cursor), {}, {0, 240}, Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
         QApplication::sendEvent(viewport, &wheel);
         QVERIFY(viewport->zoom() > 1.3);
         const QPointF after = viewport->sceneCoordinates(cursor);
@@ -194,10 +199,12 @@ private slots:
         const std::string corrupt = m_dir + "/corrupt.waft";
         std::ofstream(corrupt) << "not a scene";
         int id = -1;
-        const QString message = runJob(window.worker(), [&] { return id = window.openPath(QString::fromStdString(corrupt)); });
+        const QString message =
+            runJob(window.worker(), [&] { return id = window.openPath(QString::fromStdString(corrupt)); });
         QVERIFY(message != "done" && !message.contains('\n'));
         QTRY_VERIFY(window.jobsPanel()->stateText(id).contains(message));  // the spy hears the signal first (direct)
-        QVERIFY(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(m_dir + "/missing.mp4")); }) != "done");
+        QVERIFY(runJob(window.worker(),
+                       [&] { return window.openPath(QString::fromStdString(m_dir + "/missing.mp4")); }) != "done");
         QTest::qWait(100);
         QCOMPARE(window.controller()->scene(), before);
         QVERIFY(window.isVisible());
@@ -208,8 +215,9 @@ private slots:
         ui::MainWindow window;
         QVERIFY(showWithScene(window, m_scenePath));
         int id = -1;
-        QCOMPARE(runJob(window.worker(), [&] { return id = window.worker()->enqueue(std::make_unique<TrainingLikeJob>()); }),
-                 QString("done"));
+        QCOMPARE(
+            runJob(window.worker(), [&] { return id = window.worker()->enqueue(std::make_unique<TrainingLikeJob>()); }),
+            QString("done"));
         QTRY_VERIFY(window.jobsPanel()->metricText(id).contains("at step 20"));
         QVERIFY(window.jobsPanel()->metricText(id).contains("loss 0.05"));
         const auto points = window.jobsPanel()->metricPoints(id);
@@ -225,8 +233,8 @@ private slots:
         QVERIFY(showWithScene(window, m_scenePath));
         const auto before = window.controller()->scene();
         int id = -1;
-        const QString message =
-            runJob(window.worker(), [&] { return id = window.worker()->enqueue(std::make_unique<DummyComputeJob>(true)); });
+        const QString message = runJob(
+            window.worker(), [&] { return id = window.worker()->enqueue(std::make_unique<DummyComputeJob>(true)); });
         QCOMPARE(message, QString("dummy fine-tune failed: CUDA out of memory. Tried to allocate 20.00 GiB"));
         QTRY_VERIFY(window.jobsPanel()->stateText(id).contains(message));
         QCOMPARE(window.controller()->scene(), before);
@@ -290,7 +298,8 @@ private slots:
         offGrid.source.endSec = 5.123456;
         const std::string offGridPath = m_dir + "/off-grid.waft";
         QVERIFY(engine::saveScene(offGridPath, offGrid).isOk());
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(offGridPath)); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(offGridPath)); }),
+                 QString("done"));
         QTRY_VERIFY(window.controller()->scene()->source.startSec == 0.41667);
         boxes[0]->setValue(0.0);
         boxes[1]->setValue(99.0);
@@ -302,7 +311,8 @@ private slots:
         const std::string photo = m_dir + "/clip-photo.png";
         QVERIFY(cv::imwrite(photo, test::texturedImage(64, 48)));
         QSignalSpy finished(window.worker(), &ui::EngineWorker::jobFinished);
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }),
+                 QString("done"));
         QCOMPARE(waitFor(finished, slow), QString("done"));
         // The slow job's hand-over was posted before its "finished": processing what is queued runs it, so a
         // wrongly applied overtaken result would show here.
@@ -399,15 +409,18 @@ private slots:
         window.resize(900, 600);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }),
+                 QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QCOMPARE(window.viewport()->tool(), ui::Tool::MotionBrush);  // no model: straight to the brush
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         QTRY_VERIFY(!viewport->lastFrame().isNull());
-        const auto at = [&](QPointF scene) { return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint()); };
+        const auto at = [&](QPointF scene) {
+            return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint());
+        };
         QTest::mousePress(viewport, Qt::LeftButton, {}, at({60, 60}));
-        QMouseEvent move(QEvent::MouseMove, QPointF(at({75, 60})), viewport->mapToGlobal(QPointF(at({75, 60}))), Qt::NoButton,
-                         Qt::LeftButton, Qt::NoModifier);
+        QMouseEvent move(QEvent::MouseMove, QPointF(at({75, 60})), viewport->mapToGlobal(QPointF(at({75, 60}))),
+                         Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(viewport, &move);
         QTest::mouseRelease(viewport, Qt::LeftButton, {}, at({75, 60}));
         QCOMPARE(window.arrows().size(), size_t(1));
@@ -441,7 +454,8 @@ private slots:
         QCOMPARE(runJob(window.worker(), [&] { return window.applyMotionBrush(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene()->volume.bands == 3);
         QVERIFY(window.strokes().arrows.empty());
-        QCOMPARE(runJob(window.worker(), [&] { return window.saveSceneTo(QString::fromStdString(m_dir + "/brushed.waft")); }),
+        QCOMPARE(runJob(window.worker(),
+                        [&] { return window.saveSceneTo(QString::fromStdString(m_dir + "/brushed.waft")); }),
                  QString("done"));  // Save As after the brush
         // One undo step back to the photo (its bytes, with the changed setting) and its strokes; redo brings the
         // motion back under the name it was saved as.
@@ -452,7 +466,8 @@ private slots:
         const std::string photoAfter = m_dir + "/photo-after.waft";
         QVERIFY(engine::saveScene(photoAfter, *window.controller()->snapshot()).isOk());
         std::ifstream a(photoBytes, std::ios::binary), b(photoAfter, std::ios::binary);
-        QVERIFY(std::string(std::istreambuf_iterator<char>(a), {}) == std::string(std::istreambuf_iterator<char>(b), {}));
+        QVERIFY(std::string(std::istreambuf_iterator<char>(a), {}) ==
+                std::string(std::istreambuf_iterator<char>(b), {}));
         QCOMPARE(window.strokes().arrows.size(), size_t(1));
         QVERIFY(window.windowTitle().contains("photo.png"));
         window.undoStack()->redo();
@@ -464,8 +479,8 @@ private slots:
             for (int j = 0; j < v.bands; ++j) e += std::abs(v.plane(j, 0)[size_t(y) * v.width + x]);
             return e;
         };
-        QVERIFY(energy(60, 60) > 1.0);              // along x near the arrow
-        QVERIFY(energy(150, 60) < 1e-6);            // the anchor
+        QVERIFY(energy(60, 60) > 1.0);    // along x near the arrow
+        QVERIFY(energy(150, 60) < 1e-6);  // the anchor
         QCOMPARE(window.viewport()->tool(), ui::Tool::Pull);
     }
 
@@ -499,7 +514,8 @@ private slots:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QCOMPARE(window.predictMotion(), -1);  // no scene yet
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }),
+                 QString("done"));
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QCOMPARE(window.predictMotion(), -1);  // no model configured
 
@@ -510,7 +526,8 @@ private slots:
         model.predict.loop = false;
         model.save();
         QVERIFY(ui::MotionModelSettings::load().configured());
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }),
+                 QString("done"));
         // The photo loads, then the prediction runs on its own: the scene gets the model's two bands at the
         // photo's size, with the photo as its reference.
         QTRY_VERIFY_WITH_TIMEOUT(window.controller()->scene()->volume.bands == 2, 60000);
@@ -551,11 +568,13 @@ private slots:
             QVERIFY(dialog.grab().save(dir + "/export-dialog.png"));
         }
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
-        const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({200, 110}).toPoint());
+        const QPoint grab =
+            viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({200, 110}).toPoint());
         QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
         for (int step = 1; step <= 20; ++step) {
             const QPointF to(grab + QPoint(3 * step, step));
-            QMouseEvent move(QEvent::MouseMove, to, viewport->mapToGlobal(to), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+            QMouseEvent move(QEvent::MouseMove, to, viewport->mapToGlobal(to), Qt::NoButton, Qt::LeftButton,
+                             Qt::NoModifier);
             QApplication::sendEvent(viewport, &move);
             QTest::qWait(60);
         }
@@ -565,10 +584,13 @@ private slots:
 
         const std::string photo = test::dataPath("nature-photos/seeding_by_Clements_Engelhardt.jpg");
         if (!test::dataAvailable("nature-photos/seeding_by_Clements_Engelhardt.jpg")) return;
-        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openPath(QString::fromStdString(photo)); }),
+                 QString("done"));
         QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->volume.width == 1280);
         QTest::qWait(300);
-        const auto at = [&](QPointF scene) { return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint()); };
+        const auto at = [&](QPointF scene) {
+            return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint());
+        };
         const auto stroke = [&](QPointF a, QPointF b) {
             QTest::mousePress(viewport, Qt::LeftButton, {}, at(a));
             QMouseEvent move(QEvent::MouseMove, QPointF(at(b)), viewport->mapToGlobal(QPointF(at(b))), Qt::NoButton,
@@ -576,12 +598,12 @@ private slots:
             QApplication::sendEvent(viewport, &move);
             QTest::mouseRelease(viewport, Qt::LeftButton, {}, at(b));
         };
-        stroke({360, 230}, {450, 270});   // the dandelion head sways right
-        stroke({640, 470}, {730, 440});   // the meadow
+        stroke({360, 230}, {450, 270});  // the dandelion head sways right
+        stroke({640, 470}, {730, 440});  // the meadow
         window.viewport()->setTool(ui::Tool::Anchor);
         QTest::mouseClick(viewport, Qt::LeftButton, {}, at({330, 640}));  // its stem stays put
         window.viewport()->setTool(ui::Tool::FreezeMask);
-        stroke({520, 20}, {760, 160});    // the sun
+        stroke({520, 20}, {760, 160});  // the sun
         QTest::qWait(300);
         QVERIFY(window.grab().save(dir + "/motion-brush.png"));
     }

@@ -5,19 +5,28 @@
 namespace waft::engine::prior {
 
 bool parseComputeDevice(const std::string& name, ComputeDevice& out) {
-    if (name == "auto") out = ComputeDevice::Auto;
-    else if (name == "cpu") out = ComputeDevice::Cpu;
-    else if (name == "cuda") out = ComputeDevice::Cuda;
-    else return false;
+    if (name == "auto")
+        out = ComputeDevice::Auto;
+    else if (name == "cpu")
+        out = ComputeDevice::Cpu;
+    else if (name == "cuda")
+        out = ComputeDevice::Cuda;
+    else
+        return false;
     return true;
 }
 
 bool parsePrecision(const std::string& name, Precision& out) {
-    if (name == "auto") out = Precision::Auto;
-    else if (name == "fp32") out = Precision::Fp32;
-    else if (name == "bf16") out = Precision::Bf16;
-    else if (name == "fp16") out = Precision::Fp16;
-    else return false;
+    if (name == "auto")
+        out = Precision::Auto;
+    else if (name == "fp32")
+        out = Precision::Fp32;
+    else if (name == "bf16")
+        out = Precision::Bf16;
+    else if (name == "fp16")
+        out = Precision::Fp16;
+    else
+        return false;
     return true;
 }
 
@@ -29,19 +38,17 @@ Expected<Compute> resolveCompute(const ComputeOptions& options, bool training) {
     const bool cuda = options.device == ComputeDevice::Cuda || (options.device == ComputeDevice::Auto && haveCuda);
     if (cuda) c.device = torch::Device(torch::kCUDA, 0);
     switch (options.precision) {
-    case Precision::Auto:
-        if (cuda) c.autocast = at::kBFloat16;
-        break;
-    case Precision::Fp32:
-        break;
-    case Precision::Bf16:
-        c.autocast = at::kBFloat16;
-        break;
-    case Precision::Fp16:
-        if (!cuda) return Status::invalid("precision fp16 needs CUDA (the CPU autocasts to bf16 only)");
-        if (training) return Status::invalid("precision fp16 is for sampling; train in bf16 (fp16 would need loss scaling)");
-        c.autocast = at::kHalf;
-        break;
+        case Precision::Auto:
+            if (cuda) c.autocast = at::kBFloat16;
+            break;
+        case Precision::Fp32: break;
+        case Precision::Bf16: c.autocast = at::kBFloat16; break;
+        case Precision::Fp16:
+            if (!cuda) return Status::invalid("precision fp16 needs CUDA (the CPU autocasts to bf16 only)");
+            if (training)
+                return Status::invalid("precision fp16 is for sampling; train in bf16 (fp16 would need loss scaling)");
+            c.autocast = at::kHalf;
+            break;
     }
     return c;
 }

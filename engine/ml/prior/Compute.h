@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include "ml/prior/PriorConfig.h"
 #include "core/Status.h"
+#include "ml/prior/PriorConfig.h"
 
 namespace waft::engine::prior {
 

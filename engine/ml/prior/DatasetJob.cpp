@@ -25,8 +25,10 @@ Status DatasetJob::run(Progress& progress, const CancelToken& cancel) {
         const size_t n = video->frames.size();
         for (size_t start = 0; start + 5 <= n; start += size_t(std::max(1, m_params.every))) {
             if (cancel.isCancelled()) return Status::cancelled();
-            const fs::path out = fs::path(m_outDir) / (videos[v].stem().string() + "-" + std::to_string(start) + ".waft");
-            progress.report((float(v) + float(start) / float(n)) / float(videos.size()), "extracting " + out.filename().string());
+            const fs::path out =
+                fs::path(m_outDir) / (videos[v].stem().string() + "-" + std::to_string(start) + ".waft");
+            progress.report((float(v) + float(start) / float(n)) / float(videos.size()),
+                            "extracting " + out.filename().string());
             if (fs::exists(out, ec)) {
                 ++m_kept;
                 continue;
@@ -47,7 +49,8 @@ Status DatasetJob::run(Progress& progress, const CancelToken& cancel) {
             Scene scene;
             scene.volume = volume->resized(m_params.width, m_params.height);
             const double motion = meanMotion(scene.volume);
-            if (scene.volume.bands != m_params.bands || motion < m_params.minMotionPx || motion > m_params.maxMotionPx) {
+            if (scene.volume.bands != m_params.bands || motion < m_params.minMotionPx ||
+                motion > m_params.maxMotionPx) {
                 ++m_skipped;
                 continue;
             }

@@ -16,13 +16,15 @@ torch::Tensor predictionTarget(Prediction prediction, const torch::Tensor& x0, c
     return alphaBar.sqrt() * noise - (1.0 - alphaBar).sqrt() * x0;
 }
 
-torch::Tensor epsilonFrom(Prediction prediction, const torch::Tensor& output, const torch::Tensor& xt, double alphaBar) {
+torch::Tensor epsilonFrom(Prediction prediction, const torch::Tensor& output, const torch::Tensor& xt,
+                          double alphaBar) {
     if (prediction == Prediction::Epsilon) return output;
     return std::sqrt(alphaBar) * output + std::sqrt(1.0 - alphaBar) * xt;
 }
 
 torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& shape, const SamplerParams& params,
-                         const NoiseSchedule& schedule, const GuidanceLoss& guidance, const std::function<bool()>& stop) {
+                         const NoiseSchedule& schedule, const GuidanceLoss& guidance,
+                         const std::function<bool()>& stop) {
     torch::NoGradGuard noGrad;
     auto generator = at::detail::createCPUGenerator(params.seed);
     torch::Tensor x = at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
@@ -63,7 +65,8 @@ torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& s
             if (sigma > 0.0) xPrev = xPrev + sigma * at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
             if (r + 1 < rounds) {  // self-recurrence: back to noise level t
                 const double ratio = a / aPrev;
-                x = std::sqrt(ratio) * xPrev + std::sqrt(1.0 - ratio) * at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
+                x = std::sqrt(ratio) * xPrev +
+                    std::sqrt(1.0 - ratio) * at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
             }
         }
         x = xPrev;

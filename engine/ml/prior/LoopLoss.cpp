@@ -26,9 +26,11 @@ torch::Tensor gradients(const torch::Tensor& f) {
 }
 }  // namespace
 
-torch::Tensor loopLoss(const torch::Tensor& coefficients, const std::vector<float>& frequenciesHz, float fps, int frames) {
-    TORCH_CHECK(coefficients.dim() == 4 && coefficients.size(1) == 4 && coefficients.size(0) == int64_t(frequenciesHz.size()),
-                "loopLoss wants [K, 4, H, W] with one frequency per band");
+torch::Tensor loopLoss(const torch::Tensor& coefficients, const std::vector<float>& frequenciesHz, float fps,
+                       int frames) {
+    TORCH_CHECK(
+        coefficients.dim() == 4 && coefficients.size(1) == 4 && coefficients.size(0) == int64_t(frequenciesHz.size()),
+        "loopLoss wants [K, 4, H, W] with one frequency per band");
     const torch::Tensor first = displacementAt(coefficients, frequenciesHz, 0.0);
     const torch::Tensor last = displacementAt(coefficients, frequenciesHz, double(frames - 1) / double(fps));
     return (last - first).abs().mean() + (gradients(last) - gradients(first)).abs().mean();

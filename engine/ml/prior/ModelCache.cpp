@@ -14,7 +14,8 @@ namespace waft::engine::prior {
 namespace {
 // Looks path up in cache under its identity; loads and remembers it (dropping older versions) otherwise.
 template <typename Model, typename Key, typename Id, typename Load>
-Expected<Model> cached(std::mutex& mutex, std::map<Key, Model>& cache, const std::string& path, const Id& id, Load load) {
+Expected<Model> cached(std::mutex& mutex, std::map<Key, Model>& cache, const std::string& path, const Id& id,
+                       Load load) {
     std::error_code ec;
     const std::string key = std::filesystem::weakly_canonical(path, ec).string();
     {

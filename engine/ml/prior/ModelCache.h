@@ -6,8 +6,8 @@
 #include <string>
 #include <tuple>
 
-#include "ml/prior/MotionModels.h"
 #include "core/Status.h"
+#include "ml/prior/MotionModels.h"
 
 namespace waft::engine::prior {
 

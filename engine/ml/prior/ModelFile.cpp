@@ -14,13 +14,21 @@ namespace {
 using Json = nlohmann::json;
 
 Json toJson(const VaeConfig& c) {
-    return {{"in_channels", c.inChannels}, {"latent_channels", c.latentChannels}, {"channels", c.channels}, {"groups", c.groups}};
+    return {{"in_channels", c.inChannels},
+            {"latent_channels", c.latentChannels},
+            {"channels", c.channels},
+            {"groups", c.groups}};
 }
 Json toJson(const UNetConfig& c) {
-    return {{"latent_channels", c.latentChannels}, {"condition_channels", c.conditionChannels},
-            {"model_channels", c.modelChannels}, {"channel_mults", c.channelMults},
-            {"res_blocks_per_level", c.resBlocksPerLevel}, {"attention_levels", c.attentionLevels},
-            {"heads", c.heads}, {"groups", c.groups}, {"max_frequencies", c.maxFrequencies},
+    return {{"latent_channels", c.latentChannels},
+            {"condition_channels", c.conditionChannels},
+            {"model_channels", c.modelChannels},
+            {"channel_mults", c.channelMults},
+            {"res_blocks_per_level", c.resBlocksPerLevel},
+            {"attention_levels", c.attentionLevels},
+            {"heads", c.heads},
+            {"groups", c.groups},
+            {"max_frequencies", c.maxFrequencies},
             {"frequency_attention", c.frequencyAttention},
             {"prediction", c.prediction == Prediction::Velocity ? "v" : "epsilon"}};
 }
@@ -35,13 +43,16 @@ Expected<torch::Tensor> readTensor(const SafetensorsFile& file, const std::strin
                                    const std::string& path) {
     auto values = file.readFloat(name, std::vector<int64_t>(like.sizes().begin(), like.sizes().end()));
     if (!values) return values.status().withContext(path);
-    return torch::from_blob(values->data(), like.sizes(), torch::kFloat32).to(like.device(), like.scalar_type(), false, true);
+    return torch::from_blob(values->data(), like.sizes(), torch::kFloat32)
+        .to(like.device(), like.scalar_type(), false, true);
 }
 
 Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path,
             const ModelMetadata& extra) {
     SafetensorsWriter writer;
-    const auto add = [&](const std::string& name, const torch::Tensor& tensor) { return addTensor(writer, name, tensor); };
+    const auto add = [&](const std::string& name, const torch::Tensor& tensor) {
+        return addTensor(writer, name, tensor);
+    };
     for (const auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(add(p.key(), p.value()));
     for (const auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(add(b.key(), b.value()));
     for (const auto& [key, value] : extra) writer.setMetadata(key, value);
@@ -59,7 +70,8 @@ Expected<Json> readConfig(const SafetensorsFile& file, const std::string& kind, 
     if (format == meta.end() || format->second != "waft-model")
         return Status::corrupt(path + ": a safetensors file but not a Waft model (metadata format != waft-model)");
     if (k == meta.end() || k->second != kind)
-        return Status::corrupt(path + ": is a '" + (k == meta.end() ? std::string("?") : k->second) + "' model, expected '" + kind + "'");
+        return Status::corrupt(path + ": is a '" + (k == meta.end() ? std::string("?") : k->second) +
+                               "' model, expected '" + kind + "'");
     if (config == meta.end()) return Status::corrupt(path + ": model has no config");
     Json json = Json::parse(config->second, nullptr, false);
     if (json.is_discarded() || !json.is_object()) return Status::corrupt(path + ": model config is not JSON");
@@ -79,8 +91,8 @@ Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::s
     for (auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(fill(p.key(), p.value()));
     for (auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(fill(b.key(), b.value()));
     if (file.tensors().size() != expected)
-        return Status::corrupt(path + ": has " + std::to_string(file.tensors().size()) + " tensors, the model expects " +
-                               std::to_string(expected));
+        return Status::corrupt(path + ": has " + std::to_string(file.tensors().size()) +
+                               " tensors, the model expects " + std::to_string(expected));
     return Status::ok();
 }
 
@@ -237,7 +249,6 @@ Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
     model->eval();
     return model;
 }
-
 
 std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key) {
     const auto it = meta.find(key);

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "ml/prior/MotionModels.h"
 #include "core/Status.h"
+#include "ml/prior/MotionModels.h"
 
 namespace waft::engine::prior {
 

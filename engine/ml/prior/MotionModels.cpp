@@ -11,20 +11,25 @@ MotionVaeImpl::MotionVaeImpl(VaeConfig cfg) : config(std::move(cfg)) {
     const int levels = int(ch.size());
     encIn = register_module("enc_in", nn::Conv2d(nn::Conv2dOptions(config.inChannels, ch[0], 3).padding(1)));
     for (int l = 0; l < levels; ++l) {
-        encBlocks.push_back(register_module("enc_block" + std::to_string(l),
-                                            ResBlock(l == 0 ? ch[0] : ch[size_t(l - 1)], ch[size_t(l)], 0, config.groups)));
+        encBlocks.push_back(
+            register_module("enc_block" + std::to_string(l),
+                            ResBlock(l == 0 ? ch[0] : ch[size_t(l - 1)], ch[size_t(l)], 0, config.groups)));
         if (l + 1 < levels)
-            downs.push_back(register_module("down" + std::to_string(l),
-                                            nn::Conv2d(nn::Conv2dOptions(ch[size_t(l)], ch[size_t(l)], 3).stride(2).padding(1))));
+            downs.push_back(
+                register_module("down" + std::to_string(l),
+                                nn::Conv2d(nn::Conv2dOptions(ch[size_t(l)], ch[size_t(l)], 3).stride(2).padding(1))));
     }
     encNorm = register_module("enc_norm", nn::GroupNorm(nn::GroupNormOptions(config.groups, ch.back())));
-    encOut = register_module("enc_out", nn::Conv2d(nn::Conv2dOptions(ch.back(), 2 * config.latentChannels, 3).padding(1)));
+    encOut =
+        register_module("enc_out", nn::Conv2d(nn::Conv2dOptions(ch.back(), 2 * config.latentChannels, 3).padding(1)));
     decIn = register_module("dec_in", nn::Conv2d(nn::Conv2dOptions(config.latentChannels, ch.back(), 3).padding(1)));
     for (int l = levels - 1; l >= 0; --l) {
-        decBlocks.push_back(register_module("dec_block" + std::to_string(l),
-                                            ResBlock(l == levels - 1 ? ch.back() : ch[size_t(l + 1)], ch[size_t(l)], 0, config.groups)));
+        decBlocks.push_back(register_module(
+            "dec_block" + std::to_string(l),
+            ResBlock(l == levels - 1 ? ch.back() : ch[size_t(l + 1)], ch[size_t(l)], 0, config.groups)));
         if (l > 0)
-            ups.push_back(register_module("up" + std::to_string(l), nn::Conv2d(nn::Conv2dOptions(ch[size_t(l)], ch[size_t(l)], 3).padding(1))));
+            ups.push_back(register_module("up" + std::to_string(l),
+                                          nn::Conv2d(nn::Conv2dOptions(ch[size_t(l)], ch[size_t(l)], 3).padding(1))));
     }
     decNorm = register_module("dec_norm", nn::GroupNorm(nn::GroupNormOptions(config.groups, ch[0])));
     decOut = register_module("dec_out", nn::Conv2d(nn::Conv2dOptions(ch[0], config.inChannels, 3).padding(1)));
@@ -64,10 +69,12 @@ DenoiserUNetImpl::DenoiserUNetImpl(UNetConfig cfg) : config(std::move(cfg)) {
     timeIn = register_module("time_in", nn::Linear(mc, embedDim));
     timeOut = register_module("time_out", nn::Linear(embedDim, embedDim));
     frequencyEmbedding = register_module("frequency_embedding", nn::Embedding(config.maxFrequencies, embedDim));
-    convIn = register_module("conv_in", nn::Conv2d(nn::Conv2dOptions(config.latentChannels + config.conditionChannels, mc, 3).padding(1)));
+    convIn = register_module(
+        "conv_in", nn::Conv2d(nn::Conv2dOptions(config.latentChannels + config.conditionChannels, mc, 3).padding(1)));
     const int levels = int(config.channelMults.size());
     const auto hasAttention = [&](int level) {
-        return std::find(config.attentionLevels.begin(), config.attentionLevels.end(), level) != config.attentionLevels.end();
+        return std::find(config.attentionLevels.begin(), config.attentionLevels.end(), level) !=
+               config.attentionLevels.end();
     };
     int ch = mc;
     std::vector<int> skips;
@@ -81,7 +88,8 @@ DenoiserUNetImpl::DenoiserUNetImpl(UNetConfig cfg) : config(std::move(cfg)) {
         }
         down.push_back(std::move(level));
         if (l + 1 < levels)
-            downsamples.push_back(register_module("downsample" + std::to_string(l), nn::Conv2d(nn::Conv2dOptions(ch, ch, 3).stride(2).padding(1))));
+            downsamples.push_back(register_module("downsample" + std::to_string(l),
+                                                  nn::Conv2d(nn::Conv2dOptions(ch, ch, 3).stride(2).padding(1))));
     }
     middle.push_back(makeBlock("mid0", ch, ch, true));
     middle.push_back(makeBlock("mid1", ch, ch, false));
@@ -89,12 +97,15 @@ DenoiserUNetImpl::DenoiserUNetImpl(UNetConfig cfg) : config(std::move(cfg)) {
         std::vector<Block> level;
         for (int r = 0; r < config.resBlocksPerLevel; ++r) {
             const int out = mc * config.channelMults[size_t(l)];
-            level.push_back(makeBlock("up" + std::to_string(l) + "_" + std::to_string(r), ch + skips.back(), out, hasAttention(l)));
+            level.push_back(
+                makeBlock("up" + std::to_string(l) + "_" + std::to_string(r), ch + skips.back(), out, hasAttention(l)));
             skips.pop_back();
             ch = out;
         }
         up.push_back(std::move(level));
-        if (l > 0) upsamples.push_back(register_module("upsample" + std::to_string(l), nn::Conv2d(nn::Conv2dOptions(ch, ch, 3).padding(1))));
+        if (l > 0)
+            upsamples.push_back(
+                register_module("upsample" + std::to_string(l), nn::Conv2d(nn::Conv2dOptions(ch, ch, 3).padding(1))));
     }
     normOut = register_module("norm_out", nn::GroupNorm(nn::GroupNormOptions(config.groups, ch)));
     convOut = register_module("conv_out", nn::Conv2d(nn::Conv2dOptions(ch, config.latentChannels, 3).padding(1)));
@@ -103,7 +114,8 @@ DenoiserUNetImpl::DenoiserUNetImpl(UNetConfig cfg) : config(std::move(cfg)) {
     convOut->bias.zero_();
 }
 
-torch::Tensor DenoiserUNetImpl::runBlock(Block& block, torch::Tensor h, const torch::Tensor& embedding, int frequencies) {
+torch::Tensor DenoiserUNetImpl::runBlock(Block& block, torch::Tensor h, const torch::Tensor& embedding,
+                                         int frequencies) {
     h = block.res(h, embedding);
     if (block.spatial) h = block.spatial(h);
     if (block.frequency) h = block.frequency(h, frequencies);
@@ -129,7 +141,8 @@ torch::Tensor DenoiserUNetImpl::forward(const torch::Tensor& x, const torch::Ten
             h = runBlock(block, torch::cat({h, skips.back()}, 1), embedding, frequencies);
             skips.pop_back();
         }
-        if (i < upsamples.size()) h = upsamples[i](torch::upsample_nearest2d(h, c10::nullopt, std::vector<double>{2.0, 2.0}));
+        if (i < upsamples.size())
+            h = upsamples[i](torch::upsample_nearest2d(h, c10::nullopt, std::vector<double>{2.0, 2.0}));
     }
     return convOut(torch::silu(groupNorm32(normOut, h)));
 }

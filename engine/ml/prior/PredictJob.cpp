@@ -26,11 +26,13 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     const ModelMetadata meta = *metadata;
     const std::vector<float> scales = metadataFloats(meta, "frequency_scales");
     const std::vector<float> freqs = metadataFloats(meta, "frequencies_hz");
-    const int width = metadataInt(meta, "width", 0), height = metadataInt(meta, "height", 0), frames = metadataInt(meta, "frames", 150);
+    const int width = metadataInt(meta, "width", 0), height = metadataInt(meta, "height", 0),
+              frames = metadataInt(meta, "frames", 150);
     const int bands = int(freqs.size());
-    if (scales.size() != freqs.size() || bands < 1 || bands > (*net)->config.maxFrequencies || width <= 0 || height <= 0 ||
-        width > kMaxImageSide || height > kMaxImageSide)
-        return Status::corrupt(m_priorPath + ": missing or inconsistent prediction metadata (train it with train-prior)");
+    if (scales.size() != freqs.size() || bands < 1 || bands > (*net)->config.maxFrequencies || width <= 0 ||
+        height <= 0 || width > kMaxImageSide || height > kMaxImageSide)
+        return Status::corrupt(m_priorPath +
+                               ": missing or inconsistent prediction metadata (train it with train-prior)");
     const float fps = std::max(1.0f, float(std::atof(meta.count("fps") ? meta.at("fps").c_str() : "30")));
     const float latentScale = metadataFloat(meta, "latent_scale", 1.0f);  // 1: models from before the scale factor
     if (!(latentScale > 0.0f)) return Status::corrupt(m_priorPath + ": latent_scale must be positive");
@@ -45,7 +47,8 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     (*net)->to(device);
     progress.report(0.05f, "sampling");
 
-    const torch::Tensor condition = conditionFor(m_image, lw, lh).unsqueeze(0).expand({bands, 3, lh, lw}).contiguous().to(device);
+    const torch::Tensor condition =
+        conditionFor(m_image, lw, lh).unsqueeze(0).expand({bands, 3, lh, lw}).contiguous().to(device);
     const torch::Tensor none = torch::zeros_like(condition);
     const torch::Tensor frequency = torch::arange(bands, torch::kLong).to(device);
     int calls = 0;
@@ -58,7 +61,8 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
         torch::Tensor out;
         {
             AutocastScope autocast(*compute);
-            out = (*net)->forward(x.to(device), torch::full({bands}, t, torch::TensorOptions(torch::kLong).device(device)), frequency,
+            out = (*net)->forward(x.to(device),
+                                  torch::full({bands}, t, torch::TensorOptions(torch::kLong).device(device)), frequency,
                                   conditional ? condition : none, bands);
         }
         out = out.to(torch::kCPU, torch::kFloat32);
@@ -67,7 +71,8 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     GuidanceLoss loop;
     if (m_params.loop)
         loop = [&](const torch::Tensor& x0) {
-            return loopLoss(denormalizeSpectral((*vae)->decode(x0.to(device) / latentScale), scales), freqs, fps, frames);
+            return loopLoss(denormalizeSpectral((*vae)->decode(x0.to(device) / latentScale), scales), freqs, fps,
+                            frames);
         };
     SamplerParams sampler = m_params.sampler;
     if (!m_params.loop) sampler.selfGuidance = 0.0f;
@@ -77,7 +82,8 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     torch::Tensor spectral;
     {
         torch::NoGradGuard noGrad;
-        spectral = denormalizeSpectral((*vae)->decode(latents.to(device) / latentScale), scales).to(torch::kCPU).contiguous();
+        spectral =
+            denormalizeSpectral((*vae)->decode(latents.to(device) / latentScale), scales).to(torch::kCPU).contiguous();
     }
     m_scene = std::make_shared<Scene>();
     SpectralVolume& v = m_scene->volume;

@@ -22,7 +22,10 @@ struct PredictParams {
 class PredictJob : public Job {
 public:
     PredictJob(cv::Mat image, std::string priorPath, std::string vaePath, PredictParams params)
-        : m_image(std::move(image)), m_priorPath(std::move(priorPath)), m_vaePath(std::move(vaePath)), m_params(params) {}
+        : m_image(std::move(image)),
+          m_priorPath(std::move(priorPath)),
+          m_vaePath(std::move(vaePath)),
+          m_params(params) {}
     std::string name() const override { return "predict motion"; }
     JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;

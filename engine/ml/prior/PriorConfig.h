@@ -8,10 +8,10 @@ namespace waft::engine::prior {
 // Sizes of the motion prior (GID §4, §7). Paper sizes are the defaults; tests use tiny ones. Torch-free so
 // configs can be parsed, saved and shown anywhere.
 struct VaeConfig {
-    int inChannels = 4;               // one frequency slice: (Re x, Im x, Re y, Im y)
-    int latentChannels = 4;           // GID: continuous 4-channel latent
+    int inChannels = 4;                           // one frequency slice: (Re x, Im x, Re y, Im y)
+    int latentChannels = 4;                       // GID: continuous 4-channel latent
     std::vector<int> channels = {128, 256, 512};  // per level; each level after the first halves the size
-    int groups = 32;                  // GroupNorm groups (must divide every channel count)
+    int groups = 32;                              // GroupNorm groups (must divide every channel count)
 };
 
 // What the denoiser's output is trained to be. Epsilon (LDM, GID) weights a clean-sample error at noise
@@ -22,7 +22,7 @@ enum class Prediction { Epsilon, Velocity };
 
 struct UNetConfig {
     int latentChannels = 4;
-    int conditionChannels = 4;        // the reference image's latent (or a downsampled image: 3)
+    int conditionChannels = 4;  // the reference image's latent (or a downsampled image: 3)
     int modelChannels = 128;
     std::vector<int> channelMults = {1, 2, 4};
     int resBlocksPerLevel = 2;
@@ -46,11 +46,11 @@ bool parseComputeDevice(const std::string& name, ComputeDevice& out);
 bool parsePrecision(const std::string& name, Precision& out);
 
 struct SamplerParams {
-    int steps = 250;           // DDIM steps (of the 1000-step training schedule)
-    float eta = 0.0f;          // 0: deterministic DDIM
-    float guidance = 1.75f;    // CFG weight w: eps = eps_c + w (eps_c - eps_u); 0 = purely conditional
+    int steps = 250;              // DDIM steps (of the 1000-step training schedule)
+    float eta = 0.0f;             // 0: deterministic DDIM
+    float guidance = 1.75f;       // CFG weight w: eps = eps_c + w (eps_c - eps_u); 0 = purely conditional
     float selfGuidance = 200.0f;  // u of GID eq. 5 (0 disables motion self-guidance)
-    int recurrences = 2;       // self-recurrence steps per denoising step
+    int recurrences = 2;          // self-recurrence steps per denoising step
     unsigned long seed = 0;
 };
 

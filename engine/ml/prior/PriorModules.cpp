@@ -27,7 +27,8 @@ torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads) {
     const int64_t n = q.size(0), l = q.size(1), c = q.size(2), d = c / heads;
     const auto split = [&](const torch::Tensor& t) { return t.reshape({n, t.size(1), heads, d}).transpose(1, 2); };
-    const torch::Tensor weights = torch::softmax(torch::matmul(split(q), split(k).transpose(-2, -1)) / std::sqrt(double(d)), -1);
+    const torch::Tensor weights =
+        torch::softmax(torch::matmul(split(q), split(k).transpose(-2, -1)) / std::sqrt(double(d)), -1);
     return torch::matmul(weights, split(v)).transpose(1, 2).reshape({n, l, c});
 }
 
@@ -40,7 +41,7 @@ SpatialAttentionImpl::SpatialAttentionImpl(int channels, int heads_, int groups)
 torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& x) {
     const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     const auto parts = qkv(groupNorm32(norm, x)).reshape({b, 3, c, h * w}).permute({1, 0, 3, 2});  // [3, B, HW, C]
-    const torch::Tensor attended = attention(parts[0], parts[1], parts[2], heads);    // [B, HW, C]
+    const torch::Tensor attended = attention(parts[0], parts[1], parts[2], heads);                 // [B, HW, C]
     return x + out(attended.transpose(1, 2).reshape({b, c, h, w}));
 }
 
@@ -56,8 +57,10 @@ FrequencyAttentionImpl::FrequencyAttentionImpl(int channels, int heads_, int gro
 torch::Tensor FrequencyAttentionImpl::forward(const torch::Tensor& x, int frequencies) {
     const int64_t bk = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), b = bk / frequencies;
     // (B*K, C, H, W) -> (B, K, C, H, W) -> (B, H, W, K, C) -> (B*H*W, K, C)
-    const torch::Tensor tokens =
-        groupNorm32(norm, x).reshape({b, frequencies, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({b * h * w, frequencies, c});
+    const torch::Tensor tokens = groupNorm32(norm, x)
+                                     .reshape({b, frequencies, c, h, w})
+                                     .permute({0, 3, 4, 1, 2})
+                                     .reshape({b * h * w, frequencies, c});
     const auto parts = qkv(tokens).chunk(3, -1);
     const torch::Tensor attended = out(attention(parts[0], parts[1], parts[2], heads));  // [BHW, K, C]
     return x + attended.reshape({b, h, w, frequencies, c}).permute({0, 3, 4, 1, 2}).reshape({bk, c, h, w});

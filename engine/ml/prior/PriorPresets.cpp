@@ -5,9 +5,12 @@
 namespace waft::engine::prior {
 
 bool parseModelPreset(const std::string& name, ModelPreset& out) {
-    if (name == "tiny") out = ModelPreset::Tiny;
-    else if (name == "paper") out = ModelPreset::Paper;
-    else return false;
+    if (name == "tiny")
+        out = ModelPreset::Tiny;
+    else if (name == "paper")
+        out = ModelPreset::Paper;
+    else
+        return false;
     return true;
 }
 

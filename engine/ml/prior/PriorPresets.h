@@ -20,7 +20,7 @@ struct TrainingRunParams {
     int checkpointEvery = 500;
     bool resume = false;  // continue from the output file's weights and step
     unsigned long seed = 0;
-    int width = 256;      // training size (dataset scenes are resized to it)
+    int width = 256;  // training size (dataset scenes are resized to it)
     int height = 160;
     ComputeOptions compute;
 };

@@ -50,7 +50,8 @@ void EmaWeights::update(torch::nn::Module& module) {
     torch::NoGradGuard noGrad;
     const double decay = std::min(double(m_decay), (1.0 + m_updates) / (10.0 + m_updates));
     ++m_updates;
-    for (const auto& p : module.named_parameters()) m_shadow.at(p.key()).mul_(decay).add_(p.value().detach(), 1.0 - decay);
+    for (const auto& p : module.named_parameters())
+        m_shadow.at(p.key()).mul_(decay).add_(p.value().detach(), 1.0 - decay);
 }
 
 void EmaWeights::copyTo(torch::nn::Module& module) const {
@@ -59,9 +60,12 @@ void EmaWeights::copyTo(torch::nn::Module& module) const {
 }
 
 VaeTrainer::VaeTrainer(MotionVae model, TrainParams params)
-    : m_model(std::move(model)), m_params(params),
-      m_optimizer(m_model->parameters(), torch::optim::AdamWOptions(params.learningRate).weight_decay(params.weightDecay)),
-      m_ema(*m_model, params.emaDecay), m_generator(at::detail::createCPUGenerator(params.seed)) {
+    : m_model(std::move(model)),
+      m_params(params),
+      m_optimizer(m_model->parameters(),
+                  torch::optim::AdamWOptions(params.learningRate).weight_decay(params.weightDecay)),
+      m_ema(*m_model, params.emaDecay),
+      m_generator(at::detail::createCPUGenerator(params.seed)) {
     m_model->train();
 }
 
@@ -72,8 +76,10 @@ VaeLoss VaeTrainer::step(const torch::Tensor& batch) {
         AutocastScope autocast(m_params.compute);
         const auto [mean, logvar] = m_model->encode(slices);
         seedForStep(m_generator, m_params.seed, m_step++);
-        const torch::Tensor z = mean + torch::exp(0.5 * logvar) * randn(mean.sizes().vec(), m_generator).to(mean.device(), mean.scalar_type());
-        loss = vaeLoss(m_model->decode(z).to(torch::kFloat32), slices, mean.to(torch::kFloat32), logvar.to(torch::kFloat32));
+        const torch::Tensor z = mean + torch::exp(0.5 * logvar) *
+                                           randn(mean.sizes().vec(), m_generator).to(mean.device(), mean.scalar_type());
+        loss = vaeLoss(m_model->decode(z).to(torch::kFloat32), slices, mean.to(torch::kFloat32),
+                       logvar.to(torch::kFloat32));
     }
     m_optimizer.zero_grad();
     loss.total.backward();
@@ -83,7 +89,10 @@ VaeLoss VaeTrainer::step(const torch::Tensor& batch) {
 }
 
 DenoiserTrainer::DenoiserTrainer(DenoiserUNet model, TrainParams params, int stage)
-    : m_model(std::move(model)), m_params(params), m_schedule(NoiseSchedule::scaledLinear()), m_ema(*m_model, params.emaDecay),
+    : m_model(std::move(model)),
+      m_params(params),
+      m_schedule(NoiseSchedule::scaledLinear()),
+      m_ema(*m_model, params.emaDecay),
       m_generator(at::detail::createCPUGenerator(params.seed)) {
     std::vector<torch::Tensor> trainable;
     if (stage == 2) {
@@ -106,8 +115,11 @@ torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::T
     // seeded CPU generator on every device, so a seed means the same noise everywhere.
     seedForStep(m_generator, m_params.seed, m_step++);
     const torch::Tensor t = at::randint(0, m_schedule.steps(), {b}, m_generator, torch::kLong);
-    const torch::Tensor abar =
-        m_schedule.alphasCumprod.index_select(0, t).to(torch::kFloat32).repeat_interleave(k).view({-1, 1, 1, 1}).to(device);
+    const torch::Tensor abar = m_schedule.alphasCumprod.index_select(0, t)
+                                   .to(torch::kFloat32)
+                                   .repeat_interleave(k)
+                                   .view({-1, 1, 1, 1})
+                                   .to(device);
     const torch::Tensor noise = randn(x0.sizes().vec(), m_generator).to(device);
     const torch::Tensor xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise;
     const torch::Tensor keep =
@@ -117,8 +129,10 @@ torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::T
     torch::Tensor loss;
     {
         AutocastScope autocast(m_params.compute);
-        const torch::Tensor predicted = m_model->forward(xt, t.repeat_interleave(k).to(device), frequency, cond, int(k));
-        loss = torch::mse_loss(predicted.to(torch::kFloat32), predictionTarget(m_model->config.prediction, x0, noise, abar));
+        const torch::Tensor predicted =
+            m_model->forward(xt, t.repeat_interleave(k).to(device), frequency, cond, int(k));
+        loss = torch::mse_loss(predicted.to(torch::kFloat32),
+                               predictionTarget(m_model->config.prediction, x0, noise, abar));
     }
     m_optimizer->zero_grad();
     loss.backward();

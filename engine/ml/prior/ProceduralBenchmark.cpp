@@ -6,15 +6,15 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
-#include "motion/DisplacementSynth.h"
-#include "ml/prior/FrequencyNormalization.h"
-#include "raster/FrameRenderer.h"
-#include "ml/prior/ModelFile.h"
 #include "analysis/MotionExtractor.h"
 #include "ml/prior/DatasetJob.h"
+#include "ml/prior/FrequencyNormalization.h"
+#include "ml/prior/ModelFile.h"
 #include "ml/prior/PredictJob.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
+#include "motion/DisplacementSynth.h"
+#include "raster/FrameRenderer.h"
 #include "scene/Scene.h"
 
 namespace fs = std::filesystem;
@@ -123,7 +123,8 @@ std::vector<float> vaeRoundTrip(const SpectralVolume& v, MotionVae& vae, const s
     torch::NoGradGuard noGrad;
     const torch::Tensor c =
         torch::from_blob(const_cast<float*>(v.coefficients.data()), {v.bands, 4, v.height, v.width}, torch::kFloat32);
-    const torch::Tensor out = denormalizeSpectral(vae->decode(vae->encode(normalizeSpectral(c, scales)).first), scales).contiguous();
+    const torch::Tensor out =
+        denormalizeSpectral(vae->decode(vae->encode(normalizeSpectral(c, scales)).first), scales).contiguous();
     return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }
 
@@ -150,7 +151,8 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
         const fs::path path = (isTest ? testDir : trainDir) / ("scene-" + std::to_string(i) + ".waft");
         Expected<Scene> scene = Status::io("not generated yet");
         if (fs::exists(path, ec)) scene = loadScene(path.string());
-        if (!scene || scene->volume.bands != p.bands || scene->volume.width != p.size || scene->volume.height != p.size) {
+        if (!scene || scene->volume.bands != p.bands || scene->volume.width != p.size ||
+            scene->volume.height != p.size) {
             scene = renderAndExtract(truth, p.bands, p.size, cancel);
             if (!scene) return scene.status();
             WAFT_RETURN_IF_ERROR(saveScene(path.string(), *scene));
@@ -184,7 +186,8 @@ Status BenchPriorJob::run(Progress& progress, const CancelToken& cancel) {
     TrainPriorJob priorJob(trainDir.string(), vae, prior, 1, "", train);
     Progress::Range priorRange(progress, 0.3f, 0.9f);
     Progress priorProgress([&](float f, const std::string& stage) { priorRange.report(f, "prior " + stage); });
-    priorProgress.setMetricObserver([&](const std::string& n, int s, double v) { progress.metric("prior " + n, s, v); });
+    priorProgress.setMetricObserver(
+        [&](const std::string& n, int s, double v) { progress.metric("prior " + n, s, v); });
     WAFT_RETURN_IF_ERROR(priorJob.run(priorProgress, cancel));
     m_report.trainSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
 

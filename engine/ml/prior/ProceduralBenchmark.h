@@ -10,17 +10,17 @@
 namespace waft::engine::prior {
 
 struct BenchPriorParams {
-    std::string workDir;        // train/ and test/ scenes and the models go here
+    std::string workDir;  // train/ and test/ scenes and the models go here
     int trainScenes = 240;
     int testScenes = 40;
-    int size = 32;              // training size (scenes are made at 2x and extracted there)
-    int bands = 4;              // 32 frames at 8 fps: bins at 0.25 k Hz
+    int size = 32;  // training size (scenes are made at 2x and extracted there)
+    int bands = 4;  // 32 frames at 8 fps: bins at 0.25 k Hz
     int vaeSteps = 800;
     int priorSteps = 4000;
     int batch = 16;
     float learningRate = 1e-3f;
     int samplingSteps = 50;
-    float guidance = 1.75f;     // CFG weight at sampling
+    float guidance = 1.75f;  // CFG weight at sampling
     unsigned seed = 1;
 };
 
@@ -33,10 +33,10 @@ struct BenchPriorErrors {
 };
 
 struct BenchPriorReport {
-    BenchPriorErrors all;     // every coefficient
-    BenchPriorErrors moving;  // coefficients of pixels whose true motion exceeds 0.1 px
+    BenchPriorErrors all;       // every coefficient
+    BenchPriorErrors moving;    // coefficients of pixels whose true motion exceeds 0.1 px
     double seedDifference = 0;  // mean |prediction(seed 0) - prediction(seed 1)| on one held-out image
-    double seconds = 0;     // generation + training + evaluation
+    double seconds = 0;         // generation + training + evaluation
     double trainSeconds = 0;
 };
 

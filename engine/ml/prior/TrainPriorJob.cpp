@@ -87,16 +87,21 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     const auto save = [&](int step) {
         trainer.ema().copyTo(*ema);
         WAFT_RETURN_IF_ERROR(saveDenoiser(ema, m_outPath,
-                            {{"frequency_scales", Json(scales).dump()}, {"frequencies_hz", Json(bandHz).dump()},
-                             {"latent_scale", Json(latentScale).dump()},
-                             {"fps", std::to_string(median(fps))}, {"frames", std::to_string(int(median(frames)))},
-                             {"width", std::to_string(m_params.width)}, {"height", std::to_string(m_params.height)},
-                             {"stage", std::to_string(m_stage)}, {"step", std::to_string(step)}}));
+                                          {{"frequency_scales", Json(scales).dump()},
+                                           {"frequencies_hz", Json(bandHz).dump()},
+                                           {"latent_scale", Json(latentScale).dump()},
+                                           {"fps", std::to_string(median(fps))},
+                                           {"frames", std::to_string(int(median(frames)))},
+                                           {"width", std::to_string(m_params.width)},
+                                           {"height", std::to_string(m_params.height)},
+                                           {"stage", std::to_string(m_stage)},
+                                           {"step", std::to_string(step)}}));
         return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
     };
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, allLatents.size(0) - 1);
-    if (resumed) WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+    if (resumed)
+        WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
     for (int step = firstStep; step < m_params.steps; ++step) {
         if (cancel.isCancelled()) return Status::cancelled();
         std::vector<int64_t> index(size_t(m_params.batch));
@@ -105,7 +110,8 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
         m_lastLoss = trainer.step(allLatents.index_select(0, idx), allConditions.index_select(0, idx)).item<float>();
         progress.metric("loss", step + 1, m_lastLoss);
         progress.report(float(step + 1) / float(m_params.steps), "training");
-        if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
+        if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0)
+            WAFT_RETURN_IF_ERROR(save(step + 1));
     }
     return save(std::max(firstStep, m_params.steps));
 }

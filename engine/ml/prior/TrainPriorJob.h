@@ -13,8 +13,12 @@ class TrainPriorJob : public Job {
 public:
     TrainPriorJob(std::string datasetDir, std::string vaePath, std::string outPath, int stage, std::string initPath,
                   TrainingRunParams params)
-        : m_datasetDir(std::move(datasetDir)), m_vaePath(std::move(vaePath)), m_outPath(std::move(outPath)),
-          m_stage(stage), m_initPath(std::move(initPath)), m_params(params) {}
+        : m_datasetDir(std::move(datasetDir)),
+          m_vaePath(std::move(vaePath)),
+          m_outPath(std::move(outPath)),
+          m_stage(stage),
+          m_initPath(std::move(initPath)),
+          m_params(params) {}
     std::string name() const override { return "train motion prior"; }
     JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;

@@ -48,10 +48,12 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     MotionVae ema(model->config);
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, data.size(0) - 1);
-    if (resumed) WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+    if (resumed)
+        WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
     const auto save = [&](int step) {
         trainer.ema().copyTo(*ema);
-        WAFT_RETURN_IF_ERROR(saveMotionVae(ema, m_outPath, {{"frequency_scales", Json(scales).dump()}, {"step", std::to_string(step)}}));
+        WAFT_RETURN_IF_ERROR(
+            saveMotionVae(ema, m_outPath, {{"frequency_scales", Json(scales).dump()}, {"step", std::to_string(step)}}));
         return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
     };
     for (int step = firstStep; step < m_params.steps; ++step) {
@@ -61,7 +63,8 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
         m_lastLoss = trainer.step(data.index_select(0, torch::tensor(index))).total.item<float>();
         progress.metric("loss", step + 1, m_lastLoss);
         progress.report(float(step + 1) / float(m_params.steps), "training");
-        if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
+        if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0)
+            WAFT_RETURN_IF_ERROR(save(step + 1));
     }
     return save(std::max(firstStep, m_params.steps));
 }

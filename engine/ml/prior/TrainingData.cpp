@@ -37,8 +37,8 @@ Expected<std::vector<Scene>> loadTrainingSet(const std::string& dir, int width, 
         auto scene = loadScene(path.string());
         if (!scene) return scene.status();
         if (!scenes.empty() && scene->volume.bands != scenes.front().volume.bands)
-            return Status::invalid(path.string() + ": has " + std::to_string(scene->volume.bands) + " bands, the dataset " +
-                                   std::to_string(scenes.front().volume.bands));
+            return Status::invalid(path.string() + ": has " + std::to_string(scene->volume.bands) +
+                                   " bands, the dataset " + std::to_string(scenes.front().volume.bands));
         scene->volume = scene->volume.resized(width, height);
         scenes.push_back(std::move(scene).value());
     }
@@ -47,14 +47,20 @@ Expected<std::vector<Scene>> loadTrainingSet(const std::string& dir, int width, 
 }
 
 torch::Tensor coefficients(const SpectralVolume& v) {
-    return torch::from_blob(const_cast<float*>(v.coefficients.data()), {v.bands, 4, v.height, v.width}, torch::kFloat32).clone();
+    return torch::from_blob(const_cast<float*>(v.coefficients.data()), {v.bands, 4, v.height, v.width}, torch::kFloat32)
+        .clone();
 }
 
 torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height) {
     cv::Mat small, rgb;
     cv::resize(bgr, small, cv::Size(width, height), 0, 0, cv::INTER_AREA);
     cv::cvtColor(small, rgb, cv::COLOR_BGR2RGB);
-    return torch::from_blob(rgb.data, {height, width, 3}, torch::kUInt8).to(torch::kFloat32).permute({2, 0, 1}).contiguous() / 127.5 - 1.0;
+    return torch::from_blob(rgb.data, {height, width, 3}, torch::kUInt8)
+                   .to(torch::kFloat32)
+                   .permute({2, 0, 1})
+                   .contiguous() /
+               127.5 -
+           1.0;
 }
 
 float median(std::vector<float> v) {

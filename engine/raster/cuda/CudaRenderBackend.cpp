@@ -4,8 +4,8 @@
 
 #include <opencv2/core.hpp>
 
-#include "raster/cuda/CudaSplat.h"
 #include "raster/FrameRenderer.h"
+#include "raster/cuda/CudaSplat.h"
 
 namespace waft::engine::cuda {
 
@@ -22,7 +22,8 @@ public:
     }
     Status allocate(size_t floats) {
         if (cudaMalloc(&m_ptr, floats * sizeof(float)) != cudaSuccess)
-            return Status::error(StatusCode::Unsupported, "CUDA: cannot allocate " + std::to_string(floats * 4 >> 20) + " MiB");
+            return Status::error(StatusCode::Unsupported,
+                                 "CUDA: cannot allocate " + std::to_string(floats * 4 >> 20) + " MiB");
         return Status::ok();
     }
     Status upload(const float* host, size_t floats) {

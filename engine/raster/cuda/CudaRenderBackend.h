@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "raster/RenderBackend.h"
 #include "motion/SpectralVolume.h"
+#include "raster/RenderBackend.h"
 
 namespace waft::engine::cuda {
 

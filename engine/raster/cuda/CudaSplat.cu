@@ -36,8 +36,9 @@ __global__ void synthesizeKernel(const float* __restrict__ c, const float* __res
 }
 
 // accum: [H][W][C + 1] (colour sums, weight sum).
-__global__ void splatKernel(const float* __restrict__ image, const float* __restrict__ dxs, const float* __restrict__ dys,
-                            const float* __restrict__ weights, int width, int height, int channels, float* accum) {
+__global__ void splatKernel(const float* __restrict__ image, const float* __restrict__ dxs,
+                            const float* __restrict__ dys, const float* __restrict__ weights, int width, int height,
+                            int channels, float* accum) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= width * height) return;
     const int x = i % width, y = i / width;
@@ -172,8 +173,10 @@ std::string softmaxSplat(const CudaSplatArgs& a) {
         h = (h + 1) / 2;
     }
     DeviceBuffer accum, pyramid;
-    if (std::string e = check(cudaMalloc(&accum.ptr, size_t(n) * stride * sizeof(float)), "cudaMalloc"); !e.empty()) return e;
-    if (std::string e = check(cudaMalloc(&pyramid.ptr, size_t(total) * sizeof(float)), "cudaMalloc"); !e.empty()) return e;
+    if (std::string e = check(cudaMalloc(&accum.ptr, size_t(n) * stride * sizeof(float)), "cudaMalloc"); !e.empty())
+        return e;
+    if (std::string e = check(cudaMalloc(&pyramid.ptr, size_t(total) * sizeof(float)), "cudaMalloc"); !e.empty())
+        return e;
     if (std::string e = check(cudaMemset(accum.ptr, 0, size_t(n) * stride * sizeof(float)), "cudaMemset"); !e.empty())
         return e;
     splatKernel<<<blocks(n), kBlock>>>(a.image, a.dx, a.dy, a.weights, a.width, a.height, a.channels, accum.ptr);
@@ -184,9 +187,9 @@ std::string softmaxSplat(const CudaSplatArgs& a) {
                                                                          heights[l - 1], pyramid.ptr + offsets[l],
                                                                          widths[l], heights[l], a.channels);
         for (size_t l = offsets.size() - 1; l-- > 0;)
-            pullKernel<<<blocks(long(widths[l]) * heights[l]), kBlock>>>(pyramid.ptr + offsets[l], widths[l], heights[l],
-                                                                         pyramid.ptr + offsets[l + 1], widths[l + 1],
-                                                                         heights[l + 1], a.channels);
+            pullKernel<<<blocks(long(widths[l]) * heights[l]), kBlock>>>(pyramid.ptr + offsets[l], widths[l],
+                                                                         heights[l], pyramid.ptr + offsets[l + 1],
+                                                                         widths[l + 1], heights[l + 1], a.channels);
     }
     stripKernel<<<blocks(n), kBlock>>>(pyramid.ptr, int(n), a.channels, a.out);
     if (std::string e = check(cudaGetLastError(), "splat launch"); !e.empty()) return e;
