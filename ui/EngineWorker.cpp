@@ -1,6 +1,8 @@
 #include "EngineWorker.h"
 
+#include "core/JobJournal.h"
 #include "core/JobRunner.h"
+#include "ml/JobSpecs.h"
 
 namespace waft::ui {
 
@@ -24,7 +26,33 @@ EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
         emit jobFinished(id, status.isOk(), message);
     };
     m_runner = std::make_unique<engine::JobRunner>(std::move(events));
+    m_journal = std::make_shared<engine::JobJournal>(engine::JobJournal::defaultDir());
+    m_runner->setJournal(m_journal);
 }
+
+std::vector<engine::JournalEntry> EngineWorker::interruptedJobs() const {
+    std::vector<engine::JournalEntry> out;
+    for (auto& e : m_journal->entries())
+        if (!e.ownerAlive) out.push_back(std::move(e));  // one still running elsewhere is not interrupted
+    return out;
+}
+
+int EngineWorker::resumeInterrupted(const QString& journalId, QString* error) {
+    for (const auto& e : interruptedJobs()) {
+        if (QString::fromStdString(e.id) != journalId) continue;
+        auto job = engine::jobFromSpec(e.spec);
+        if (!job) {
+            if (error) *error = QString::fromStdString(job.status().message());
+            return -1;
+        }
+        m_journal->remove(e.id);
+        return enqueue(std::move(job).value());
+    }
+    if (error) *error = tr("that job is no longer in the journal");
+    return -1;
+}
+
+void EngineWorker::discardInterrupted(const QString& journalId) { m_journal->remove(journalId.toStdString()); }
 
 EngineWorker::~EngineWorker() { shutdown(); }
 

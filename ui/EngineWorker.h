@@ -4,12 +4,14 @@
 #include <QString>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "core/Job.h"
+#include "core/JobJournal.h"
 
 namespace waft::engine {
 class JobRunner;
-}
+}  // namespace waft::engine
 
 namespace waft::ui {
 
@@ -33,6 +35,14 @@ public:
     bool isBusy() const;
     void shutdown();
 
+    // Resumable jobs (training) are journalled while they run (engine::JobJournal, by default in
+    // ~/.local/state/waft/jobs): one cut short by a crash, kill -9 or closing the app is listed by
+    // interruptedJobs() at the next start. resumeInterrupted() rebuilds and queues it (its journal entry is
+    // replaced by the resumed run's) and returns the job id, or -1 and the one line why in *error.
+    std::vector<engine::JournalEntry> interruptedJobs() const;
+    int resumeInterrupted(const QString& journalId, QString* error = nullptr);
+    void discardInterrupted(const QString& journalId);
+
 signals:
     void jobQueued(int id, const QString& name);
     void jobStarted(int id);
@@ -43,6 +53,7 @@ signals:
 
 private:
     std::unique_ptr<engine::JobRunner> m_runner;
+    std::shared_ptr<const engine::JobJournal> m_journal;
 };
 
 }  // namespace waft::ui

@@ -1,5 +1,6 @@
 #include "JobsPanel.h"
 
+#include <QDateTime>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -10,6 +11,7 @@
 
 #include "EngineWorker.h"
 #include "MetricCurve.h"
+#include "core/JobJournal.h"
 
 namespace waft::ui {
 
@@ -127,6 +129,59 @@ void JobsPanel::clearFinished() {
             ++it;
         }
     }
+}
+
+int JobsPanel::offerInterrupted() {
+    for (const auto& entry : m_worker->interruptedJobs()) {
+        const QString id = QString::fromStdString(entry.id);
+        if (m_interrupted.count(id)) continue;
+        auto* row = new QWidget(this);
+        auto* layout = new QVBoxLayout(row);
+        layout->setContentsMargins(2, 2, 2, 2);
+        const QString started = QDateTime::fromSecsSinceEpoch(entry.startedUnixSec).toString("yyyy-MM-dd hh:mm");
+        auto* label = new QLabel(tr("Interrupted: %1 (started %2). Resume continues from its last checkpoint.")
+                                     .arg(QString::fromStdString(entry.spec.title), started),
+                                 row);
+        label->setWordWrap(true);
+        auto* buttons = new QHBoxLayout();
+        auto* resume = new QPushButton(tr("Resume"), row);
+        auto* discard = new QPushButton(tr("Discard"), row);
+        resume->setObjectName("resume");
+        discard->setObjectName("discard");
+        buttons->addWidget(resume);
+        buttons->addWidget(discard);
+        buttons->addStretch(1);
+        layout->addWidget(label);
+        layout->addLayout(buttons);
+        m_list->insertWidget(0, row);
+        m_interrupted[id] = row;
+        connect(resume, &QPushButton::clicked, this, [this, id] { resumeInterrupted(id); });
+        connect(discard, &QPushButton::clicked, this, [this, id] { discardInterrupted(id); });
+    }
+    return int(m_interrupted.size());
+}
+
+int JobsPanel::resumeInterrupted(const QString& journalId) {
+    const auto it = m_interrupted.find(journalId);
+    if (it == m_interrupted.end()) return -1;
+    QString error;
+    const int id = m_worker->resumeInterrupted(journalId, &error);
+    if (id < 0) {
+        auto* label = it->second->findChild<QLabel*>();
+        if (label) label->setText(tr("Cannot resume: %1").arg(error));
+        return -1;
+    }
+    delete it->second;
+    m_interrupted.erase(it);
+    return id;
+}
+
+void JobsPanel::discardInterrupted(const QString& journalId) {
+    const auto it = m_interrupted.find(journalId);
+    if (it == m_interrupted.end()) return;
+    m_worker->discardInterrupted(journalId);
+    delete it->second;
+    m_interrupted.erase(it);
 }
 
 QString JobsPanel::stateText(int id) const {

@@ -30,6 +30,14 @@ public:
     QString metricText(int id) const;
     std::vector<QPointF> metricPoints(int id) const;
 
+    // Jobs an earlier session did not finish (EngineWorker::interruptedJobs): one row each with Resume and
+    // Discard. Called once at start; returns how many are offered.
+    int offerInterrupted();
+    int interruptedCount() const { return int(m_interrupted.size()); }
+    // What the Resume / Discard buttons do (for the tests and the buttons).
+    int resumeInterrupted(const QString& journalId);
+    void discardInterrupted(const QString& journalId);
+
 private:
     struct Row {
         QWidget* widget;
@@ -50,6 +58,7 @@ private:
     EngineWorker* m_worker;
     QVBoxLayout* m_list;
     std::map<int, Row> m_rows;
+    std::map<QString, QWidget*> m_interrupted;  // journal id -> its row
 };
 
 }  // namespace waft::ui

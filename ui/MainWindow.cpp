@@ -105,6 +105,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     if (!settings.contains("window/geometry")) resize(1280, 800);
+    // A training the last session did not finish (crash, kill -9, the window closed during it) is offered.
+    if (const int interrupted = m_jobs->offerInterrupted()) {
+        jobsDock->show();
+        jobsDock->raise();
+        statusBar()->showMessage(tr("%n interrupted job(s) can be resumed from the Jobs panel", nullptr, interrupted),
+                                 15000);
+    }
 }
 
 MainWindow::~MainWindow() {

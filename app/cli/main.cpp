@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "Commands.h"
+#include "core/JobJournal.h"
 #include "core/Runtime.h"
 
 namespace waft::app {
@@ -17,12 +18,14 @@ namespace {
 // lock-free atomic flag is async-signal-safe.
 // A second signal while the job winds down ends the process the usual way.
 engine::CancelToken g_cancel;
+volatile std::sig_atomic_t g_signal = 0;  // the signal that cancelled the job
 void onInterrupt(int signal) {
     if (g_cancel.isCancelled()) {
         std::signal(signal, SIG_DFL);
         std::raise(signal);
         return;
     }
+    g_signal = signal;
     g_cancel.cancel();
 }
 }  // namespace
@@ -42,11 +45,20 @@ engine::Status runJobWithProgress(engine::Job& job) {
         std::snprintf(text, sizeof text, "%.40s %.4g   ", name.c_str(), value);
         latest = text;
     });
+    // A resumable job (training) is journalled while it runs, like in the app: killed, or stopped by SIGTERM
+    // (a logout, a shutdown), it is listed by `waft-cli jobs` and offered by the app at its next start. It
+    // ends by itself or by Ctrl-C: nothing to resume.
+    const engine::JobJournal journal(engine::JobJournal::defaultDir());
+    std::string journalId;
+    if (const auto spec = job.resumeSpec())
+        if (auto id = journal.record(*spec)) journalId = *id;
     auto previousInt = std::signal(SIGINT, onInterrupt);
     auto previousTerm = std::signal(SIGTERM, onInterrupt);
     const engine::Status status = engine::runGuarded(job, progress, g_cancel);
     std::signal(SIGINT, previousInt);
     std::signal(SIGTERM, previousTerm);
+    if (!journalId.empty() && !(status.code() == engine::StatusCode::Cancelled && g_signal == SIGTERM))
+        journal.remove(journalId);
     if (tty && lastPercent >= 0) std::fprintf(stderr, "\n");
     return status;
 }
@@ -80,6 +92,8 @@ commands:
   bench-prior -o DIR            procedural benchmark of the motion prior (trains a tiny one on CPU)
   bench-export SCENE -o DIR     every export format and preset: size, time, PSNR, loop wrap
   check-loop FILE               decode an exported loop and measure its wrap-around step
+  jobs [--discard ID]           interrupted training jobs (killed, or the app closed during them)
+  resume ID                     continue an interrupted job from its last checkpoint
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -120,6 +134,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "bench-export") return waft::app::runBenchExport(args);
     if (command == "check-loop") return waft::app::runCheckLoop(args);
     if (command == "brush") return waft::app::runBrush(args);
+    if (command == "jobs") return waft::app::runJobs(args);
+    if (command == "resume") return waft::app::runResume(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/Status.h"
@@ -68,6 +69,15 @@ private:
 // motion brush); compute jobs run models, flow solvers and training, one at a time, beside the editor lane.
 enum class JobLane { Editor, Compute };
 
+// What it takes to start a job again after the process that ran it died or closed: a kind the job factory
+// knows (ml/JobSpecs.h), a title for people, and the job's parameters as one JSON object. Written by the
+// job runner's journal (core/JobJournal.h) while the job runs.
+struct JobSpec {
+    std::string kind;        // "train-vae", "train-prior", ...
+    std::string title;       // "train motion VAE → vae.safetensors"
+    std::string paramsJson;  // a JSON object; read back through JsonFields (untrusted)
+};
+
 // Every long task (extract, export, predict, train, ...) is a Job. The core is Qt-free; the UI wraps it.
 // run() is called once, on one of JobRunner's lane threads (or the CLI's thread); it must check the token
 // between steps. Run it through runGuarded() so that an exception becomes a failed Status.
@@ -77,6 +87,11 @@ public:
     virtual std::string name() const = 0;
     virtual Status run(Progress& progress, const CancelToken& cancel) = 0;
     virtual JobLane lane() const { return JobLane::Editor; }
+    // A job that checkpoints (training, fine-tuning) returns the spec that continues it from its last
+    // checkpoint; the runner journals it while the job runs. Empty: the job is simply run again.
+    virtual std::optional<JobSpec> resumeSpec() const { return std::nullopt; }
+    // After run(): one line on what it did, for logs and the CLI ("steps 35 to 60, last loss 0.0123").
+    virtual std::string summary() const { return {}; }
 };
 
 // Runs the job and turns anything it throws (LibTorch's c10::Error, cv::Exception, std::bad_alloc, ...) into

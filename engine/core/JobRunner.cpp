@@ -73,6 +73,11 @@ void JobRunner::shutdown() {
         if (state.thread.joinable()) state.thread.join();
 }
 
+void JobRunner::setJournal(std::shared_ptr<const JobJournal> journal) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_journal = std::move(journal);
+}
+
 bool JobRunner::isBusy() const {
     std::lock_guard<std::mutex> lock(m_mutex);
     for (const auto& [lane, state] : m_lanes)
@@ -108,6 +113,18 @@ void JobRunner::runOne(Pending& pending) {
         return;
     }
     if (m_events.started) m_events.started(id);
+    std::shared_ptr<const JobJournal> journal;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        journal = m_journal;
+    }
+    std::string journalId;
+    if (journal) {
+        if (const std::optional<JobSpec> spec = pending.job->resumeSpec()) {
+            // A job runs even if its journal cannot be written; it just cannot be offered for resume.
+            if (auto recorded = journal->record(*spec)) journalId = *recorded;
+        }
+    }
     const auto start = std::chrono::steady_clock::now();
     int lastPermille = -1;
     Progress progress([&](float fraction, const std::string& stage) {
@@ -157,6 +174,17 @@ void JobRunner::runOne(Pending& pending) {
         }
     }
     pending.job.reset();  // free the job's memory (models, frames) before reporting
+    if (!journalId.empty()) {
+        bool cutShort;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            cutShort = status.code() == StatusCode::Cancelled && m_stopping;
+        }
+        if (cutShort)
+            journal->release(journalId);
+        else
+            journal->remove(journalId);
+    }
     if (m_events.finished) m_events.finished(id, status);
 }
 

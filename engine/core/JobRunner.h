@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/Job.h"
+#include "core/JobJournal.h"
 
 namespace waft::engine {
 
@@ -54,6 +55,10 @@ public:
     void cancelAll();
     void shutdown();
     bool isBusy() const;
+    // Journals every job with a resumeSpec() while it runs (JobJournal): its entry is removed when the job
+    // ends on its own or is cancelled by cancel()/cancelAll(), and kept when shutdown() cut it short or the
+    // process died, so the next start can offer to resume it. Set before submitting.
+    void setJournal(std::shared_ptr<const JobJournal> journal);
 
 private:
     struct Pending {
@@ -79,6 +84,7 @@ private:
     std::map<int, std::shared_ptr<CancelToken>> m_tokens;  // queued and running jobs
     int m_nextId = 1;
     bool m_stopping = false;
+    std::shared_ptr<const JobJournal> m_journal;
 };
 
 }  // namespace waft::engine

@@ -4,6 +4,7 @@
 set -u
 CLI=$1 DATA=$2 RES=$3
 WORK=$(mktemp -d /tmp/waft-cli-XXXXXX)
+export WAFT_STATE_DIR="$WORK/state"  # the journal of resumable jobs: never the user's ~/.local/state
 passed=0 failed=0
 
 ok() { passed=$((passed + 1)); }
@@ -23,7 +24,7 @@ expect() {
   fi
 }
 
-for c in extract animate pull flow info brush check-loop bench-export; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
+for c in extract animate pull flow info brush check-loop bench-export jobs resume; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
 expect 0 "top-level --help" -- "$CLI" --help
 expect fail "no command" -- "$CLI"
 expect fail "unknown command" -- "$CLI" frobnicate
@@ -161,6 +162,35 @@ expect 0 "train-vae --resume" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae.safet
 grep -q "10 steps" "$WORK/stdout" && ok || bad "train-vae did not resume to 10 steps"
 expect 0 "train-vae, 10 steps without stopping" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae-straight.safetensors" $TRAIN --steps 10 --lr 2e-3
 cmp -s "$WORK/vae.safetensors" "$WORK/vae-straight.safetensors" && ok || bad "8 steps + resume to 10 differs from 10 steps"
+# kill -9 during training: the job is journalled, `jobs` lists it as interrupted, `resume` continues after the
+# last checkpoint (not from step 0) and the journal is empty afterwards; bad ids and hostile journal files fail
+# with one line.
+expect 0 "jobs (none)" -- "$CLI" jobs
+grep -q "^no interrupted jobs" "$WORK/stdout" && ok || bad "jobs on an empty journal: $(cat "$WORK/stdout")"
+"$CLI" train-vae "$WORK/ds" -o "$WORK/vae-killed.safetensors" $TRAIN --checkpoint-every 3 --steps 200 --lr 2e-3 \
+  >/dev/null 2>&1 &
+trainer=$!
+for _ in $(seq 1 300); do [ -f "$WORK/vae-killed.safetensors" ] && break; sleep 0.1; done
+kill -9 "$trainer"; wait "$trainer" 2>/dev/null
+expect 0 "jobs after kill -9" -- "$CLI" jobs
+grep -q "train motion VAE → vae-killed.safetensors  (interrupted)" "$WORK/stdout" && ok || bad "kill -9 left no interrupted job: $(cat "$WORK/stdout")"
+job=$(awk '{print $1; exit}' "$WORK/stdout")
+expect 0 "resume after kill -9" -- "$CLI" resume "$job"
+grep -Eq "done \(steps ([3-9]|[1-9][0-9]+) to 200" "$WORK/stdout" && ok || bad "resume did not continue from a checkpoint: $(cat "$WORK/stdout")"
+expect 0 "jobs after resume" -- "$CLI" jobs
+grep -q "^no interrupted jobs" "$WORK/stdout" && ok || bad "a finished resume stayed in the journal: $(cat "$WORK/stdout")"
+expect fail "resume an unknown id" -- "$CLI" resume 123-456-7
+expect fail "resume without an id" -- "$CLI" resume
+printf '{"format":"waft-job","version":1,"kind":"rm -rf","params":"{}"}' >"$WORK/state/1-1-1.json"
+expect fail "resume a job of an unknown kind" -- "$CLI" resume 1-1-1
+printf '{"format":"waft-job","version":1,"kind":"train-vae","params":"{\\"run\\":{\\"batch\\":-3}}"}' >"$WORK/state/1-1-2.json"
+expect fail "resume a job spec with a bad field" -- "$CLI" resume 1-1-2
+grep -q "batch" "$WORK/stderr" && ok || bad "bad job spec error does not name the field: $(cat "$WORK/stderr")"
+head -c 70000 /dev/zero | tr '\0' '[' >"$WORK/state/1-1-3.json"
+expect 0 "jobs with hostile journal files" -- "$CLI" jobs --discard 1-1-1
+expect 0 "jobs --discard" -- "$CLI" jobs --discard 1-1-2
+expect fail "jobs --discard twice" -- "$CLI" jobs --discard 1-1-2
+
 expect 0 "train-prior stage 1" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 1 -o "$WORK/p1.safetensors" $TRAIN --steps 6
 expect 0 "train-prior stage 2" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 --init "$WORK/p1.safetensors" -o "$WORK/p2.safetensors" $TRAIN --steps 3
 expect 0 "predict --loop" -- "$CLI" predict "$DATA/middlebury-rubberwhale/RubberWhale1.png" --model "$WORK/p2.safetensors" --vae "$WORK/vae.safetensors" -o "$WORK/pred.waft" --steps 4 --loop

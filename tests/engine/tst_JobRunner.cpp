@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <new>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "TestSupport.h"
 #include "core/JobRunner.h"
 
 using namespace waft::engine;
@@ -31,6 +33,13 @@ private:
     std::string m_name;
     JobLane m_lane;
     std::function<Status(Progress&, const CancelToken&)> m_body;
+};
+
+// A job with a resume spec (a stand-in for training) whose body is given.
+class ResumableJob : public FnJob {
+public:
+    using FnJob::FnJob;
+    std::optional<JobSpec> resumeSpec() const override { return JobSpec{"train-vae", "resumable", "{}"}; }
 };
 
 // Runs until cancelled (checking every 10 ms) or for at most maxSec.
@@ -288,4 +297,57 @@ TEST(JobRunner, OneLineKeepsErrorsToOneShortLine) {
     EXPECT_EQ(oneLine("first\nsecond"), "first");
     EXPECT_EQ(oneLine("tab\there\x01"), "tab here ");
     EXPECT_EQ(oneLine(std::string(500, 'x'), 10), "xxxxxxxxxx...");
+}
+
+// A resumable job is journalled while it runs; its entry goes when it ends by itself (done or failed) or by
+// cancel(), and stays, no longer owned, when shutdown() cuts it short: the next start offers it.
+TEST(JobRunner, JournalKeepsOnlyJobsThatShutdownCutShort) {
+    const std::string dir = waft::test::tempDir("journal-runner");
+    auto journal = std::make_shared<JobJournal>(dir);
+    Recorder rec;
+    auto runner = std::make_unique<JobRunner>(rec.events());
+    runner->setJournal(journal);
+    std::atomic<int> seenWhileRunning{-1};
+    const int done =
+        runner->submit(std::make_unique<ResumableJob>("done", JobLane::Compute, [&](Progress&, const CancelToken&) {
+            const auto entries = journal->entries();
+            seenWhileRunning = int(entries.size());
+            if (entries.size() == 1 && !entries[0].ownerAlive) seenWhileRunning = -2;  // must count as running
+            return Status::ok();
+        }));
+    const int failed = runner->submit(std::make_unique<ResumableJob>(
+        "fails", JobLane::Compute, [](Progress&, const CancelToken&) { return Status::invalid("bad dataset"); }));
+    ASSERT_TRUE(rec.wait(done));
+    ASSERT_TRUE(rec.wait(failed));
+    EXPECT_EQ(seenWhileRunning.load(), 1);
+    EXPECT_TRUE(journal->entries().empty());
+
+    std::atomic<bool> started{false};
+    const int cancelled = runner->submit(std::make_unique<ResumableJob>("cancelled by the user", JobLane::Compute,
+                                                                        [&](Progress& p, const CancelToken& c) {
+                                                                            started = true;
+                                                                            return untilCancelled(p, c);
+                                                                        }));
+    while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    runner->cancel(cancelled);
+    ASSERT_TRUE(rec.wait(cancelled));
+    EXPECT_TRUE(journal->entries().empty());
+
+    started = false;
+    const int cut = runner->submit(
+        std::make_unique<ResumableJob>("cut short", JobLane::Compute, [&](Progress& p, const CancelToken& c) {
+            started = true;
+            return untilCancelled(p, c);
+        }));
+    const int plain = runner->submit(std::make_unique<FnJob>(
+        "not resumable", JobLane::Editor, [&](Progress& p, const CancelToken& c) { return untilCancelled(p, c); }));
+    while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    runner->shutdown();
+    ASSERT_TRUE(rec.wait(cut));
+    ASSERT_TRUE(rec.wait(plain));
+    const auto left = journal->entries();
+    ASSERT_EQ(left.size(), size_t(1));
+    EXPECT_EQ(left[0].spec.title, "resumable");
+    EXPECT_FALSE(left[0].ownerAlive);  // same process, but its job no longer runs
+    std::filesystem::remove_all(dir);
 }

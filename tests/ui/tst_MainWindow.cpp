@@ -7,6 +7,7 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QThread>
 #include <QUndoStack>
 #include <QtTest>
@@ -121,6 +122,8 @@ private slots:
         qputenv("WAFT_VIEWPORT", "cpu");  // deterministic: CI has no GPU (the Vulkan viewport has its own test)
         engine::initRuntime();
         m_dir = test::tempDir("ui");
+        // The journal of resumable jobs goes to the test's folder, not the user's ~/.local/state.
+        qputenv("WAFT_STATE_DIR", QByteArray::fromStdString(m_dir + "/state"));
         engine::Scene scene;
         scene.volume = test::sinusoidalVolume(192, 128, 3, 0.8f, 0, 3.0f);
         scene.settings.dampingRatio = 0.5f;  // rings down within a few seconds
@@ -262,6 +265,58 @@ private slots:
         window.reset();
         QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
         QCOMPARE(waitFor(finished, longJob, 1000), QString("cancelled"));
+    }
+
+    // A training cut short by closing the window (or by kill -9: tests/cli covers that) is offered at the next
+    // start; Resume continues from its last checkpoint, Discard forgets it; a job cancelled by the user is not
+    // offered again.
+    void interruptedTrainingIsOfferedAtNextStart() {
+        const std::string dataset = m_dir + "/resume-dataset";
+        std::filesystem::create_directories(dataset);
+        for (int i = 0; i < 2; ++i) {
+            engine::Scene scene;
+            scene.volume = test::sinusoidalVolume(16, 16, 2, 0.5f, i, 1.0f + float(i));
+            QVERIFY(engine::saveScene(dataset + "/s" + std::to_string(i) + ".waft", scene).isOk());
+        }
+        engine::prior::TrainingRunParams train;
+        train.preset = engine::prior::ModelPreset::Tiny;
+        train.steps = 1000000;  // never finishes by itself here
+        train.batch = 2;
+        train.checkpointEvery = 2;
+        train.width = train.height = 16;
+        const std::string vae = m_dir + "/resume-vae.safetensors";
+        {
+            auto first = std::make_unique<ui::MainWindow>();
+            QVERIFY(showWithScene(*first, m_scenePath));
+            QCOMPARE(first->jobsPanel()->interruptedCount(), 0);
+            first->worker()->enqueue(std::make_unique<engine::prior::TrainVaeJob>(dataset, vae, train));
+            QTRY_VERIFY_WITH_TIMEOUT(std::filesystem::exists(vae), 60000);  // a checkpoint exists
+            QElapsedTimer timer;
+            timer.start();
+            first->close();
+            first.reset();
+            QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
+        }
+        auto second = std::make_unique<ui::MainWindow>();
+        QCOMPARE(second->jobsPanel()->interruptedCount(), 1);
+        const auto entries = second->worker()->interruptedJobs();
+        QCOMPARE(entries.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(entries[0].spec.title), QString("train motion VAE → resume-vae.safetensors"));
+        QVERIFY(second->statusBar()->currentMessage().contains("interrupted"));
+        const int resumed = second->jobsPanel()->resumeInterrupted(QString::fromStdString(entries[0].id));
+        QVERIFY(resumed > 0);
+        QCOMPARE(second->jobsPanel()->interruptedCount(), 0);
+        // It continues after the checkpoint: its first reported step is past the first one of a fresh run.
+        QTRY_VERIFY_WITH_TIMEOUT(!second->jobsPanel()->metricPoints(resumed).empty(), 60000);
+        QVERIFY2(second->jobsPanel()->metricPoints(resumed).front().x() > 2.0,
+                 qPrintable(QString::number(second->jobsPanel()->metricPoints(resumed).front().x())));
+        QSignalSpy finished(second->worker(), &ui::EngineWorker::jobFinished);
+        second->jobsPanel()->clickCancel(resumed);  // cancelled by the user: nothing to offer next time
+        QCOMPARE(waitFor(finished, resumed, 10000), QString("cancelled"));
+        second.reset();
+        ui::MainWindow third;
+        QCOMPARE(third.jobsPanel()->interruptedCount(), 0);
+        QVERIFY(third.worker()->interruptedJobs().empty());
     }
 
     // A scene from a video remembers its source; the timeline's in/out select a clip of it for video jobs; a

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/JsonFields.h"
+#include "core/JsonLimits.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
 
@@ -62,7 +64,8 @@ Status save(torch::nn::Module& module, const std::string& kind, const Json& conf
     return writer.save(path).withContext(path);
 }
 
-Expected<Json> readConfig(const SafetensorsFile& file, const std::string& kind, const std::string& path) {
+// The model's config as a checked reader: kind and format first, then JsonFields for every field.
+Expected<JsonFields> readConfig(const SafetensorsFile& file, const std::string& kind, const std::string& path) {
     const auto& meta = file.metadata();
     const auto format = meta.find("format");
     const auto k = meta.find("kind");
@@ -70,12 +73,11 @@ Expected<Json> readConfig(const SafetensorsFile& file, const std::string& kind, 
     if (format == meta.end() || format->second != "waft-model")
         return Status::corrupt(path + ": a safetensors file but not a Waft model (metadata format != waft-model)");
     if (k == meta.end() || k->second != kind)
-        return Status::corrupt(path + ": is a '" + (k == meta.end() ? std::string("?") : k->second) +
-                               "' model, expected '" + kind + "'");
+        return Status::corrupt(path + ": is a " +
+                               (k == meta.end() ? std::string("'?'") : quoteForError(k->second, 40)) +
+                               " model, expected '" + kind + "'");
     if (config == meta.end()) return Status::corrupt(path + ": model has no config");
-    Json json = Json::parse(config->second, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return Status::corrupt(path + ": model config is not JSON");
-    return json;
+    return JsonFields::parse(config->second, path + ": model config", 64 * 1024, 4);
 }
 
 Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::string& path) {
@@ -94,17 +96,6 @@ Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::s
         return Status::corrupt(path + ": has " + std::to_string(file.tensors().size()) +
                                " tensors, the model expects " + std::to_string(expected));
     return Status::ok();
-}
-
-template <typename T>
-T get(const Json& j, const char* key, T fallback) {
-    const auto it = j.find(key);
-    if (it == j.end()) return fallback;
-    try {
-        return it->get<T>();
-    } catch (...) {
-        return fallback;
-    }
 }
 
 // Model sizes from a file are checked before anything is allocated.
@@ -204,13 +195,12 @@ Expected<MotionVae> loadMotionVae(const std::string& path) {
     auto json = readConfig(*file, "vae", path);
     if (!json) return json.status();
     VaeConfig c;
-    c.inChannels = get(*json, "in_channels", c.inChannels);
-    c.latentChannels = get(*json, "latent_channels", c.latentChannels);
-    c.channels = get(*json, "channels", c.channels);
-    c.groups = get(*json, "groups", c.groups);
+    c.inChannels = json->integer("in_channels", c.inChannels, 1, 64);
+    c.latentChannels = json->integer("latent_channels", c.latentChannels, 1, 64);
+    c.channels = json->integers("channels", c.channels, 8, 1, 8192);
+    c.groups = json->integer("groups", c.groups, 1, 8192);
+    WAFT_RETURN_IF_ERROR(json->status());
     WAFT_RETURN_IF_ERROR(checkSizes(c.channels, c.groups).withContext(path));
-    if (c.inChannels < 1 || c.inChannels > 64 || c.latentChannels < 1 || c.latentChannels > 64)
-        return Status::corrupt(path + ": model config has absurd sizes");
     MotionVae model(c);
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
@@ -223,27 +213,24 @@ Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
     auto json = readConfig(*file, "unet", path);
     if (!json) return json.status();
     UNetConfig c;
-    c.latentChannels = get(*json, "latent_channels", c.latentChannels);
-    c.conditionChannels = get(*json, "condition_channels", c.conditionChannels);
-    c.modelChannels = get(*json, "model_channels", c.modelChannels);
-    c.channelMults = get(*json, "channel_mults", c.channelMults);
-    c.resBlocksPerLevel = get(*json, "res_blocks_per_level", c.resBlocksPerLevel);
-    c.attentionLevels = get(*json, "attention_levels", c.attentionLevels);
-    c.heads = get(*json, "heads", c.heads);
-    c.groups = get(*json, "groups", c.groups);
-    c.maxFrequencies = get(*json, "max_frequencies", c.maxFrequencies);
-    c.frequencyAttention = get(*json, "frequency_attention", c.frequencyAttention);
-    const std::string prediction = get(*json, "prediction", std::string("epsilon"));  // the key came later
-    if (prediction != "epsilon" && prediction != "v")
-        return Status::corrupt(path + ": unknown prediction type '" + prediction + "' (epsilon or v)");
+    c.latentChannels = json->integer("latent_channels", c.latentChannels, 1, 64);
+    c.conditionChannels = json->integer("condition_channels", c.conditionChannels, 0, 64);
+    c.modelChannels = json->integer("model_channels", c.modelChannels, 1, 8192);
+    c.channelMults = json->integers("channel_mults", c.channelMults, 8, 1, 64);
+    c.resBlocksPerLevel = json->integer("res_blocks_per_level", c.resBlocksPerLevel, 1, 8);
+    c.attentionLevels = json->integers("attention_levels", c.attentionLevels, 8, 0, 7);
+    c.heads = json->integer("heads", c.heads, 1, 64);
+    c.groups = json->integer("groups", c.groups, 1, 8192);
+    c.maxFrequencies = json->integer("max_frequencies", c.maxFrequencies, 1, 256);
+    c.frequencyAttention = json->boolean("frequency_attention", c.frequencyAttention);
+    const std::string prediction = json->choice("prediction", "epsilon", {"epsilon", "v"});  // the key came later
+    WAFT_RETURN_IF_ERROR(json->status());
     c.prediction = prediction == "v" ? Prediction::Velocity : Prediction::Epsilon;
     std::vector<int> channels;
     for (int m : c.channelMults) channels.push_back(m * c.modelChannels);
     WAFT_RETURN_IF_ERROR(checkSizes(channels, c.groups).withContext(path));
-    if (c.heads < 1 || c.modelChannels % c.heads != 0 || c.resBlocksPerLevel < 1 || c.resBlocksPerLevel > 8 ||
-        c.maxFrequencies < 1 || c.maxFrequencies > 256 || c.latentChannels < 1 || c.latentChannels > 64 ||
-        c.conditionChannels < 0 || c.conditionChannels > 64)
-        return Status::corrupt(path + ": model config has absurd sizes");
+    if (c.modelChannels % c.heads != 0)
+        return Status::corrupt(path + ": model config: model_channels is not a multiple of heads");
     DenoiserUNet model(c);
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
@@ -252,7 +239,7 @@ Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
 
 std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key) {
     const auto it = meta.find(key);
-    if (it == meta.end()) return {};
+    if (it == meta.end() || !jsonNestingWithin(it->second, 2)) return {};  // a flat list; nesting is hostile
     const Json j = Json::parse(it->second, nullptr, false);
     if (!j.is_array()) return {};
     std::vector<float> out;
@@ -263,7 +250,7 @@ std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& 
 
 float metadataFloat(const ModelMetadata& meta, const std::string& key, float fallback) {
     const auto it = meta.find(key);
-    if (it == meta.end()) return fallback;
+    if (it == meta.end() || !jsonNestingWithin(it->second, 1)) return fallback;
     const Json j = Json::parse(it->second, nullptr, false);
     return j.is_number() && std::isfinite(j.get<float>()) ? j.get<float>() : fallback;
 }

@@ -1,6 +1,7 @@
 #include "ml/prior/PriorPresets.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace waft::engine::prior {
 
@@ -36,6 +37,47 @@ UNetConfig unetPreset(ModelPreset preset, int bands) {
         c.groups = 8;
     }
     return c;
+}
+
+namespace {
+const char* presetName(ModelPreset p) { return p == ModelPreset::Tiny ? "tiny" : "paper"; }
+const char* deviceName(ComputeDevice d) {
+    return d == ComputeDevice::Cpu ? "cpu" : d == ComputeDevice::Cuda ? "cuda" : "auto";
+}
+const char* precisionName(Precision p) {
+    return p == Precision::Fp32 ? "fp32" : p == Precision::Bf16 ? "bf16" : p == Precision::Fp16 ? "fp16" : "auto";
+}
+}  // namespace
+
+std::string trainingRunToJson(const TrainingRunParams& p) {
+    const nlohmann::json j = {{"preset", presetName(p.preset)},
+                              {"steps", p.steps},
+                              {"batch", p.batch},
+                              {"learning_rate", p.learningRate},
+                              {"checkpoint_every", p.checkpointEvery},
+                              {"seed", p.seed},
+                              {"width", p.width},
+                              {"height", p.height},
+                              {"device", deviceName(p.compute.device)},
+                              {"precision", precisionName(p.compute.precision)}};
+    return j.dump();
+}
+
+TrainingRunParams trainingRunFromJson(JsonFields& f) {
+    TrainingRunParams p;
+    parseModelPreset(f.choice("preset", "paper", {"tiny", "paper"}), p.preset);
+    // The CLI's ranges (app/cli/CmdPrior.cpp).
+    p.steps = f.integer("steps", p.steps, 1, 10000000);
+    p.batch = f.integer("batch", p.batch, 1, 4096);
+    p.learningRate = float(f.real("learning_rate", p.learningRate, 1e-8, 1.0));
+    p.checkpointEvery = f.integer("checkpoint_every", p.checkpointEvery, 0, 10000000);
+    p.seed = (unsigned long)f.integer("seed", 0, 0, 1 << 30);
+    p.width = f.integer("width", p.width, 8, 4096);
+    p.height = f.integer("height", p.height, 8, 4096);
+    parseComputeDevice(f.choice("device", "auto", {"auto", "cpu", "cuda"}), p.compute.device);
+    parsePrecision(f.choice("precision", "auto", {"auto", "fp32", "bf16", "fp16"}), p.compute.precision);
+    p.resume = true;
+    return p;
 }
 
 }  // namespace waft::engine::prior

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/JsonFields.h"
 #include "ml/prior/PriorConfig.h"
 
 namespace waft::engine::prior {
@@ -24,5 +25,10 @@ struct TrainingRunParams {
     int height = 160;
     ComputeOptions compute;
 };
+
+// A run's parameters as one JSON object (saved job specs) and back. Reading checks every field's type and
+// range as the CLI does (errors in fields.status()); `resume` is not stored: a saved spec always resumes.
+std::string trainingRunToJson(const TrainingRunParams& params);
+TrainingRunParams trainingRunFromJson(JsonFields& fields);
 
 }  // namespace waft::engine::prior

@@ -1,5 +1,7 @@
 #include "ml/prior/TrainPriorJob.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -70,7 +72,9 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     int firstStep = 0;
     if (resumed) {
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_outPath));
-        firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);
+        auto meta = readModelMetadata(m_outPath);
+        if (!meta) return meta.status();
+        firstStep = std::max(0, metadataInt(*meta, "step", 0));
     } else if (m_stage == 2) {
         if (m_initPath.empty()) return Status::invalid("stage 2 starts from a stage-1 model: give --init");
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_initPath));
@@ -102,6 +106,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     std::uniform_int_distribution<int64_t> pick(0, allLatents.size(0) - 1);
     if (resumed)
         WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+    m_firstStep = firstStep;
     for (int step = firstStep; step < m_params.steps; ++step) {
         if (cancel.isCancelled()) return Status::cancelled();
         std::vector<int64_t> index(size_t(m_params.batch));
@@ -114,6 +119,26 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
             WAFT_RETURN_IF_ERROR(save(step + 1));
     }
     return save(std::max(firstStep, m_params.steps));
+}
+
+std::string TrainPriorJob::summary() const {
+    char loss[32];
+    std::snprintf(loss, sizeof loss, "%.5f", m_lastLoss);
+    return "steps " + std::to_string(m_firstStep) + " to " + std::to_string(m_params.steps) + ", last loss " + loss;
+}
+
+std::optional<JobSpec> TrainPriorJob::resumeSpec() const {
+    std::error_code ec;
+    const Json params = {{"dataset", fs::absolute(m_datasetDir, ec).string()},
+                         {"vae", fs::absolute(m_vaePath, ec).string()},
+                         {"out", fs::absolute(m_outPath, ec).string()},
+                         {"stage", m_stage},
+                         {"init", m_initPath.empty() ? std::string() : fs::absolute(m_initPath, ec).string()},
+                         {"run", Json::parse(trainingRunToJson(m_params))}};
+    return JobSpec{
+        "train-prior",
+        "train motion prior (stage " + std::to_string(m_stage) + ") → " + fs::path(m_outPath).filename().string(),
+        params.dump()};
 }
 
 }  // namespace waft::engine::prior

@@ -1,5 +1,7 @@
 #include "ml/prior/TrainVaeJob.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -33,7 +35,9 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
         auto loaded = loadMotionVae(m_outPath);
         if (!loaded) return loaded.status();
         model = *loaded;
-        firstStep = metadataInt(*readModelMetadata(m_outPath), "step", 0);
+        auto meta = readModelMetadata(m_outPath);
+        if (!meta) return meta.status();
+        firstStep = std::max(0, metadataInt(*meta, "step", 0));
     }
     if (m_params.height % model->downsampleFactor() || m_params.width % model->downsampleFactor())
         return Status::invalid("training size must be a multiple of " + std::to_string(model->downsampleFactor()));
@@ -50,6 +54,7 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     std::uniform_int_distribution<int64_t> pick(0, data.size(0) - 1);
     if (resumed)
         WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+    m_firstStep = firstStep;
     const auto save = [&](int step) {
         trainer.ema().copyTo(*ema);
         WAFT_RETURN_IF_ERROR(
@@ -67,6 +72,20 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
             WAFT_RETURN_IF_ERROR(save(step + 1));
     }
     return save(std::max(firstStep, m_params.steps));
+}
+
+std::string TrainVaeJob::summary() const {
+    char loss[32];
+    std::snprintf(loss, sizeof loss, "%.5f", m_lastLoss);
+    return "steps " + std::to_string(m_firstStep) + " to " + std::to_string(m_params.steps) + ", last loss " + loss;
+}
+
+std::optional<JobSpec> TrainVaeJob::resumeSpec() const {
+    std::error_code ec;
+    const Json params = {{"dataset", fs::absolute(m_datasetDir, ec).string()},
+                         {"out", fs::absolute(m_outPath, ec).string()},
+                         {"run", Json::parse(trainingRunToJson(m_params))}};
+    return JobSpec{"train-vae", "train motion VAE → " + fs::path(m_outPath).filename().string(), params.dump()};
 }
 
 }  // namespace waft::engine::prior

@@ -16,12 +16,16 @@ public:
     std::string name() const override { return "train motion VAE"; }
     JobLane lane() const override { return JobLane::Compute; }
     Status run(Progress& progress, const CancelToken& cancel) override;
+    // Continues from the output file's last checkpoint (the same run with resume on, absolute paths).
+    std::optional<JobSpec> resumeSpec() const override;
+    std::string summary() const override;
     float lastLoss() const { return m_lastLoss; }
 
 private:
     std::string m_datasetDir, m_outPath;
     TrainingRunParams m_params;
     float m_lastLoss = 0.0f;
+    int m_firstStep = 0;  // > 0: resumed from the checkpoint at that step
 };
 
 }  // namespace waft::engine::prior
