@@ -4,6 +4,7 @@
 #include "CliArgs.h"
 #include "Commands.h"
 #include "analysis/OpticalFlow.h"
+#include "core/QuietStderr.h"
 
 namespace waft::app {
 
@@ -21,7 +22,10 @@ int runFlow(const std::vector<std::string>& args) {
     cv::Mat images[2];
     for (int i = 0; i < 2; ++i) {
         const std::string& path = cli.positionals()[size_t(i)];
-        images[i] = cv::imread(path, cv::IMREAD_COLOR);
+        {
+            engine::QuietStderr quiet;  // libpng's own complaints; the error is our one line
+            images[i] = cv::imread(path, cv::IMREAD_COLOR);
+        }
         if (images[i].empty()) return fail(engine::Status::corrupt(path + ": not an image OpenCV can read"));
     }
     engine::FlowEstimator estimator(method);

@@ -96,8 +96,8 @@ double endPointError(const cv::Mat& flow, const cv::Mat& groundTruth, size_t* kn
         const cv::Vec2f* f = flow.ptr<cv::Vec2f>(y);
         const cv::Vec2f* g = groundTruth.ptr<cv::Vec2f>(y);
         for (int x = 0; x < flow.cols; ++x) {
-            if (!std::isfinite(g[x][0]) || !std::isfinite(g[x][1]) || std::abs(g[x][0]) > 1e9f ||
-                std::abs(g[x][1]) > 1e9f)
+            if (!std::isfinite(g[x][0]) || !std::isfinite(g[x][1]) || std::abs(g[x][0]) >= 1e9f ||
+                std::abs(g[x][1]) >= 1e9f)
                 continue;
             sum += std::hypot(double(f[x][0] - g[x][0]), double(f[x][1] - g[x][1]));
             ++known;

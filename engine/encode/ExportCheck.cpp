@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/QuietStderr.h"
 #include "encode/ExportParams.h"
 
 extern "C" {
@@ -125,7 +126,11 @@ Expected<DecodedAnimation> decodePngFolder(const std::string& path, int maxFrame
     DecodedAnimation out;
     for (const fs::path& file : files) {
         if (int(out.frames.size()) == maxFrames) break;
-        cv::Mat frame = cv::imread(file.string(), cv::IMREAD_COLOR);
+        cv::Mat frame;
+        {
+            QuietStderr quiet;  // libpng's own complaints; the error is our one line
+            frame = cv::imread(file.string(), cv::IMREAD_COLOR);
+        }
         if (frame.empty()) return Status::corrupt("cannot read " + file.string());
         WAFT_RETURN_IF_ERROR(admit(out, std::move(frame), double(out.timesSec.size()), path, maxBytes));
     }

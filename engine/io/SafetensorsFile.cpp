@@ -33,36 +33,62 @@ std::string shapeString(const std::vector<int64_t>& shape) {
 }
 
 // Parses one header entry; on success fills info.
+// The keys of the outermost object of valid JSON text: strings at depth 1 followed by ':'. Linear.
+size_t countTopLevelKeys(const char* text, size_t size) {
+    size_t keys = 0;
+    int depth = 0;
+    for (size_t i = 0; i < size; ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < size && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+            if (depth == 1) {
+                size_t k = j + 1;
+                while (k < size && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r')) ++k;
+                if (k < size && text[k] == ':') ++keys;
+            }
+            i = j;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return keys;
+}
+
 Status parseEntry(const std::string& name, const Json& entry, TensorInfo& info) {
-    if (!entry.is_object()) return Status::corrupt("tensor '" + name + "' header entry is not an object");
+    if (!entry.is_object()) return Status::corrupt("tensor " + quoteForError(name) + " header entry is not an object");
     const auto dtypeIt = entry.find("dtype");
     const auto shapeIt = entry.find("shape");
     const auto offsetsIt = entry.find("data_offsets");
     if (dtypeIt == entry.end() || shapeIt == entry.end() || offsetsIt == entry.end())
-        return Status::corrupt("tensor '" + name + "' lacks dtype, shape or data_offsets");
+        return Status::corrupt("tensor " + quoteForError(name) + " lacks dtype, shape or data_offsets");
     if (!dtypeIt->is_string() || !parseDType(dtypeIt->get<std::string>(), info.dtype))
         return Status::corrupt("tensor " + quoteForError(name) + " has unknown dtype " +
                                (dtypeIt->is_string() ? quoteForError(dtypeIt->get<std::string>()) : "(not a string)"));
     if (!shapeIt->is_array() || shapeIt->size() > 16)
-        return Status::corrupt("tensor '" + name + "' shape is not an array of at most 16 extents");
+        return Status::corrupt("tensor " + quoteForError(name) + " shape is not an array of at most 16 extents");
     // numel * element size must fit in 64 bits; extents are bounded to keep every product checkable.
     unsigned __int128 bytes = dtypeSize(info.dtype);
     for (const Json& extent : *shapeIt) {
         if (!extent.is_number_unsigned() || extent.get<uint64_t>() > (1ull << 40))
-            return Status::corrupt("tensor '" + name + "' has a negative, non-integer or absurd extent");
+            return Status::corrupt("tensor " + quoteForError(name) + " has a negative, non-integer or absurd extent");
         info.shape.push_back(int64_t(extent.get<uint64_t>()));
         bytes *= extent.get<uint64_t>();
-        if (bytes > std::numeric_limits<uint64_t>::max()) return Status::corrupt("tensor '" + name + "' is too large");
+        if (bytes > std::numeric_limits<uint64_t>::max())
+            return Status::corrupt("tensor " + quoteForError(name) + " is too large");
     }
     if (!offsetsIt->is_array() || offsetsIt->size() != 2 || !(*offsetsIt)[0].is_number_unsigned() ||
         !(*offsetsIt)[1].is_number_unsigned())
-        return Status::corrupt("tensor '" + name + "' data_offsets is not two non-negative integers");
+        return Status::corrupt("tensor " + quoteForError(name) + " data_offsets is not two non-negative integers");
     info.begin = (*offsetsIt)[0].get<uint64_t>();
     info.end = (*offsetsIt)[1].get<uint64_t>();
-    if (info.end < info.begin) return Status::corrupt("tensor '" + name + "' data_offsets end before begin");
+    if (info.end < info.begin)
+        return Status::corrupt("tensor " + quoteForError(name) + " data_offsets end before begin");
     if (uint64_t(bytes) != info.end - info.begin)
-        return Status::corrupt("tensor '" + name + "' " + dtypeName(info.dtype) + shapeString(info.shape) + " needs " +
-                               std::to_string(uint64_t(bytes)) + " bytes but offsets span " +
+        return Status::corrupt("tensor " + quoteForError(name) + " " + dtypeName(info.dtype) + shapeString(info.shape) +
+                               " needs " + std::to_string(uint64_t(bytes)) + " bytes but offsets span " +
                                std::to_string(info.end - info.begin));
     return Status::ok();
 }
@@ -178,18 +204,14 @@ Expected<SafetensorsFile> SafetensorsFile::fromHeader(const char* headerBegin, u
     if (!jsonNestingWithin(headerBegin, size_t(headerSize), 16))
         return Status::corrupt("safetensors header is nested too deeply");
 
-    // Duplicate keys are legal JSON but ambiguous here: count top-level keys during the parse.
-    std::set<std::string> seenKeys;
-    bool duplicate = false;
-    const Json::parser_callback_t callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
-        if (depth == 1 && event == Json::parse_event_t::key && !seenKeys.insert(parsed.get<std::string>()).second)
-            duplicate = true;
-        return true;
-    };
-    const Json header = Json::parse(headerBegin, headerBegin + headerSize, callback, /*allow_exceptions=*/false);
+    // Duplicate keys are legal JSON but ambiguous here; the parser keeps one of them, so fewer keys in the object
+    // than in the text means a repeat. (A parser callback would do it too, but nlohmann then rescans the parent
+    // object after every entry: quadratic in the tensor count.)
+    const Json header = Json::parse(headerBegin, headerBegin + headerSize, nullptr, /*allow_exceptions=*/false);
     if (header.is_discarded()) return Status::corrupt("safetensors header is not valid JSON");
     if (!header.is_object()) return Status::corrupt("safetensors header is not a JSON object");
-    if (duplicate) return Status::corrupt("safetensors header repeats a tensor name");
+    if (countTopLevelKeys(headerBegin, size_t(headerSize)) != header.size())
+        return Status::corrupt("safetensors header repeats a tensor name");
 
     SafetensorsFile file;
     file.m_dataStart = 8 + headerSize;
@@ -197,7 +219,8 @@ Expected<SafetensorsFile> SafetensorsFile::fromHeader(const char* headerBegin, u
         if (name == "__metadata__") {
             if (!entry.is_object()) return Status::corrupt("safetensors __metadata__ is not an object");
             for (const auto& [key, value] : entry.items()) {
-                if (!value.is_string()) return Status::corrupt("safetensors metadata '" + key + "' is not a string");
+                if (!value.is_string())
+                    return Status::corrupt("safetensors metadata " + quoteForError(key) + " is not a string");
                 file.m_metadata[key] = value.get<std::string>();
             }
             continue;
@@ -205,7 +228,7 @@ Expected<SafetensorsFile> SafetensorsFile::fromHeader(const char* headerBegin, u
         TensorInfo info;
         WAFT_RETURN_IF_ERROR(parseEntry(name, entry, info));
         if (info.end > bufferSize)
-            return Status::corrupt("truncated safetensors file: tensor '" + name + "' ends at byte " +
+            return Status::corrupt("truncated safetensors file: tensor " + quoteForError(name) + " ends at byte " +
                                    std::to_string(info.end) + " of a " + std::to_string(bufferSize) + "-byte buffer");
         file.m_tensors.emplace(name, std::move(info));
     }
@@ -238,13 +261,14 @@ Status SafetensorsFile::checkShape(const std::string& name, const TensorInfo& in
     for (size_t i = 0; match && i < expectedShape.size(); ++i)
         match = expectedShape[i] < 0 || expectedShape[i] == info.shape[i];
     if (!match)
-        return Status::corrupt("tensor '" + name + "' has shape " + shapeString(info.shape) + ", expected " +
-                               shapeString(expectedShape));
+        return Status::corrupt("tensor " + quoteForError(name) + " has shape " + shapeString(info.shape) +
+                               ", expected " + shapeString(expectedShape));
     return Status::ok();
 }
 
 Expected<const uint8_t*> SafetensorsFile::tensorBytes(const std::string& name, const TensorInfo& info) const {
-    if (!m_storage) return Status::invalid("tensor '" + name + "': the file was opened for its header only");
+    if (!m_storage)
+        return Status::invalid("tensor " + quoteForError(name) + ": the file was opened for its header only");
     static const uint8_t kNothing = 0;  // empty tensors: never a null source for memcpy
     return info.end == info.begin ? &kNothing : data(info);
 }
@@ -252,7 +276,7 @@ Expected<const uint8_t*> SafetensorsFile::tensorBytes(const std::string& name, c
 Expected<std::vector<float>> SafetensorsFile::readFloat(const std::string& name,
                                                         const std::vector<int64_t>& expectedShape) const {
     const TensorInfo* info = find(name);
-    if (!info) return Status::corrupt("missing tensor '" + name + "'");
+    if (!info) return Status::corrupt("missing tensor " + quoteForError(name));
     WAFT_RETURN_IF_ERROR(checkShape(name, *info, expectedShape));
     auto bytes = tensorBytes(name, *info);
     if (!bytes) return bytes.status();
@@ -278,7 +302,7 @@ Expected<std::vector<float>> SafetensorsFile::readFloat(const std::string& name,
             }
             break;
         default:
-            return Status::corrupt("tensor '" + name + "' has dtype " + dtypeName(info->dtype) +
+            return Status::corrupt("tensor " + quoteForError(name) + " has dtype " + dtypeName(info->dtype) +
                                    ", expected a floating type");
     }
     return out;
@@ -287,9 +311,10 @@ Expected<std::vector<float>> SafetensorsFile::readFloat(const std::string& name,
 Expected<std::vector<uint8_t>> SafetensorsFile::readU8(const std::string& name,
                                                        const std::vector<int64_t>& expectedShape) const {
     const TensorInfo* info = find(name);
-    if (!info) return Status::corrupt("missing tensor '" + name + "'");
+    if (!info) return Status::corrupt("missing tensor " + quoteForError(name));
     if (info->dtype != DType::U8)
-        return Status::corrupt("tensor '" + name + "' has dtype " + dtypeName(info->dtype) + ", expected U8");
+        return Status::corrupt("tensor " + quoteForError(name) + " has dtype " + dtypeName(info->dtype) +
+                               ", expected U8");
     WAFT_RETURN_IF_ERROR(checkShape(name, *info, expectedShape));
     auto bytes = tensorBytes(name, *info);
     if (!bytes) return bytes.status();

@@ -5,6 +5,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/QuietStderr.h"
+
 namespace waft::engine {
 
 Status LoadSceneJob::run(Progress& progress, const CancelToken& cancel) {
@@ -30,7 +32,11 @@ Status LoadImageJob::run(Progress& progress, const CancelToken& cancel) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(m_path, ec)) return Status::io("cannot open " + m_path + ": no such file");
     progress.report(0.1f, "decoding");
-    cv::Mat image = cv::imread(m_path, cv::IMREAD_COLOR);
+    cv::Mat image;
+    {
+        QuietStderr quiet;  // libpng prints its own complaint about a broken file; ours is the one line
+        image = cv::imread(m_path, cv::IMREAD_COLOR);
+    }
     if (image.empty()) return Status::corrupt(m_path + ": not an image OpenCV can read");
     if (cancel.isCancelled()) return Status::cancelled();
     m_sourceSize = image.size();

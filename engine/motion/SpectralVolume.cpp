@@ -30,8 +30,11 @@ Status SpectralVolume::validate() const {
     for (float f : frequenciesHz)
         if (!std::isfinite(f) || f <= 0.0f || f > 1e4f)
             return Status::invalid("spectral volume band frequency " + std::to_string(f) + " Hz is not in (0, 1e4]");
+    // Amplitudes in pixels: beyond 1e5 (six times the largest image side) they mean nothing, and with playback
+    // gains they would leave the range renderers convert positions to integers in.
     for (float c : coefficients)
-        if (!std::isfinite(c)) return Status::invalid("spectral volume contains NaN or infinite coefficients");
+        if (!std::isfinite(c) || std::abs(c) > 1e5f)
+            return Status::invalid("spectral volume contains NaN, infinite or absurd (> 1e5 px) coefficients");
     if (reference.empty() || reference.type() != CV_8UC3 || reference.cols != width || reference.rows != height)
         return Status::invalid("spectral volume reference image must be 8-bit colour of the volume's size");
     return Status::ok();

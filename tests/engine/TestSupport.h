@@ -8,8 +8,8 @@
 namespace waft::test {
 
 // Skips CTest should see. A suite that could not run a test here (no device, no shared data) exits with
-// kSkipExitCode instead of 0, and CTest (SKIP_RETURN_CODE) reports it as skipped, not passed. QtTest suites
-// use WAFT_SKIP and WAFT_TEST_MAIN (QtTestSupport.h); GoogleTest suites use GTEST_SKIP.
+// kSkipExitCode instead of 0, and CTest (SKIP_RETURN_CODE) reports it as skipped, not passed. The QtTest suites
+// (render, ui) use WAFT_SKIP and WAFT_TEST_MAIN (QtTestSupport.h); the engine's GoogleTest suites use GTEST_SKIP.
 constexpr int kSkipExitCode = 77;
 void noteSkip();
 int skipsNoted();

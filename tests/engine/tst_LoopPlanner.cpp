@@ -1,10 +1,14 @@
-#include "QtTestSupport.h"
-#include <QtTest>
+// Loop planning and seamless exported loops: plain GoogleTest, no Qt.
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "GTestSupport.h"
 #include "TestSupport.h"
 #include "core/Runtime.h"
 #include "jobs/SceneAnimator.h"
@@ -46,69 +50,62 @@ PixelSeam measureExportedSeam(const std::string& dir, int frames) {
     return {pixelStep(images.back(), images.front()), steps[steps.size() / 2]};
 }
 
+const auto* const kRuntime = ::testing::AddGlobalTestEnvironment(new waft::test::RuntimeEnvironment);
+
 }  // namespace
 
-class tst_LoopPlanner : public QObject {
-    Q_OBJECT
-private slots:
-    void initTestCase() { initRuntime(); }
-
-    void snapsToHarmonicsAndIsPeriodic() {
-        const Scene scene = inharmonicScene();
-        const float loop = 2.5f;
-        const LoopPlan plan = planLoop(scene.volume, scene.volume.frequenciesHz, loop, 24.0f);
-        for (size_t j = 0; j < plan.frequenciesHz.size(); ++j) {
-            const double harmonics = plan.frequenciesHz[j] * loop;
-            QVERIFY(std::abs(harmonics - std::round(harmonics)) < 1e-4 && harmonics >= 1.0 - 1e-4);
-            QVERIFY(std::abs(plan.frequenciesHz[j] - scene.volume.frequenciesHz[j]) <= 0.5f / loop + 1e-5f ||
+TEST(LoopPlanner, SnapsToHarmonicsAndIsPeriodic) {
+    const Scene scene = inharmonicScene();
+    const float loop = 2.5f;
+    const LoopPlan plan = planLoop(scene.volume, scene.volume.frequenciesHz, loop, 24.0f);
+    for (size_t j = 0; j < plan.frequenciesHz.size(); ++j) {
+        SCOPED_TRACE(testing::Message() << "band " << j << ": " << plan.frequenciesHz[j] << " Hz");
+        const double harmonics = plan.frequenciesHz[j] * loop;
+        EXPECT_TRUE(std::abs(harmonics - std::round(harmonics)) < 1e-4 && harmonics >= 1.0 - 1e-4);
+        EXPECT_TRUE(std::abs(plan.frequenciesHz[j] - scene.volume.frequenciesHz[j]) <= 0.5f / loop + 1e-5f ||
                     plan.frequenciesHz[j] == 1.0f / loop);
-        }
-        // Position and velocity coincide at t and t + L.
-        DisplacementField a, b, a2, b2;
-        const double t = plan.startSec, h = 1e-3;
-        synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t), a);
-        synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t + loop), b);
-        synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t + h), a2);
-        synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t + loop + h), b2);
-        for (size_t i = 0; i < a.size(); ++i) {
-            QVERIFY(std::abs(a.dx[i] - b.dx[i]) < 1e-3f && std::abs(a.dy[i] - b.dy[i]) < 1e-3f);
-            QVERIFY(std::abs((a2.dx[i] - a.dx[i]) - (b2.dx[i] - b.dx[i])) < 2e-3f);
-        }
     }
-
-    // The exported loop's wrap-around step (last frame -> first) is no larger than its median step,
-    // in displacement and in rendered pixels; without loop planning it is far larger (the test can fail).
-    void exportedLoopHasNoSeam() {
-        const Scene scene = inharmonicScene();
-        const std::string root = waft::test::tempDir("seam");
-        AnimateParams params;
-        params.seconds = 3.0f;
-        params.fps = 20.0f;
-        AnimateJob looped(scene, root + "/loop/", params);
-        Progress progress;
-        QVERIFY(looped.run(progress, CancelToken()).isOk());
-        QCOMPARE(looped.frames(), 60);
-        QVERIFY2(looped.seam().seamPx <= looped.seam().medianStepPx,
-                 qPrintable(QString("%1 > %2").arg(looped.seam().seamPx).arg(looped.seam().medianStepPx)));
-        const PixelSeam pixels = measureExportedSeam(root + "/loop", 60);
-        qInfo("looped: seam %.4f px (median step %.4f); pixels %.3f (median %.3f)", looped.seam().seamPx,
-              looped.seam().medianStepPx, pixels.seam, pixels.median);
-        QVERIFY(pixels.seam <= pixels.median);
-
-        params.loop = false;
-        AnimateJob plain(scene, root + "/plain/", params);
-        QVERIFY(plain.run(progress, CancelToken()).isOk());
-        const PixelSeam plainPixels = measureExportedSeam(root + "/plain", 60);
-        qInfo("unplanned: pixels %.3f (median %.3f)", plainPixels.seam, plainPixels.median);
-        QVERIFY(plainPixels.seam > 3.0 * plainPixels.median);
+    // Position and velocity coincide at t and t + L.
+    DisplacementField a, b, a2, b2;
+    const double t = plan.startSec, h = 1e-3;
+    synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t), a);
+    synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t + loop), b);
+    synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t + h), a2);
+    synthesizeDisplacement(scene.volume, playbackPhasors(plan.frequenciesHz, t + loop + h), b2);
+    for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_TRUE(std::abs(a.dx[i] - b.dx[i]) < 1e-3f && std::abs(a.dy[i] - b.dy[i]) < 1e-3f) << "pixel " << i;
+        ASSERT_LT(std::abs((a2.dx[i] - a.dx[i]) - (b2.dx[i] - b.dx[i])), 2e-3f) << "pixel " << i;
     }
+}
 
-    void seamReportOfAnUnsnappedLoopShowsTheJump() {
-        const Scene scene = inharmonicScene();
-        const SeamReport r = measureLoopSeam(scene.volume, scene.volume.frequenciesHz, 0.0, 20.0f, 60);
-        QVERIFY(r.seamPx > 3.0 * r.medianStepPx);
-    }
-};
+// The exported loop's wrap-around step (last frame -> first) is no larger than its median step,
+// in displacement and in rendered pixels; without loop planning it is far larger (the test can fail).
+TEST(LoopPlanner, ExportedLoopHasNoSeam) {
+    const Scene scene = inharmonicScene();
+    const std::string root = waft::test::tempDir("seam");
+    AnimateParams params;
+    params.seconds = 3.0f;
+    params.fps = 20.0f;
+    AnimateJob looped(scene, root + "/loop/", params);
+    Progress progress;
+    ASSERT_TRUE(looped.run(progress, CancelToken()).isOk());
+    ASSERT_EQ(looped.frames(), 60);
+    EXPECT_LE(looped.seam().seamPx, looped.seam().medianStepPx);
+    const PixelSeam pixels = measureExportedSeam(root + "/loop", 60);
+    std::printf("looped: seam %.4f px (median step %.4f); pixels %.3f (median %.3f)\n", looped.seam().seamPx,
+                looped.seam().medianStepPx, pixels.seam, pixels.median);
+    EXPECT_LE(pixels.seam, pixels.median);
 
-WAFT_TEST_MAIN(tst_LoopPlanner)
-#include "tst_LoopPlanner.moc"
+    params.loop = false;
+    AnimateJob plain(scene, root + "/plain/", params);
+    ASSERT_TRUE(plain.run(progress, CancelToken()).isOk());
+    const PixelSeam plainPixels = measureExportedSeam(root + "/plain", 60);
+    std::printf("unplanned: pixels %.3f (median %.3f)\n", plainPixels.seam, plainPixels.median);
+    EXPECT_GT(plainPixels.seam, 3.0 * plainPixels.median);
+}
+
+TEST(LoopPlanner, SeamReportOfAnUnsnappedLoopShowsTheJump) {
+    const Scene scene = inharmonicScene();
+    const SeamReport r = measureLoopSeam(scene.volume, scene.volume.frequenciesHz, 0.0, 20.0f, 60);
+    EXPECT_GT(r.seamPx, 3.0 * r.medianStepPx);
+}

@@ -1,8 +1,11 @@
-#include "QtTestSupport.h"
-#include <QtTest>
+// The motion brush (motion painted with arrows, anchors and a freeze mask): plain GoogleTest, no Qt.
+#include <gtest/gtest.h>
+
 #include <cmath>
+#include <cstdio>
 #include <opencv2/core.hpp>
 
+#include "GTestSupport.h"
 #include "TestSupport.h"
 #include "dynamics/MotionBrush.h"
 #include "jobs/SceneJobs.h"
@@ -39,98 +42,96 @@ float bandEnergy(const SpectralVolume& v, int x, int y) {
     return e;
 }
 
+// The textured photo every brush test paints on.
+cv::Mat brushImage() { return waft::test::texturedImage(200, 120); }
+
 }  // namespace
 
-class tst_MotionBrush : public QObject {
-    Q_OBJECT
-    cv::Mat m_image = waft::test::texturedImage(200, 120);
+// Near an arrow the scene moves along it, with about the painted strength; far away it is still.
+TEST(MotionBrush, MotionFollowsArrows) {
+    const cv::Mat image = brushImage();
+    const MotionArrow arrow{60, 50, 4.0f, 2.0f};
+    MotionBrushParams params;
+    params.radiusPx = 20.0f;
+    auto v = motionFromBrush(image, {arrow}, {}, {}, params);
+    ASSERT_TRUE(v.hasValue()) << v.status().message();
+    float peak, angle;
+    peakMotion(*v, 60, 50, peak, angle);
+    const float expected = std::atan2(2.0f, 4.0f);
+    const float error = std::min(std::abs(angle - expected), std::abs(std::abs(angle - expected) - float(M_PI)));
+    std::printf("at the arrow: peak %.2f px (strength %.2f), direction error %.2f deg\n", peak, std::hypot(4.0f, 2.0f),
+                error * 180 / M_PI);
+    EXPECT_LT(error, 5.0f * float(M_PI) / 180.0f);  // along the arrow (either way through the swing)
+    EXPECT_TRUE(peak > 0.5f * std::hypot(4.0f, 2.0f) && peak < 1.05f * std::hypot(4.0f, 2.0f)) << "peak " << peak;
+    float farPeak, farAngle;
+    peakMotion(*v, 190, 110, farPeak, farAngle);
+    EXPECT_LT(farPeak, 0.05f * peak);
+}
 
-private slots:
-    // Near an arrow the scene moves along it, with about the painted strength; far away it is still.
-    void motionFollowsArrows() {
-        const MotionArrow arrow{60, 50, 4.0f, 2.0f};
-        MotionBrushParams params;
-        params.radiusPx = 20.0f;
-        auto v = motionFromBrush(m_image, {arrow}, {}, {}, params);
-        QVERIFY2(v.hasValue(), v.status().message().c_str());
-        float peak, angle;
-        peakMotion(*v, 60, 50, peak, angle);
-        const float expected = std::atan2(2.0f, 4.0f);
-        const float error = std::min(std::abs(angle - expected), std::abs(std::abs(angle - expected) - float(M_PI)));
-        qInfo("at the arrow: peak %.2f px (strength %.2f), direction error %.2f deg", peak, std::hypot(4.0f, 2.0f),
-              error * 180 / M_PI);
-        QVERIFY(error < 5.0f * float(M_PI) / 180.0f);  // along the arrow (either way through the swing)
-        QVERIFY(peak > 0.5f * std::hypot(4.0f, 2.0f) && peak < 1.05f * std::hypot(4.0f, 2.0f));
-        float farPeak, farAngle;
-        peakMotion(*v, 190, 110, farPeak, farAngle);
-        QVERIFY(farPeak < 0.05f * peak);
-    }
+TEST(MotionBrush, ZeroAtAnchorsAndInsideFreezeMask) {
+    const cv::Mat image = brushImage();
+    cv::Mat mask(image.size(), CV_8UC1, cv::Scalar(0));
+    mask(cv::Rect(100, 20, 40, 40)).setTo(255);
+    MotionBrushParams params;
+    params.radiusPx = 40.0f;
+    auto v = motionFromBrush(image, {{110, 60, 5.0f, 0.0f}, {60, 60, 3.0f, 3.0f}}, {{70, 65, 10.0f}}, mask, params);
+    ASSERT_TRUE(v.hasValue());
+    EXPECT_FUZZY_EQ(bandEnergy(*v, 70, 65), 0.0f);  // the anchor itself
+    for (int y = 20; y < 60; y += 3)
+        for (int x = 100; x < 140; x += 3) EXPECT_FUZZY_EQ(bandEnergy(*v, x, y), 0.0f) << "at " << x << ", " << y;
+    EXPECT_GT(bandEnergy(*v, 110, 75), 0.1f);  // just below the mask the arrow still acts
+}
 
-    void zeroAtAnchorsAndInsideFreezeMask() {
-        cv::Mat mask(m_image.size(), CV_8UC1, cv::Scalar(0));
-        mask(cv::Rect(100, 20, 40, 40)).setTo(255);
-        MotionBrushParams params;
-        params.radiusPx = 40.0f;
-        auto v =
-            motionFromBrush(m_image, {{110, 60, 5.0f, 0.0f}, {60, 60, 3.0f, 3.0f}}, {{70, 65, 10.0f}}, mask, params);
-        QVERIFY(v.hasValue());
-        QCOMPARE(bandEnergy(*v, 70, 65), 0.0f);  // the anchor itself
-        for (int y = 20; y < 60; y += 3)
-            for (int x = 100; x < 140; x += 3) QCOMPARE(bandEnergy(*v, x, y), 0.0f);
-        QVERIFY(bandEnergy(*v, 110, 75) > 0.1f);  // just below the mask the arrow still acts
-    }
+// The job the app and `waft-cli brush` share: strokes scale from their image size to the scene's, and a
+// brushed frame of a video keeps its source.
+TEST(MotionBrush, BrushJobScalesStrokesAndKeepsTheSource) {
+    auto source = std::make_shared<Scene>();
+    source->volume = SpectralVolume::zeros(160, 120, 1);
+    source->volume.reference = waft::test::texturedImage(160, 120);
+    source->volume.frequenciesHz = {0.25f};
+    source->source = {"/videos/clip.mp4", 2.0, 9.5};
+    MotionStrokes strokes;
+    strokes.width = 320;  // painted on the photo at twice the scene's size
+    strokes.height = 240;
+    strokes.arrows = {{120, 120, 20, 0}};
+    MotionBrushJob job(source, strokes, MotionBrushParams{});
+    Progress progress;
+    CancelToken cancel;
+    ASSERT_TRUE(job.run(progress, cancel).isOk());
+    EXPECT_EQ(job.result()->source.videoPath, std::string("/videos/clip.mp4"));
+    float peakAt, angle, peakFar, unused;
+    peakMotion(job.result()->volume, 60, 60, peakAt, angle);  // the arrow, in scene pixels
+    peakMotion(job.result()->volume, 150, 110, peakFar, unused);
+    EXPECT_TRUE(peakAt > 5.0f && peakAt > 4.0f * peakFar) << "peak " << peakAt << ", far " << peakFar;
+    EXPECT_TRUE(std::abs(angle) < 0.3f || std::abs(std::abs(angle) - 3.14159f) < 0.3f) << "angle " << angle;  // along x
+}
 
-    // The job the app and `waft-cli brush` share: strokes scale from their image size to the scene's, and a
-    // brushed frame of a video keeps its source.
-    void brushJobScalesStrokesAndKeepsTheSource() {
-        auto source = std::make_shared<Scene>();
-        source->volume = SpectralVolume::zeros(160, 120, 1);
-        source->volume.reference = waft::test::texturedImage(160, 120);
-        source->volume.frequenciesHz = {0.25f};
-        source->source = {"/videos/clip.mp4", 2.0, 9.5};
-        MotionStrokes strokes;
-        strokes.width = 320;  // painted on the photo at twice the scene's size
-        strokes.height = 240;
-        strokes.arrows = {{120, 120, 20, 0}};
-        MotionBrushJob job(source, strokes, MotionBrushParams{});
-        Progress progress;
-        CancelToken cancel;
-        QVERIFY(job.run(progress, cancel).isOk());
-        QCOMPARE(job.result()->source.videoPath, std::string("/videos/clip.mp4"));
-        float peakAt, angle, peakFar, unused;
-        peakMotion(job.result()->volume, 60, 60, peakAt, angle);  // the arrow, in scene pixels
-        peakMotion(job.result()->volume, 150, 110, peakFar, unused);
-        QVERIFY(peakAt > 5.0f && peakAt > 4.0f * peakFar);
-        QVERIFY(std::abs(angle) < 0.3f || std::abs(std::abs(angle) - 3.14159f) < 0.3f);  // along x
-    }
+TEST(MotionBrush, ExactLoopPeriod) {
+    const cv::Mat image = brushImage();
+    MotionBrushParams params;
+    params.loopSec = 3.0f;
+    params.bands = 4;
+    auto v = motionFromBrush(image, {{100, 60, 3.0f, -1.0f}}, {}, {}, params);
+    ASSERT_TRUE(v.hasValue());
+    for (int k = 1; k <= 4; ++k) EXPECT_FUZZY_EQ(v->frequenciesHz[size_t(k - 1)], float(k) / 3.0f) << "band " << k;
+    DisplacementField a, b;
+    synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, 0.4), a);
+    synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, 3.4), b);
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_LT(std::abs(a.dx[i] - b.dx[i]), 1e-4f) << "pixel " << i;
+    // Spatially varying phase: two points near the arrow do not move in lockstep.
+    const size_t p = 60 * 200 + 90, r = 60 * 200 + 110;
+    EXPECT_GT(
+        std::abs(std::atan2(v->plane(0, 1)[p], v->plane(0, 0)[p]) - std::atan2(v->plane(0, 1)[r], v->plane(0, 0)[r])),
+        0.1f);
+}
 
-    void exactLoopPeriod() {
-        MotionBrushParams params;
-        params.loopSec = 3.0f;
-        params.bands = 4;
-        auto v = motionFromBrush(m_image, {{100, 60, 3.0f, -1.0f}}, {}, {}, params);
-        QVERIFY(v.hasValue());
-        for (int k = 1; k <= 4; ++k) QCOMPARE(v->frequenciesHz[size_t(k - 1)], float(k) / 3.0f);
-        DisplacementField a, b;
-        synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, 0.4), a);
-        synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, 3.4), b);
-        for (size_t i = 0; i < a.size(); ++i) QVERIFY(std::abs(a.dx[i] - b.dx[i]) < 1e-4f);
-        // Spatially varying phase: two points near the arrow do not move in lockstep.
-        const size_t p = 60 * 200 + 90, r = 60 * 200 + 110;
-        QVERIFY(std::abs(std::atan2(v->plane(0, 1)[p], v->plane(0, 0)[p]) -
-                         std::atan2(v->plane(0, 1)[r], v->plane(0, 0)[r])) > 0.1f);
-    }
-
-    void rejectsBadInput() {
-        QVERIFY(!motionFromBrush(m_image, {}, {}, {}).hasValue());
-        QVERIFY(!motionFromBrush(m_image, {{1, 1, NAN, 0}}, {}, {}).hasValue());
-        QVERIFY(!motionFromBrush(m_image, {{1, 1, 1, 0}}, {}, cv::Mat(5, 5, CV_8UC1)).hasValue());
-        QVERIFY(!motionFromBrush(cv::Mat(), {{1, 1, 1, 0}}, {}, {}).hasValue());
-        MotionBrushParams params;
-        params.loopSec = 0.0f;
-        QVERIFY(!motionFromBrush(m_image, {{1, 1, 1, 0}}, {}, {}, params).hasValue());
-    }
-};
-
-WAFT_TEST_MAIN(tst_MotionBrush)
-#include "tst_MotionBrush.moc"
+TEST(MotionBrush, RejectsBadInput) {
+    const cv::Mat image = brushImage();
+    EXPECT_FALSE(motionFromBrush(image, {}, {}, {}).hasValue());
+    EXPECT_FALSE(motionFromBrush(image, {{1, 1, NAN, 0}}, {}, {}).hasValue());
+    EXPECT_FALSE(motionFromBrush(image, {{1, 1, 1, 0}}, {}, cv::Mat(5, 5, CV_8UC1)).hasValue());
+    EXPECT_FALSE(motionFromBrush(cv::Mat(), {{1, 1, 1, 0}}, {}, {}).hasValue());
+    MotionBrushParams params;
+    params.loopSec = 0.0f;
+    EXPECT_FALSE(motionFromBrush(image, {{1, 1, 1, 0}}, {}, {}, params).hasValue());
+}

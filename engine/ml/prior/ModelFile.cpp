@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/Job.h"
 #include "core/JsonFields.h"
 #include "core/JsonLimits.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
+#include "ml/prior/ModelBudget.h"
 
 namespace waft::engine::prior {
 
@@ -98,14 +100,6 @@ Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::s
     return Status::ok();
 }
 
-// Model sizes from a file are checked before anything is allocated.
-Status checkSizes(const std::vector<int>& channels, int groups) {
-    if (channels.empty() || channels.size() > 8 || groups < 1) return Status::corrupt("model config has absurd sizes");
-    for (int c : channels)
-        if (c < 1 || c > 8192 || c % groups != 0) return Status::corrupt("model config has absurd sizes");
-    return Status::ok();
-}
-
 }  // namespace
 
 Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra) {
@@ -124,7 +118,8 @@ Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
     for (const auto& [name, info] : file->tensors()) {
         torch::Tensor* target = params.find(name);
         if (!target) target = buffers.find(name);
-        if (!target) return Status::corrupt(path + ": tensor '" + name + "' does not belong to this model");
+        if (!target)
+            return Status::corrupt(path + ": tensor " + quoteForError(name) + " does not belong to this model");
         auto values = readTensor(*file, name, *target, path);
         if (!values) return values.status();
         target->copy_(*values);
@@ -189,7 +184,7 @@ Expected<ModelMetadata> readModelMetadata(const std::string& path) {
     return file->metadata();
 }
 
-Expected<MotionVae> loadMotionVae(const std::string& path) {
+static Expected<MotionVae> loadMotionVaeUnguarded(const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return file.status();
     auto json = readConfig(*file, "vae", path);
@@ -200,14 +195,14 @@ Expected<MotionVae> loadMotionVae(const std::string& path) {
     c.channels = json->integers("channels", c.channels, 8, 1, 8192);
     c.groups = json->integer("groups", c.groups, 1, 8192);
     WAFT_RETURN_IF_ERROR(json->status());
-    WAFT_RETURN_IF_ERROR(checkSizes(c.channels, c.groups).withContext(path));
+    WAFT_RETURN_IF_ERROR(checkVaeConfig(c).withContext(path));  // before anything is allocated
     MotionVae model(c);
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
     return model;
 }
 
-Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
+static Expected<DenoiserUNet> loadDenoiserUnguarded(const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return file.status();
     auto json = readConfig(*file, "unet", path);
@@ -226,15 +221,29 @@ Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
     const std::string prediction = json->choice("prediction", "epsilon", {"epsilon", "v"});  // the key came later
     WAFT_RETURN_IF_ERROR(json->status());
     c.prediction = prediction == "v" ? Prediction::Velocity : Prediction::Epsilon;
-    std::vector<int> channels;
-    for (int m : c.channelMults) channels.push_back(m * c.modelChannels);
-    WAFT_RETURN_IF_ERROR(checkSizes(channels, c.groups).withContext(path));
-    if (c.modelChannels % c.heads != 0)
-        return Status::corrupt(path + ": model config: model_channels is not a multiple of heads");
+    WAFT_RETURN_IF_ERROR(checkUNetConfig(c).withContext(path));  // before anything is allocated
     DenoiserUNet model(c);
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
     return model;
+}
+
+// Loading is guarded: anything LibTorch throws on a file that passed the checks (it should not) is one line.
+template <typename Load>
+auto guardedLoad(const std::string& path, Load load) -> decltype(load()) {
+    try {
+        return load();
+    } catch (const std::exception& e) {
+        return Status::corrupt(path + ": cannot load the model: " + oneLine(e.what()));
+    }
+}
+
+Expected<MotionVae> loadMotionVae(const std::string& path) {
+    return guardedLoad(path, [&]() -> Expected<MotionVae> { return loadMotionVaeUnguarded(path); });
+}
+
+Expected<DenoiserUNet> loadDenoiser(const std::string& path) {
+    return guardedLoad(path, [&]() -> Expected<DenoiserUNet> { return loadDenoiserUnguarded(path); });
 }
 
 std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key) {

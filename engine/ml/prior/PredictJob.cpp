@@ -8,6 +8,7 @@
 #include "ml/prior/DdimSampler.h"
 #include "ml/prior/FrequencyNormalization.h"
 #include "ml/prior/LoopLoss.h"
+#include "ml/prior/ModelBudget.h"
 #include "ml/prior/ModelCache.h"
 #include "ml/prior/ModelFile.h"
 #include "ml/prior/TrainingData.h"
@@ -17,10 +18,10 @@ namespace waft::engine::prior {
 Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
     if (m_image.empty() || m_image.type() != CV_8UC3) return Status::invalid("predict needs an 8-bit colour image");
     // Loaded once per session while the files are unchanged (the app predicts every photo it opens).
+    auto net = ModelCache::shared().denoiser(m_priorPath);  // the model the user chose first, then its VAE
+    if (!net) return net.status();
     auto vae = ModelCache::shared().vae(m_vaePath);
     if (!vae) return vae.status();
-    auto net = ModelCache::shared().denoiser(m_priorPath);
-    if (!net) return net.status();
     auto metadata = readModelMetadata(m_priorPath);
     if (!metadata) return metadata.status();
     const ModelMetadata meta = *metadata;
@@ -33,11 +34,28 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
         height <= 0 || width > kMaxImageSide || height > kMaxImageSide)
         return Status::corrupt(m_priorPath +
                                ": missing or inconsistent prediction metadata (train it with train-prior)");
-    const float fps = std::max(1.0f, float(std::atof(meta.count("fps") ? meta.at("fps").c_str() : "30")));
+    for (size_t j = 0; j < freqs.size(); ++j)
+        if (!(freqs[j] > 0.0f && freqs[j] < 1000.0f) || !(scales[j] > 0.0f && scales[j] < 1e6f))
+            return Status::corrupt(m_priorPath + ": frequency metadata out of range");
+    if (frames < 3 || frames > 100000) return Status::corrupt(m_priorPath + ": frame count metadata out of range");
+    const float fps = metadataFloat(meta, "fps", 30.0f);
+    if (!(fps >= 1.0f && fps <= 1000.0f)) return Status::corrupt(m_priorPath + ": fps metadata out of range");
     const float latentScale = metadataFloat(meta, "latent_scale", 1.0f);  // 1: models from before the scale factor
     if (!(latentScale > 0.0f)) return Status::corrupt(m_priorPath + ": latent_scale must be positive");
     const int factor = (*vae)->downsampleFactor();
+    // The decoded volume must have exactly the size the scene is labelled with: a size the VAE cannot halve
+    // down to whole latents (or the denoiser's levels cannot) would decode smaller than width x height.
+    if (width % factor != 0 || height % factor != 0)
+        return Status::corrupt(m_priorPath + ": prediction size " + std::to_string(width) + "x" +
+                               std::to_string(height) + " is not a multiple of the VAE's factor " +
+                               std::to_string(factor));
     const int lw = width / factor, lh = height / factor;
+    WAFT_RETURN_IF_ERROR(checkLatentSize((*net)->config, lw, lh).withContext(m_priorPath));
+    if ((*vae)->config.latentChannels != (*net)->config.latentChannels || (*vae)->config.inChannels != 4 ||
+        (*net)->config.conditionChannels != 3)
+        return Status::corrupt(m_priorPath +
+                               ": the denoiser and the VAE do not fit together (latent, motion or "
+                               "condition channels)");
     auto compute = resolveCompute(m_params.compute, false);
     if (!compute) return compute.status();
     const torch::Device device = compute->device;
@@ -76,8 +94,8 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
         };
     SamplerParams sampler = m_params.sampler;
     if (!m_params.loop) sampler.selfGuidance = 0.0f;
-    const torch::Tensor latents =
-        ddimSample(denoiser, {bands, 4, lh, lw}, sampler, schedule, loop, [&] { return cancel.isCancelled(); });
+    const torch::Tensor latents = ddimSample(denoiser, {bands, (*net)->config.latentChannels, lh, lw}, sampler,
+                                             schedule, loop, [&] { return cancel.isCancelled(); });
     if (!latents.defined() || cancel.isCancelled()) return Status::cancelled();
     torch::Tensor spectral;
     {
@@ -85,6 +103,9 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
         spectral =
             denormalizeSpectral((*vae)->decode(latents.to(device) / latentScale), scales).to(torch::kCPU).contiguous();
     }
+    if (spectral.dim() != 4 || spectral.size(0) != bands || spectral.size(1) != 4 || spectral.size(2) != height ||
+        spectral.size(3) != width)
+        return Status::corrupt(m_priorPath + ": the VAE decodes a different size than the model was trained at");
     m_scene = std::make_shared<Scene>();
     SpectralVolume& v = m_scene->volume;
     v.width = width;

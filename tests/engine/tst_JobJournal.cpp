@@ -1,0 +1,120 @@
+// JobJournal: resumable job specs on disk, read as untrusted files. GoogleTest, no Qt.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "TestSupport.h"
+#include "core/JobJournal.h"
+#include "ml/JobSpecs.h"
+
+using namespace waft::engine;
+namespace fs = std::filesystem;
+
+namespace {
+
+class JobJournalTest : public ::testing::Test {
+protected:
+    void SetUp() override { m_dir = waft::test::tempDir("journal"); }
+    void TearDown() override { fs::remove_all(m_dir); }
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream out(fs::path(m_dir) / name, std::ios::binary);
+        out << text;
+    }
+    std::string m_dir;
+};
+
+const JobSpec kSpec{"train-vae", "train motion VAE → vae.safetensors",
+                    R"({"dataset":"/data/ds","out":"/models/vae.safetensors","run":{"preset":"tiny","steps":60}})"};
+
+}  // namespace
+
+TEST_F(JobJournalTest, RecordsListsAndRemoves) {
+    JobJournal journal(m_dir + "/nested/jobs");  // created on first use
+    EXPECT_TRUE(journal.entries().empty());
+    auto id = journal.record(kSpec);
+    ASSERT_TRUE(id.hasValue()) << id.status().message();
+    auto entries = journal.entries();
+    ASSERT_EQ(entries.size(), size_t(1));
+    EXPECT_EQ(entries[0].id, *id);
+    EXPECT_EQ(entries[0].spec.kind, kSpec.kind);
+    EXPECT_EQ(entries[0].spec.title, kSpec.title);
+    EXPECT_EQ(entries[0].spec.paramsJson, kSpec.paramsJson);
+    EXPECT_TRUE(entries[0].ownerAlive);  // recorded by this process and not released
+    EXPECT_GT(entries[0].startedUnixSec, 1700000000);
+    journal.release(*id);
+    EXPECT_FALSE(journal.entries()[0].ownerAlive);
+    journal.remove(*id);
+    EXPECT_TRUE(journal.entries().empty());
+    for (const auto& f : fs::directory_iterator(m_dir + "/nested/jobs"))
+        ADD_FAILURE() << "left behind: " << f.path();  // no temporary file either
+}
+
+// Another process's entry: alive only while that exact process (pid and start time) runs.
+TEST_F(JobJournalTest, AnEntryOfADeadProcessIsInterrupted) {
+    write("1-1-0.json",
+          R"({"format":"waft-job","version":1,"kind":"train-vae","title":"t","params":"{}","started":5,"pid":1,)"
+          R"("pid_start":123456789})");  // pid 1 runs, but did not start at that tick
+    const auto entries = JobJournal(m_dir).entries();
+    ASSERT_EQ(entries.size(), size_t(1));
+    EXPECT_FALSE(entries[0].ownerAlive);
+    EXPECT_EQ(entries[0].startedUnixSec, 5);
+}
+
+// Hostile or foreign files are skipped with one line each and left alone; the good entry is still listed.
+TEST_F(JobJournalTest, HostileFilesAreSkippedWithOneLineEach) {
+    JobJournal journal(m_dir);
+    ASSERT_TRUE(journal.record(kSpec).hasValue());
+    write("1-1-1.json", std::string(100000, '['));                                    // too large
+    write("1-1-2.json", "[[[[[[[[[[1]]]]]]]]]]");                                     // too deep
+    write("1-1-3.json", "{\"format\":\"waft-job\",\"version\":1");                    // cut short
+    write("1-1-4.json", R"({"format":"other","version":1,"kind":"x"})");              // not ours
+    write("1-1-5.json", R"({"format":"waft-job","version":2,"kind":"train-vae"})");   // a later version
+    write("1-1-6.json", R"({"format":"waft-job","version":1,"kind":7})");             // wrong type
+    write("1-1-7.json", R"({"format":"waft-job","version":1,"kind":"a","pid":-4})");  // out of range
+    write("not an id!.json", "{}");                                                   // ignored: not a journal name
+    std::vector<std::string> problems;
+    const auto entries = journal.entries(&problems);
+    ASSERT_EQ(entries.size(), size_t(1));
+    EXPECT_EQ(entries[0].spec.kind, "train-vae");
+    EXPECT_EQ(problems.size(), size_t(7));
+    for (const std::string& p : problems) {
+        EXPECT_EQ(p.find('\n'), std::string::npos);
+        EXPECT_LT(p.size(), 200u) << p;
+    }
+    EXPECT_TRUE(fs::exists(fs::path(m_dir) / "1-1-1.json"));
+    journal.remove("../escape");  // ids are names, never paths
+}
+
+TEST_F(JobJournalTest, SpecsRebuildTheirJobsAndRefuseBadFields) {
+    auto job = jobFromSpec(kSpec);
+    ASSERT_TRUE(job.hasValue()) << job.status().message();
+    EXPECT_EQ((*job)->name(), "train motion VAE");
+    const auto again = (*job)->resumeSpec();  // a resumed job resumes the same run
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->kind, "train-vae");
+    EXPECT_NE(again->paramsJson.find("\"steps\":60"), std::string::npos) << again->paramsJson;
+    EXPECT_NE(again->paramsJson.find("\"out\":\"/models/vae.safetensors\""), std::string::npos);
+
+    const JobSpec prior{"train-prior", "p",
+                        R"({"dataset":"/d","vae":"/v","out":"/o","stage":2,"init":"/i","run":{"batch":3}})"};
+    ASSERT_TRUE(jobFromSpec(prior).hasValue());
+
+    const std::vector<std::pair<JobSpec, std::string>> bad = {
+        {{"format-disk", "x", "{}"}, "unknown job kind"},
+        {{"train-vae", "x", R"({"dataset":"/d"})"}, "names no dataset or output"},
+        {{"train-vae", "x", R"({"dataset":"/d","out":"/o","run":{"batch":0}})"}, "'run.batch'"},
+        {{"train-vae", "x", R"({"dataset":"/d","out":"/o","run":{"steps":"many"}})"}, "'run.steps'"},
+        {{"train-vae", "x", R"({"dataset":"/d","out":"/o","run":{"preset":"huge"}})"}, "'run.preset'"},
+        {{"train-vae", "x", R"({"dataset":"/d","out":"/o","run":{"learning_rate":1e300}})"}, "'run.learning_rate'"},
+        {{"train-vae", "x", R"({"dataset":"/d","out":"/o","run":7})"}, "'run'"},
+        {{"train-prior", "x", R"({"dataset":"/d","vae":"/v","out":"/o","stage":3})"}, "'stage'"},
+        {{"train-vae", "x", "not json"}, "not valid JSON"},
+        {{"train-vae", "x", std::string(70000, ' ') + "{}"}, "at most"},
+    };
+    for (const auto& [spec, expected] : bad) {
+        const auto rebuilt = jobFromSpec(spec);
+        ASSERT_FALSE(rebuilt.hasValue()) << spec.paramsJson.substr(0, 80);
+        EXPECT_NE(rebuilt.status().message().find(expected), std::string::npos) << rebuilt.status().message();
+    }
+}
