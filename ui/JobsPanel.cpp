@@ -32,6 +32,7 @@ JobsPanel::JobsPanel(EngineWorker* worker, QWidget* parent) : QWidget(parent), m
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(holder);
     scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // rows wrap to the panel's width
     layout->addWidget(scroll, 1);
     auto* clear = new QPushButton(tr("Clear finished"), this);
     layout->addWidget(clear);
@@ -139,13 +140,16 @@ int JobsPanel::offerInterrupted() {
         auto* layout = new QVBoxLayout(row);
         layout->setContentsMargins(2, 2, 2, 2);
         const QString started = QDateTime::fromSecsSinceEpoch(entry.startedUnixSec).toString("yyyy-MM-dd hh:mm");
-        auto* label = new QLabel(tr("Interrupted: %1 (started %2). Resume continues from its last checkpoint.")
-                                     .arg(QString::fromStdString(entry.spec.title), started),
-                                 row);
+        auto* label = new QLabel(tr("Interrupted: %1").arg(QString::fromStdString(entry.spec.title)), row);
+        row->setToolTip(tr("Started %1. Resume continues from its last checkpoint; Discard forgets it (its "
+                           "checkpoints stay on disk).")
+                            .arg(started));
         label->setWordWrap(true);
         auto* buttons = new QHBoxLayout();
-        auto* resume = new QPushButton(tr("Resume"), row);
-        auto* discard = new QPushButton(tr("Discard"), row);
+        auto* resume = new QToolButton(row);  // compact: the panel is narrow
+        auto* discard = new QToolButton(row);
+        resume->setText(tr("Resume"));
+        discard->setText(tr("Discard"));
         resume->setObjectName("resume");
         discard->setObjectName("discard");
         buttons->addWidget(resume);
@@ -155,8 +159,8 @@ int JobsPanel::offerInterrupted() {
         layout->addLayout(buttons);
         m_list->insertWidget(0, row);
         m_interrupted[id] = row;
-        connect(resume, &QPushButton::clicked, this, [this, id] { resumeInterrupted(id); });
-        connect(discard, &QPushButton::clicked, this, [this, id] { discardInterrupted(id); });
+        connect(resume, &QToolButton::clicked, this, [this, id] { resumeInterrupted(id); });
+        connect(discard, &QToolButton::clicked, this, [this, id] { discardInterrupted(id); });
     }
     return int(m_interrupted.size());
 }

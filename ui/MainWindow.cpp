@@ -187,10 +187,39 @@ void MainWindow::buildMenus() {
         if (dialog.exec() == QDialog::Accepted) dialog.settings().save();
     });
 
+    // The video jobs run on the timeline's clip of the scene's source video. They are listed from now on so the
+    // menu says what each needs; they are enabled when their jobs exist (motion transfer, text-driven editing).
+    QMenu* video = menuBar()->addMenu(tr("Vi&deo"));
+    video->setToolTipsVisible(true);
+    m_videoJobs = {video->addAction(tr("&Transfer Motion…")), video->addAction(tr("&Edit with Text…"))};
+    connect(m_controller, &SceneController::sceneChanged, this, &MainWindow::updateVideoJobs);
+    connect(m_controller, &SceneController::clipRangeChanged, this, &MainWindow::updateVideoJobs);
+    updateVideoJobs();
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Play / Pause"), QKeySequence(Qt::Key_Space), this,
                     [this] { m_controller->setPlaying(!m_controller->isPlaying()); });
     view->addAction(tr("&Reset Motion"), QKeySequence(Qt::Key_R), m_controller, &SceneController::resetMotion);
+}
+
+void MainWindow::updateVideoJobs() {
+    const auto clip = m_controller->selectedClip();
+    const QString names[] = {tr("motion transfer"), tr("text-driven editing")};
+    for (size_t i = 0; i < m_videoJobs.size(); ++i) {
+        QString why;
+        if (!m_controller->scene())
+            why = tr("Open a video first: %1 runs on a clip of a scene's source video").arg(names[i]);
+        else if (!clip)
+            why = QString::fromStdString(clip.status().message());
+        else
+            why = tr("The %1 job is not built yet; it will run on the selected clip (%2 to %3 s)")
+                      .arg(names[i])
+                      .arg(clip->inSec, 0, 'f', 2)
+                      .arg(clip->outSec, 0, 'f', 2);
+        m_videoJobs[i]->setEnabled(false);
+        m_videoJobs[i]->setToolTip(why);
+        m_videoJobs[i]->setStatusTip(why);
+    }
 }
 
 void MainWindow::buildTools() {

@@ -10,6 +10,7 @@
 class QUndoStack;
 class QLabel;
 class QMenu;
+class QAction;
 class QActionGroup;
 
 namespace waft::ui {
@@ -53,6 +54,8 @@ public:
     StrokeDocument* strokeDocument() const { return m_strokes; }
     const std::vector<engine::MotionArrow>& arrows() const;
     engine::MotionStrokes strokes() const;
+    // Video ▸ Transfer Motion… / Edit with Text…: disabled, with the reason as tooltip and status tip.
+    const std::vector<QAction*>& videoJobActions() const { return m_videoJobs; }
     // Replaces the strokes with a stroke file's, as one undoable step; false (and the one line) otherwise.
     bool loadStrokes(const QString& path);
 
@@ -68,6 +71,7 @@ private:
     void rebuildRecent();
     void setTool(Tool tool);
     void showStrokes();
+    void updateVideoJobs();
 
     EngineWorker* m_worker;
     SceneController* m_controller;
@@ -82,6 +86,7 @@ private:
     QLabel* m_activity;
     QMenu* m_recent = nullptr;
     QActionGroup* m_tools = nullptr;
+    std::vector<QAction*> m_videoJobs;
 };
 
 }  // namespace waft::ui

@@ -1,4 +1,5 @@
 #include "QtTestSupport.h"
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -303,6 +304,12 @@ private slots:
         QCOMPARE(entries.size(), size_t(1));
         QCOMPARE(QString::fromStdString(entries[0].spec.title), QString("train motion VAE → resume-vae.safetensors"));
         QVERIFY(second->statusBar()->currentMessage().contains("interrupted"));
+        if (const QString shots = qEnvironmentVariable("WAFT_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            second->resize(1280, 800);
+            second->show();
+            QVERIFY(QTest::qWaitForWindowExposed(second.get()));
+            QVERIFY(second->grab().save(shots + "/resume-offer.png"));
+        }
         const int resumed = second->jobsPanel()->resumeInterrupted(QString::fromStdString(entries[0].id));
         QVERIFY(resumed > 0);
         QCOMPARE(second->jobsPanel()->interruptedCount(), 0);
@@ -344,6 +351,13 @@ private slots:
         QVERIFY(clip.hasValue());
         QCOMPARE(clip->inSec, source.startSec + 2.0);
         QCOMPARE(clip->outSec, source.startSec + 6.0);
+        // The video jobs are listed, disabled until their jobs exist, and say what they would run on.
+        QCOMPARE(window.videoJobActions().size(), size_t(2));
+        for (QAction* action : window.videoJobActions()) {
+            QVERIFY(!action->isEnabled());
+            QVERIFY2(action->toolTip().contains(QString::number(source.startSec + 6.0, 'f', 2)),
+                     qPrintable(action->toolTip()));
+        }
         boxes[1]->setValue(source.startSec + 1.0);  // out before in: in follows
         QCOMPARE(window.controller()->clipRange().first, window.controller()->clipRange().second);
 
@@ -377,6 +391,10 @@ private slots:
         QVERIFY(boxes[0]->toolTip().contains("photo"));
         const auto none = window.controller()->selectedClip();
         QVERIFY(!none.hasValue() && QString::fromStdString(none.status().message()).contains("photo"));
+        for (QAction* action : window.videoJobActions()) {  // a photo scene: they say why not
+            QVERIFY(!action->isEnabled());
+            QVERIFY2(action->toolTip().contains("photo"), qPrintable(action->toolTip()));
+        }
     }
 
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.
