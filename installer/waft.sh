@@ -72,7 +72,7 @@ run_tests() {
   deps
   check_format
   build
-  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900)
+  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900 -j "$(nproc)")
 }
 
 case "${1:-}" in

@@ -45,8 +45,7 @@ int EngineWorker::resumeInterrupted(const QString& journalId, QString* error) {
             if (error) *error = QString::fromStdString(job.status().message());
             return -1;
         }
-        m_journal->remove(e.id);
-        return enqueue(std::move(job).value());
+        return enqueue(std::move(job).value(), {}, e.id);  // the old entry goes when the new one is written
     }
     if (error) *error = tr("that job is no longer in the journal");
     return -1;
@@ -56,8 +55,8 @@ void EngineWorker::discardInterrupted(const QString& journalId) { m_journal->rem
 
 EngineWorker::~EngineWorker() { shutdown(); }
 
-int EngineWorker::enqueue(std::unique_ptr<engine::Job> job, Completion onDone) {
-    return m_runner->submit(std::move(job), std::move(onDone));
+int EngineWorker::enqueue(std::unique_ptr<engine::Job> job, Completion onDone, std::string replacesJournalId) {
+    return m_runner->submit(std::move(job), std::move(onDone), std::move(replacesJournalId));
 }
 
 void EngineWorker::cancel(int id) { m_runner->cancel(id); }

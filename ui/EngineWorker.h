@@ -30,7 +30,7 @@ public:
     explicit EngineWorker(QObject* parent = nullptr);
     ~EngineWorker() override;
 
-    int enqueue(std::unique_ptr<engine::Job> job, Completion onDone = {});
+    int enqueue(std::unique_ptr<engine::Job> job, Completion onDone = {}, std::string replacesJournalId = {});
     void cancel(int id);
     bool isBusy() const;
     void shutdown();

@@ -145,6 +145,7 @@ int JobsPanel::offerInterrupted() {
                            "checkpoints stay on disk).")
                             .arg(started));
         label->setWordWrap(true);
+        label->setTextFormat(Qt::PlainText);  // the title comes from a file
         auto* buttons = new QHBoxLayout();
         auto* resume = new QToolButton(row);  // compact: the panel is narrow
         auto* discard = new QToolButton(row);
@@ -175,7 +176,7 @@ int JobsPanel::resumeInterrupted(const QString& journalId) {
         if (label) label->setText(tr("Cannot resume: %1").arg(error));
         return -1;
     }
-    delete it->second;
+    it->second->deleteLater();  // called from the row's own button
     m_interrupted.erase(it);
     return id;
 }
@@ -184,7 +185,7 @@ void JobsPanel::discardInterrupted(const QString& journalId) {
     const auto it = m_interrupted.find(journalId);
     if (it == m_interrupted.end()) return;
     m_worker->discardInterrupted(journalId);
-    delete it->second;
+    it->second->deleteLater();
     m_interrupted.erase(it);
 }
 

@@ -48,6 +48,13 @@ int runJobs(const std::vector<std::string>& args) {
             std::printf("discarded %s (%s)\n", id.c_str(), e.spec.title.c_str());
             return 0;
         }
+        // An entry that cannot be read (cut short by a power loss, say) can still be discarded by its id.
+        for (const std::string& p : problems)
+            if (p.rfind(id + ".json:", 0) == 0) {
+                journal.remove(id);
+                std::printf("discarded %s (unreadable)\n", id.c_str());
+                return 0;
+            }
         return fail(engine::Status::invalid("no interrupted job " + id + " (see waft-cli jobs)"));
     }
     for (const std::string& p : problems) std::fprintf(stderr, "waft-cli: skipped %s\n", p.c_str());

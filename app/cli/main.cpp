@@ -49,9 +49,7 @@ engine::Status runJobWithProgress(engine::Job& job) {
     // (a logout, a shutdown), it is listed by `waft-cli jobs` and offered by the app at its next start. It
     // ends by itself or by Ctrl-C: nothing to resume.
     const engine::JobJournal journal(engine::JobJournal::defaultDir());
-    std::string journalId;
-    if (const auto spec = job.resumeSpec())
-        if (auto id = journal.record(*spec)) journalId = *id;
+    const std::string journalId = journal.recordJob(job);
     auto previousInt = std::signal(SIGINT, onInterrupt);
     auto previousTerm = std::signal(SIGTERM, onInterrupt);
     const engine::Status status = engine::runGuarded(job, progress, g_cancel);

@@ -1,5 +1,7 @@
 #include "core/JobJournal.h"
 
+#include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,12 +74,17 @@ JobJournal::JobJournal(std::string dir) : m_dir(std::move(dir)) {}
 
 std::string JobJournal::defaultDir() {
     if (const char* d = std::getenv("WAFT_STATE_DIR"); d && *d) return d;
-    if (const char* d = std::getenv("XDG_STATE_HOME"); d && *d) return std::string(d) + "/waft/jobs";
-    const char* home = std::getenv("HOME");
-    return std::string(home && *home ? home : "/tmp") + "/.local/state/waft/jobs";
+    if (const char* d = std::getenv("XDG_STATE_HOME"); d && d[0] == '/') return std::string(d) + "/waft/jobs";
+    std::string home;
+    if (const char* h = std::getenv("HOME"); h && h[0] == '/') home = h;
+    if (home.empty())
+        if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir && pw->pw_dir[0] == '/') home = pw->pw_dir;
+    // Never a shared folder such as /tmp: anyone could plant specs there. Without a home, nothing is journalled.
+    return home.empty() ? std::string() : home + "/.local/state/waft/jobs";
 }
 
 Expected<std::string> JobJournal::record(const JobSpec& spec) const {
+    if (m_dir.empty()) return Status::io("no folder for the job journal (no home directory)");
     if (!isValidUtf8(spec.kind) || !isValidUtf8(spec.title) || !isValidUtf8(spec.paramsJson))
         return Status::invalid("job spec is not UTF-8 text");
     std::error_code ec;
@@ -96,10 +103,11 @@ Expected<std::string> JobJournal::record(const JobSpec& spec) const {
     const fs::path target = fs::path(m_dir) / (id + ".json");
     const fs::path temporary = fs::path(m_dir) / ("." + id + ".tmp");
     {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
+        // Written and synced before the rename, so a power cut leaves the old state or the whole entry.
+        const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && ::fsync(fd) == 0;
+        if (fd >= 0 && ::close(fd) != 0) written = false;
+        if (!written) {
             fs::remove(temporary, ec);
             return Status::io("cannot write " + temporary.string());
         }
@@ -112,6 +120,17 @@ Expected<std::string> JobJournal::record(const JobSpec& spec) const {
         return Status::io("cannot write " + target.string());
     }
     return id;
+}
+
+std::string JobJournal::recordJob(const Job& job) const noexcept {
+    try {
+        const std::optional<JobSpec> spec = job.resumeSpec();
+        if (!spec) return {};
+        auto id = record(*spec);
+        return id ? *id : std::string();
+    } catch (...) {  // a spec that cannot be serialised (not UTF-8, out of memory): no entry
+        return {};
+    }
 }
 
 void JobJournal::remove(const std::string& id) const {
@@ -158,7 +177,7 @@ std::vector<JournalEntry> JobJournal::entries(std::vector<std::string>* problems
         e.spec.kind = fields->string("kind", "", 64);
         e.spec.title = fields->string("title", "", 1024);
         e.spec.paramsJson = fields->string("params", "{}", kMaxFileBytes);
-        e.startedUnixSec = fields->integer("started", 0, 0, std::numeric_limits<int>::max());
+        e.startedUnixSec = (long long)fields->real("started", 0.0, 0.0, 1e12);  // seconds: past 2038 too
         const int pid = fields->integer("pid", 0, 0, std::numeric_limits<int>::max());
         const double pidStart = fields->real("pid_start", 0.0, 0.0, 1e19);
         if (!fields->status() || format != "waft-job" || version != 1 || e.spec.kind.empty()) {

@@ -32,6 +32,9 @@ public:
     const std::string& dir() const { return m_dir; }
     // Returns the entry's id.
     Expected<std::string> record(const JobSpec& spec) const;
+    // Journals a job that has a resumeSpec(): its entry id, or empty when it has none or it cannot be written
+    // (the job then runs, it just cannot be offered for resume). Never throws.
+    std::string recordJob(const Job& job) const noexcept;
     void remove(const std::string& id) const;
     // The job stopped without ending (shutdown cut it short): its entry stays for the next start, and from
     // now on counts as interrupted in this process too.

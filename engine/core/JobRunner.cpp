@@ -19,7 +19,7 @@ JobRunner::~JobRunner() {
         if (state.thread.joinable()) state.thread.detach();  // only a lane that destroyed its own runner
 }
 
-int JobRunner::submit(std::unique_ptr<Job> job, Completion onDone) {
+int JobRunner::submit(std::unique_ptr<Job> job, Completion onDone, std::string replacesJournalId) {
     const JobLane lane = job->lane();
     int id;
     {
@@ -35,7 +35,7 @@ int JobRunner::submit(std::unique_ptr<Job> job, Completion onDone) {
         if (!refused) {
             auto token = std::make_shared<CancelToken>();
             m_tokens[id] = token;
-            m_lanes[lane].queue.push_back({id, std::move(job), std::move(onDone), token});
+            m_lanes[lane].queue.push_back({id, std::move(job), std::move(onDone), token, std::move(replacesJournalId)});
         }
     }
     if (refused) {
@@ -109,6 +109,10 @@ void JobRunner::laneLoop(JobLane lane) {
 void JobRunner::runOne(Pending& pending) {
     const int id = pending.id;
     if (pending.cancel->isCancelled()) {
+        if (!pending.replacesJournalId.empty()) {  // a resumed job cancelled by the user before it started
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (!m_stopping && m_journal) m_journal->remove(pending.replacesJournalId);
+        }
         if (m_events.finished) m_events.finished(id, Status::cancelled());
         return;
     }
@@ -118,13 +122,9 @@ void JobRunner::runOne(Pending& pending) {
         std::lock_guard<std::mutex> lock(m_mutex);
         journal = m_journal;
     }
-    std::string journalId;
-    if (journal) {
-        if (const std::optional<JobSpec> spec = pending.job->resumeSpec()) {
-            // A job runs even if its journal cannot be written; it just cannot be offered for resume.
-            if (auto recorded = journal->record(*spec)) journalId = *recorded;
-        }
-    }
+    const std::string journalId = journal ? journal->recordJob(*pending.job) : std::string();
+    // A resumed job replaces its old entry once its own is written (until then the old one still offers it).
+    if (journal && !pending.replacesJournalId.empty() && !journalId.empty()) journal->remove(pending.replacesJournalId);
     const auto start = std::chrono::steady_clock::now();
     int lastPermille = -1;
     Progress progress([&](float fraction, const std::string& stage) {

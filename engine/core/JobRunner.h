@@ -50,7 +50,9 @@ public:
 
     // Returns the job's id (> 0). `queued` is reported before the job can start. After shutdown() the job is
     // reported finished with "cancelled" at once.
-    int submit(std::unique_ptr<Job> job, Completion onDone = {});
+    // replacesJournalId: the journal entry this job resumes; it is removed when the job's own entry is written
+    // or the user cancels the job, and stays when a shutdown drops it first.
+    int submit(std::unique_ptr<Job> job, Completion onDone = {}, std::string replacesJournalId = {});
     void cancel(int id);
     void cancelAll();
     void shutdown();
@@ -66,6 +68,7 @@ private:
         std::unique_ptr<Job> job;
         Completion onDone;
         std::shared_ptr<CancelToken> cancel;
+        std::string replacesJournalId;
     };
     struct Lane {
         std::deque<Pending> queue;

@@ -41,9 +41,12 @@ bool JsonFields::has(const char* key) const { return m_node && m_node->contains(
 
 void JsonFields::fail(const char* key, const std::string& expected, const Json& got) {
     if (!m_error->isOk()) return;
-    std::string shown = got.dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
-    *m_error =
-        Status::corrupt("field '" + m_prefix + key + "' must be " + expected + ", got " + quoteForError(shown, 40));
+    // Never dump() a structure from a file (it recurses per level): name its type instead.
+    const std::string shown = got.is_structured()
+                                  ? std::string("an ") + got.type_name()
+                                  : got.dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
+    *m_error = Status::corrupt("field '" + m_prefix + key + "' must be " + expected + ", got " +
+                               (got.is_structured() ? shown : quoteForError(shown, 40)));
 }
 
 int JsonFields::integer(const char* key, int fallback, int lo, int hi) {

@@ -4,14 +4,17 @@
 
 namespace waft::engine {
 
-// nlohmann's parser (and dump()) recurse once per nesting level, so a file alone could decide the stack
-// depth: check the nesting of untrusted JSON text before parsing it. Brackets inside strings count too, which
-// only ever refuses more. Linear in the text; any thread.
+// nlohmann's dump() and destructor recurse once per nesting level, so a file alone could decide the stack
+// depth: check the nesting of untrusted JSON text before parsing it. String contents (with their escapes) are
+// skipped, so brackets inside strings neither count nor cancel real ones. Linear in the text; any thread.
 inline bool jsonNestingWithin(const char* text, size_t size, int maxDepth) {
     int depth = 0;
     for (size_t i = 0; i < size; ++i) {
         const char c = text[i];
-        if (c == '[' || c == '{') {
+        if (c == '"') {
+            for (++i; i < size && text[i] != '"'; ++i)
+                if (text[i] == '\\') ++i;
+        } else if (c == '[' || c == '{') {
             if (++depth > maxDepth) return false;
         } else if (c == ']' || c == '}') {
             --depth;

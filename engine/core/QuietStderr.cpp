@@ -18,7 +18,7 @@ QuietStderr::QuietStderr() {
     std::lock_guard<std::mutex> lock(g_mutex);
     if (g_depth++ > 0) return;
     std::fflush(stderr);
-    g_saved = ::dup(STDERR_FILENO);
+    g_saved = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (g_saved >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
     if (null >= 0) ::close(null);

@@ -170,7 +170,7 @@ grep -q "^no interrupted jobs" "$WORK/stdout" && ok || bad "jobs on an empty jou
 "$CLI" train-vae "$WORK/ds" -o "$WORK/vae-killed.safetensors" $TRAIN --checkpoint-every 3 --steps 200 --lr 2e-3 \
   >/dev/null 2>&1 &
 trainer=$!
-for _ in $(seq 1 300); do [ -f "$WORK/vae-killed.safetensors" ] && break; sleep 0.1; done
+for _ in $(seq 1 1200); do [ -f "$WORK/vae-killed.safetensors" ] && break; sleep 0.1; done
 kill -9 "$trainer"; wait "$trainer" 2>/dev/null
 expect 0 "jobs after kill -9" -- "$CLI" jobs
 grep -q "train motion VAE → vae-killed.safetensors  (interrupted)" "$WORK/stdout" && ok || bad "kill -9 left no interrupted job: $(cat "$WORK/stdout")"
@@ -187,7 +187,10 @@ printf '{"format":"waft-job","version":1,"kind":"train-vae","params":"{\\"run\\"
 expect fail "resume a job spec with a bad field" -- "$CLI" resume 1-1-2
 grep -q "batch" "$WORK/stderr" && ok || bad "bad job spec error does not name the field: $(cat "$WORK/stderr")"
 head -c 70000 /dev/zero | tr '\0' '[' >"$WORK/state/1-1-3.json"
-expect 0 "jobs with hostile journal files" -- "$CLI" jobs --discard 1-1-1
+expect 0 "jobs with hostile journal files" -- "$CLI" jobs
+grep -q "skipped 1-1-3.json" "$WORK/stderr" && ok || bad "an oversized journal file was not reported: $(cat "$WORK/stderr")"
+expect 0 "jobs --discard an unreadable entry" -- "$CLI" jobs --discard 1-1-3
+expect 0 "jobs --discard" -- "$CLI" jobs --discard 1-1-1
 expect 0 "jobs --discard" -- "$CLI" jobs --discard 1-1-2
 expect fail "jobs --discard twice" -- "$CLI" jobs --discard 1-1-2
 

@@ -1,8 +1,13 @@
 // JobJournal: resumable job specs on disk, read as untrusted files. GoogleTest, no Qt.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "TestSupport.h"
 #include "core/JobJournal.h"
@@ -59,6 +64,46 @@ TEST_F(JobJournalTest, AnEntryOfADeadProcessIsInterrupted) {
     ASSERT_EQ(entries.size(), size_t(1));
     EXPECT_FALSE(entries[0].ownerAlive);
     EXPECT_EQ(entries[0].startedUnixSec, 5);
+}
+
+// The start time of a running process, as /proc/PID/stat field 22 gives it (what the journal records).
+unsigned long long startTicks(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i)
+        if (i == 22) return std::stoull(field);
+    return 0;
+}
+
+// A live process that wrote an entry owns it (its job runs elsewhere: never offered); the same pid with
+// another start time is a reused pid; a process that exited (even unreaped) does not.
+TEST_F(JobJournalTest, AnEntryOfARunningProcessIsOwned) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ASSERT_GT(child, 0);
+    const unsigned long long ticks = startTicks(child);
+    ASSERT_GT(ticks, 0u);
+    const auto entry = [&](unsigned long long t) {
+        return R"({"format":"waft-job","version":1,"kind":"train-vae","title":"t","params":"{}","started":5,)"
+               R"("pid":)" +
+               std::to_string(child) + R"(,"pid_start":)" + std::to_string(t) + "}";
+    };
+    write("1-1-0.json", entry(ticks));
+    write("1-1-1.json", entry(ticks + 1));
+    auto entries = JobJournal(m_dir).entries();
+    ASSERT_EQ(entries.size(), size_t(2));
+    EXPECT_TRUE(entries[0].ownerAlive);
+    EXPECT_FALSE(entries[1].ownerAlive);
+    ::kill(child, SIGKILL);
+    for (int i = 0; i < 200 && JobJournal(m_dir).entries()[0].ownerAlive; ++i) ::usleep(10000);
+    EXPECT_FALSE(JobJournal(m_dir).entries()[0].ownerAlive);  // killed: a zombie until reaped, not running
+    ::waitpid(child, nullptr, 0);
+    EXPECT_FALSE(JobJournal(m_dir).entries()[0].ownerAlive);
 }
 
 // Hostile or foreign files are skipped with one line each and left alone; the good entry is still listed.

@@ -73,6 +73,14 @@ TEST(JsonFields, RefusesHostileDocumentsBeforeParsing) {
     EXPECT_FALSE(JsonFields::parse("[1,2]", "x").hasValue());                                          // not an object
     EXPECT_FALSE(JsonFields::parse("{\"a\":", "x").hasValue());                                        // cut short
     EXPECT_FALSE(JsonFields::parse("", "x").hasValue());
+    // Closing brackets inside a string neither count nor cancel real nesting.
+    EXPECT_FALSE(JsonFields::parse(R"({"x":"]]]]]]]]","k":[[[[[[1]]]]]]})", "x", 1 << 20, 4).hasValue());
+    EXPECT_TRUE(JsonFields::parse(R"({"x":"[[[[[[[[\"[[["})", "x", 1 << 20, 4).hasValue());
+    // A structure in the wrong place is named by type, never dumped.
+    auto wrong = JsonFields::parse(R"({"n":[[1]]})", "x");
+    ASSERT_TRUE(wrong.hasValue());
+    wrong->integer("n", 0, 0, 1);
+    EXPECT_NE(wrong->status().message().find("got an array"), std::string::npos) << wrong->status().message();
     const auto long_string = JsonFields::parse("{\"s\":\"" + std::string(5000, 'a') + "\"}", "x");
     ASSERT_TRUE(long_string.hasValue());
     auto f = *long_string;

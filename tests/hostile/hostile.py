@@ -125,12 +125,12 @@ info(st_file("offsets-past-end.waft", {"t": {"dtype": "U8", "shape": [100], "dat
      "data past the end of the file", "truncated")
 info(st_file("overlap.waft", {"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]},
                               "b": {"dtype": "U8", "shape": [4], "data_offsets": [2, 6]}}, b"\0" * 6),
-     "two tensors overlapping", "")
+     "two tensors overlapping", "overlap")
 info(st_file("hole.waft", {"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]},
                            "b": {"dtype": "U8", "shape": [2], "data_offsets": [4, 6]}}, b"\0" * 6),
-     "a hole between tensors", "")
+     "a hole between tensors", "hole")
 info(st_file("trailing.waft", {"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}}, b"\0" * 9),
-     "bytes after the last tensor", "")
+     "bytes after the last tensor", "not owned")
 info(write("metadata-number.waft", safetensors('{"__metadata__":{"format":7}}')), "metadata value not a string",
      "not a string")
 # Scenes

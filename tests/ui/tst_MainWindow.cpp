@@ -292,11 +292,8 @@ private slots:
             QCOMPARE(first->jobsPanel()->interruptedCount(), 0);
             first->worker()->enqueue(std::make_unique<engine::prior::TrainVaeJob>(dataset, vae, train));
             QTRY_VERIFY_WITH_TIMEOUT(std::filesystem::exists(vae), 60000);  // a checkpoint exists
-            QElapsedTimer timer;
-            timer.start();
-            first->close();
+            first->close();  // cancels the training (how fast: exportBesideALongJobAndCloseCancels)
             first.reset();
-            QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
         }
         auto second = std::make_unique<ui::MainWindow>();
         QCOMPARE(second->jobsPanel()->interruptedCount(), 1);

@@ -184,4 +184,27 @@ Status checkLatentSize(const UNetConfig& c, int latentWidth, int latentHeight) {
     return Status::ok();
 }
 
+Status checkActivationBudget(const UNetConfig& c, int latentWidth, int latentHeight, int batch) {
+    WAFT_RETURN_IF_ERROR(checkLatentSize(c, latentWidth, latentHeight));
+    const int levels = int(c.channelMults.size());
+    int64_t attention = 0, skips = 0;
+    for (int l = 0; l < levels; ++l) {
+        const int64_t tokens = int64_t(latentWidth >> l) * (latentHeight >> l);
+        const int64_t channels = mul(c.modelChannels, c.channelMults[size_t(l)]);
+        if (hasAttention(c, l) || l == levels - 1)  // the middle block always attends at the last level
+            attention = std::max(attention, mul(mul(mul(batch, c.heads), tokens), tokens));
+        const int64_t kept = mul(mul(mul(batch, channels), tokens), c.resBlocksPerLevel + 1);
+        skips = skips < 0 || kept < 0 || skips > INT64_MAX - kept ? -1 : skips + kept;
+    }
+    if (c.frequencyAttention)
+        attention = std::max(attention, mul(mul(int64_t(latentWidth) * latentHeight, c.heads), int64_t(batch) * batch));
+    const int64_t bytes = attention < 0 || skips < 0 || attention > INT64_MAX - skips ? -1 : mul(attention + skips, 4);
+    if (bytes < 0 || bytes > kMaxActivationBytes)
+        return Status::corrupt(
+            "a " + std::to_string(latentWidth) + "x" + std::to_string(latentHeight) + " latent needs " +
+            (bytes < 0 ? std::string("more than 2^63") : std::to_string(bytes >> 20) + " MiB") +
+            " of activations per denoiser call, at most " + std::to_string(kMaxActivationBytes >> 20) + " MiB allowed");
+    return Status::ok();
+}
+
 }  // namespace waft::engine::prior

@@ -28,4 +28,10 @@ Status checkUNetConfig(const UNetConfig& config);
 // upsampling must meet again at the skip connections).
 Status checkLatentSize(const UNetConfig& config, int latentWidth, int latentHeight);
 
+// The memory one denoiser call needs for `batch` slices at a latent size, estimated from the config: the
+// largest attention matrix (batch x heads x tokens^2 floats at an attention level, frequency attention
+// included) and the activations kept for the skip connections. Refused above kMaxActivationBytes (8 GiB).
+constexpr int64_t kMaxActivationBytes = int64_t(8) << 30;
+Status checkActivationBudget(const UNetConfig& config, int latentWidth, int latentHeight, int batch);
+
 }  // namespace waft::engine::prior

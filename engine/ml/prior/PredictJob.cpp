@@ -31,7 +31,7 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
               frames = metadataInt(meta, "frames", 150);
     const int bands = int(freqs.size());
     if (scales.size() != freqs.size() || bands < 1 || bands > (*net)->config.maxFrequencies || width <= 0 ||
-        height <= 0 || width > kMaxImageSide || height > kMaxImageSide)
+        height <= 0 || width > 4096 || height > 4096)  // training sizes are at most 4096
         return Status::corrupt(m_priorPath +
                                ": missing or inconsistent prediction metadata (train it with train-prior)");
     for (size_t j = 0; j < freqs.size(); ++j)
@@ -50,7 +50,7 @@ Status PredictJob::run(Progress& progress, const CancelToken& cancel) {
                                std::to_string(height) + " is not a multiple of the VAE's factor " +
                                std::to_string(factor));
     const int lw = width / factor, lh = height / factor;
-    WAFT_RETURN_IF_ERROR(checkLatentSize((*net)->config, lw, lh).withContext(m_priorPath));
+    WAFT_RETURN_IF_ERROR(checkActivationBudget((*net)->config, lw, lh, bands).withContext(m_priorPath));
     if ((*vae)->config.latentChannels != (*net)->config.latentChannels || (*vae)->config.inChannels != 4 ||
         (*net)->config.conditionChannels != 3)
         return Status::corrupt(m_priorPath +

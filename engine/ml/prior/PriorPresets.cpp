@@ -69,7 +69,7 @@ TrainingRunParams trainingRunFromJson(JsonFields& f) {
     // The CLI's ranges (app/cli/CmdPrior.cpp).
     p.steps = f.integer("steps", p.steps, 1, 10000000);
     p.batch = f.integer("batch", p.batch, 1, 4096);
-    p.learningRate = float(f.real("learning_rate", p.learningRate, 1e-8, 1.0));
+    p.learningRate = float(f.real("learning_rate", p.learningRate, double(1e-8f), 1.0));  // the CLI's float bounds
     p.checkpointEvery = f.integer("checkpoint_every", p.checkpointEvery, 0, 10000000);
     p.seed = (unsigned long)f.integer("seed", 0, 0, 1 << 30);
     p.width = f.integer("width", p.width, 8, 4096);

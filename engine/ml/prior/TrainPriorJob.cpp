@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/JsonLimits.h"
 #include "ml/prior/FrequencyNormalization.h"
 #include "ml/prior/ModelFile.h"
 #include "ml/prior/PriorTraining.h"
@@ -128,6 +129,8 @@ std::string TrainPriorJob::summary() const {
 }
 
 std::optional<JobSpec> TrainPriorJob::resumeSpec() const {
+    for (const std::string* p : {&m_datasetDir, &m_outPath, &m_vaePath, &m_initPath})
+        if (!isValidUtf8(*p)) return std::nullopt;  // a spec is JSON text; such a run is simply not resumable
     std::error_code ec;
     const Json params = {{"dataset", fs::absolute(m_datasetDir, ec).string()},
                          {"vae", fs::absolute(m_vaePath, ec).string()},
