@@ -284,7 +284,9 @@ Expected<std::vector<float>> SafetensorsFile::readFloat(const std::string& name,
     std::vector<float> out(n);
     const uint8_t* src = *bytes;
     switch (info->dtype) {
-        case DType::F32: std::memcpy(out.data(), src, n * 4); break;
+        case DType::F32:
+            if (n) std::memcpy(out.data(), src, n * 4);  // an empty vector has no data pointer
+            break;
         case DType::F64:
             for (size_t i = 0; i < n; ++i) {
                 double v;
