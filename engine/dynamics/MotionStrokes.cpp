@@ -81,7 +81,9 @@ Expected<MotionStrokes> strokesFromJson(const std::string& text) {
     if (!jsonNestingWithin(text, 8)) return Status::corrupt("stroke file is nested too deeply");  // three is enough
     const Json root = Json::parse(text, nullptr, false);
     if (root.is_discarded() || !root.is_object()) return Status::corrupt("stroke file is not a JSON object");
-    if (root.value("format", std::string()) != "waft-strokes")
+    // find(), not value(): value() throws when the key holds another type (found by fuzz_strokes).
+    const auto format = root.find("format");
+    if (format == root.end() || !format->is_string() || format->get_ref<const std::string&>() != "waft-strokes")
         return Status::corrupt("not a Waft stroke file (format is not \"waft-strokes\")");
     const auto size = [&](const char* key) -> int {
         const auto it = root.find(key);

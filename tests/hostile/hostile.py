@@ -204,6 +204,8 @@ case(flo("other-size.flo", 16, 16, values=[0.0] * 512), "ground truth of another
 for name, what, text, needle in [
     ("strokes-deep.json", "strokes nested 10,000 deep", "[" * 10000 + "]" * 10000, ""),
     ("strokes-not-json.json", "strokes not JSON", "{arrows", ""),
+    ("strokes-format-number.json", "format is a number (found by fuzz_strokes: was an uncaught exception)",
+     '{"format": 511627776, "width": 4, "height": 4}', "not a Waft stroke file"),
     ("strokes-many.json", "a million arrows",
      json.dumps({"format": "waft-strokes", "version": 1, "width": 584, "height": 388,
                 "arrows": [[1, 1, 1, 1]] * 1000000}), "more than"),

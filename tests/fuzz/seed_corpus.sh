@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sorts the hostile set (tests/hostile/hostile.py's WORK_DIR) into one seed corpus per fuzz target.
+# usage: seed_corpus.sh HOSTILE_DIR CORPUS_DIR
+set -eu
+src=$1 out=$2
+mkdir -p "$out"/{safetensors,scene,json_fields,strokes,flo}
+for f in "$src"/*.waft "$src"/*.safetensors; do [ -f "$f" ] && cp "$f" "$out/safetensors/" && cp "$f" "$out/scene/"; done
+for f in "$src"/*.json; do [ -f "$f" ] && cp "$f" "$out/strokes/" && cp "$f" "$out/json_fields/"; done
+for f in "$src"/state/*.json; do [ -f "$f" ] && cp "$f" "$out/json_fields/"; done
+for f in "$src"/*.flo; do [ -f "$f" ] && cp "$f" "$out/flo/"; done
+echo "seeded $(find "$out" -type f | wc -l) files into $out"
