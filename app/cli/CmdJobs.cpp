@@ -77,9 +77,9 @@ int runResume(const std::vector<std::string>& args) {
         if (e.ownerAlive) return fail(engine::Status::invalid("job " + id + " is still running"));
         auto job = engine::jobFromSpec(e.spec);
         if (!job) return fail(job.status().withContext("job " + id));
-        journal.remove(id);  // the resumed run journals itself again while it runs
         std::printf("resuming %s\n", e.spec.title.c_str());
-        if (auto s = runJobWithProgress(**job); !s) return fail(s);
+        // The resumed run's own entry replaces this one once it is written.
+        if (auto s = runJobWithProgress(**job, id); !s) return fail(s);
         std::printf("%s: done (%s)\n", e.spec.title.c_str(), (*job)->summary().c_str());
         return 0;
     }

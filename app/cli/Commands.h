@@ -31,7 +31,8 @@ class CliArgs;
 engine::Status parseSize(const CliArgs& cli, int& width, int& height);
 
 // Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
-engine::Status runJobWithProgress(engine::Job& job);
+// replacesJournalId: the interrupted entry this run resumes, removed once the run's own entry is written.
+engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJournalId = {});
 
 // Prints "waft-cli: <message>" and returns 1 (or 2 for usage errors).
 int fail(const engine::Status& status);

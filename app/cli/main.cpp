@@ -30,7 +30,7 @@ void onInterrupt(int signal) {
 }
 }  // namespace
 
-engine::Status runJobWithProgress(engine::Job& job) {
+engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJournalId) {
     const bool tty = isatty(STDERR_FILENO) != 0;
     int lastPercent = -1;
     std::string latest;  // the newest metric, e.g. "loss 0.0834"
@@ -50,13 +50,16 @@ engine::Status runJobWithProgress(engine::Job& job) {
     // ends by itself or by Ctrl-C: nothing to resume.
     const engine::JobJournal journal(engine::JobJournal::defaultDir());
     const std::string journalId = journal.recordJob(job);
+    if (!journalId.empty() && !replacesJournalId.empty()) journal.remove(replacesJournalId);
     auto previousInt = std::signal(SIGINT, onInterrupt);
     auto previousTerm = std::signal(SIGTERM, onInterrupt);
     const engine::Status status = engine::runGuarded(job, progress, g_cancel);
     std::signal(SIGINT, previousInt);
     std::signal(SIGTERM, previousTerm);
-    if (!journalId.empty() && !(status.code() == engine::StatusCode::Cancelled && g_signal == SIGTERM))
-        journal.remove(journalId);
+    if (!(status.code() == engine::StatusCode::Cancelled && g_signal == SIGTERM)) {  // ended: nothing to resume
+        if (!journalId.empty()) journal.remove(journalId);
+        if (!replacesJournalId.empty()) journal.remove(replacesJournalId);
+    }
     if (tty && lastPercent >= 0) std::fprintf(stderr, "\n");
     return status;
 }

@@ -37,6 +37,17 @@ using namespace waft;
 
 namespace {
 
+// Two 16x16 two-band scenes: enough for the tiny prior presets to train on.
+bool writeTinyDataset(const std::string& dir) {
+    std::filesystem::create_directories(dir);
+    for (int i = 0; i < 2; ++i) {
+        engine::Scene scene;
+        scene.volume = test::sinusoidalVolume(16, 16, 2, 0.5f, i, 1.0f + float(i));
+        if (!engine::saveScene(dir + "/s" + std::to_string(i) + ".waft", scene).isOk()) return false;
+    }
+    return true;
+}
+
 // Waits on an armed spy for job id's final message ("done", "cancelled" or the error line).
 QString waitFor(QSignalSpy& spy, int id, int timeoutMs = 60000) {
     QElapsedTimer timer;
@@ -273,12 +284,7 @@ private slots:
     // offered again.
     void interruptedTrainingIsOfferedAtNextStart() {
         const std::string dataset = m_dir + "/resume-dataset";
-        std::filesystem::create_directories(dataset);
-        for (int i = 0; i < 2; ++i) {
-            engine::Scene scene;
-            scene.volume = test::sinusoidalVolume(16, 16, 2, 0.5f, i, 1.0f + float(i));
-            QVERIFY(engine::saveScene(dataset + "/s" + std::to_string(i) + ".waft", scene).isOk());
-        }
+        QVERIFY(writeTinyDataset(dataset));
         engine::prior::TrainingRunParams train;
         train.preset = engine::prior::ModelPreset::Tiny;
         train.steps = 1000000;  // never finishes by itself here
@@ -561,12 +567,7 @@ private slots:
         const std::string photo = m_dir + "/photo-predict.png";
         QVERIFY(cv::imwrite(photo, test::texturedImage(120, 80)));
         const std::string dataset = m_dir + "/dataset";
-        std::filesystem::create_directories(dataset);
-        for (int i = 0; i < 2; ++i) {
-            engine::Scene scene;
-            scene.volume = test::sinusoidalVolume(16, 16, 2, 0.5f, i, 1.0f + float(i));
-            QVERIFY(engine::saveScene(dataset + "/s" + std::to_string(i) + ".waft", scene).isOk());
-        }
+        QVERIFY(writeTinyDataset(dataset));
         engine::prior::TrainingRunParams train;
         train.preset = engine::prior::ModelPreset::Tiny;
         train.steps = 2;

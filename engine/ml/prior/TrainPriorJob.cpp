@@ -1,7 +1,6 @@
 #include "ml/prior/TrainPriorJob.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -122,11 +121,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     return save(std::max(firstStep, m_params.steps));
 }
 
-std::string TrainPriorJob::summary() const {
-    char loss[32];
-    std::snprintf(loss, sizeof loss, "%.5f", m_lastLoss);
-    return "steps " + std::to_string(m_firstStep) + " to " + std::to_string(m_params.steps) + ", last loss " + loss;
-}
+std::string TrainPriorJob::summary() const { return trainingSummary(m_firstStep, m_params.steps, m_lastLoss); }
 
 std::optional<JobSpec> TrainPriorJob::resumeSpec() const {
     for (const std::string* p : {&m_datasetDir, &m_outPath, &m_vaePath, &m_initPath})

@@ -1,7 +1,6 @@
 #include "ml/prior/TrainVaeJob.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -75,11 +74,7 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     return save(std::max(firstStep, m_params.steps));
 }
 
-std::string TrainVaeJob::summary() const {
-    char loss[32];
-    std::snprintf(loss, sizeof loss, "%.5f", m_lastLoss);
-    return "steps " + std::to_string(m_firstStep) + " to " + std::to_string(m_params.steps) + ", last loss " + loss;
-}
+std::string TrainVaeJob::summary() const { return trainingSummary(m_firstStep, m_params.steps, m_lastLoss); }
 
 std::optional<JobSpec> TrainVaeJob::resumeSpec() const {
     for (const std::string* p : {&m_datasetDir, &m_outPath})

@@ -1,6 +1,7 @@
 #include "ml/prior/TrainingData.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <opencv2/imgproc.hpp>
 
 namespace fs = std::filesystem;
@@ -66,6 +67,12 @@ torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height) {
 float median(std::vector<float> v) {
     std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
     return v[v.size() / 2];
+}
+
+std::string trainingSummary(int firstStep, int steps, float lastLoss) {
+    char loss[32];
+    std::snprintf(loss, sizeof loss, "%.5f", lastLoss);
+    return "steps " + std::to_string(firstStep) + " to " + std::to_string(steps) + ", last loss " + loss;
 }
 
 }  // namespace waft::engine::prior

@@ -25,6 +25,8 @@ torch::Tensor coefficients(const SpectralVolume& v);
 // The reference image as the denoiser's condition: RGB in [-1, 1] at the latent size, [3, h, w].
 torch::Tensor conditionFor(const cv::Mat& bgr, int width, int height);
 float median(std::vector<float> v);
+// A training job's summary line: "steps 35 to 60, last loss 0.01230".
+std::string trainingSummary(int firstStep, int steps, float lastLoss);
 
 // A resumed run: the live weights and AdamW moments come from the training state saved with the model (when it
 // is from the same step; a run from before training states, or cut between the two saves, continues from the
