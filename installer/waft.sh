@@ -68,14 +68,16 @@ format() {
   git ls-files -z '*.cpp' '*.h' '*.cu' | xargs -0 clang-format -i
 }
 
-# The libFuzzer targets (tests/fuzz, clang) still build and run: 10 s each on seeds from the hostile set that
-# ctest's cli.hostile wrote. Longer campaigns are run by hand (docs/RELIABILITY.md).
-fuzz_smoke() {
+# The readers under ASan + UBSan (tests/fuzz, clang): their GoogleTest suites with every hostile-input
+# regression test, then each libFuzzer target for 10 s on seeds from the hostile set that ctest's cli.hostile
+# wrote. Longer campaigns are run by hand (docs/RELIABILITY.md).
+sanitized_checks() {
   local dir="${BUILD_DIR}-fuzz"
   cmake -S tests/fuzz -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null
   cmake --build "$dir" --parallel "$(nproc)"
+  "$dir/sanitized_readers" --gtest_brief=1
   bash tests/fuzz/seed_corpus.sh "$BUILD_DIR/tests/hostile" "$dir/corpus"
-  for t in safetensors scene json_fields strokes flo; do
+  for t in safetensors scene json_fields strokes flo model_config; do
     if ! "$dir/fuzz_$t" "$dir/corpus/$t" -max_total_time=10 -rss_limit_mb=2048 -max_len=200000 \
         -artifact_prefix="$dir/" >"$dir/$t.log" 2>&1; then
       tail -40 "$dir/$t.log"
@@ -91,7 +93,7 @@ run_tests() {
   check_format
   build
   (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900 -j "$(nproc)")
-  fuzz_smoke
+  sanitized_checks
 }
 
 case "${1:-}" in

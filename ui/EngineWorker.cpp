@@ -45,6 +45,10 @@ int EngineWorker::resumeInterrupted(const QString& journalId, QString* error) {
             if (error) *error = QString::fromStdString(job.status().message());
             return -1;
         }
+        if (const engine::Status claimed = m_journal->claim(e.id); !claimed) {  // not resumed twice at once
+            if (error) *error = QString::fromStdString(claimed.message());
+            return -1;
+        }
         return enqueue(std::move(job).value(), {}, e.id);  // the old entry goes when the new one is written
     }
     if (error) *error = tr("that job is no longer in the journal");

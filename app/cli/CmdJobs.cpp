@@ -77,6 +77,7 @@ int runResume(const std::vector<std::string>& args) {
         if (e.ownerAlive) return fail(engine::Status::invalid("job " + id + " is still running"));
         auto job = engine::jobFromSpec(e.spec);
         if (!job) return fail(job.status().withContext("job " + id));
+        if (auto s = journal.claim(id); !s) return fail(s);  // the app or another resume may have taken it
         std::printf("resuming %s\n", e.spec.title.c_str());
         // The resumed run's own entry replaces this one once it is written.
         if (auto s = runJobWithProgress(**job, id); !s) return fail(s);

@@ -2,16 +2,19 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -60,6 +63,18 @@ void setActive(const std::string& id, bool active) {
 bool isActive(const std::string& id) {
     std::lock_guard<std::mutex> lock(g_activeMutex);
     return g_active.count(id) > 0;
+}
+
+// The claims this process holds: entry id -> the descriptor whose flock is the claim.
+std::map<std::string, int> g_claims;
+
+// Whether another open file (in any process, this one included) holds the lock on a claim file.
+bool claimedElsewhere(const fs::path& claimFile) {
+    const int fd = ::open(claimFile.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false;
+    const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return locked;
 }
 
 bool validId(const std::string& id) {
@@ -138,6 +153,40 @@ void JobJournal::remove(const std::string& id) const {
     std::error_code ec;
     fs::remove(fs::path(m_dir) / (id + ".json"), ec);
     setActive(id, false);
+    // The claim goes with its entry (a claim left by a dead process too); unlinked while still locked, so a
+    // resume that opened it meanwhile finds the entry gone.
+    fs::remove(fs::path(m_dir) / (id + ".claim"), ec);
+    std::lock_guard<std::mutex> lock(g_activeMutex);
+    if (const auto it = g_claims.find(id); it != g_claims.end()) {
+        ::close(it->second);
+        g_claims.erase(it);
+    }
+}
+
+Status JobJournal::claim(const std::string& id) const {
+    if (!validId(id)) return Status::invalid("no interrupted job " + quoteForError(id, 64));
+    const fs::path entry = fs::path(m_dir) / (id + ".json");
+    const fs::path claimFile = fs::path(m_dir) / (id + ".claim");
+    const Status gone = Status::invalid("job " + id + " is no longer in the journal (resumed or discarded meanwhile)");
+    std::error_code ec;
+    if (!fs::exists(entry, ec)) return gone;
+    std::lock_guard<std::mutex> lock(g_activeMutex);
+    if (g_claims.count(id)) return Status::invalid("job " + id + " is already being resumed here");
+    const int fd = ::open(claimFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Status::io("cannot claim job " + id + " in " + m_dir);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return Status::invalid("job " + id + " is already being resumed by another Waft process");
+    }
+    // Checked with the claim held: a resume that finished in between removed the entry (and unlinked the claim
+    // file this may have opened).
+    if (!fs::exists(entry, ec)) {
+        fs::remove(claimFile, ec);
+        ::close(fd);
+        return gone;
+    }
+    g_claims[id] = fd;
+    return Status::ok();
 }
 
 void JobJournal::release(const std::string& id) const { setActive(id, false); }
@@ -186,6 +235,7 @@ std::vector<JournalEntry> JobJournal::entries(std::vector<std::string>* problems
         }
         e.ownerAlive = pid == ::getpid() ? isActive(e.id)
                                          : pid > 0 && pidStart > 0.0 && double(processStartTicks(pid)) == pidStart;
+        if (!e.ownerAlive) e.ownerAlive = claimedElsewhere(fs::path(m_dir) / (e.id + ".claim"));
         out.push_back(std::move(e));
     }
     return out;

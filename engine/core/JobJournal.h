@@ -12,7 +12,8 @@ struct JournalEntry {
     std::string id;  // the file's name without .json
     JobSpec spec;
     long long startedUnixSec = 0;
-    bool ownerAlive = false;  // its job still runs: in another process (the CLI, a second window) or in this one
+    bool ownerAlive = false;  // its job still runs, or is being resumed: in another process (the CLI, a second
+                              // window) or in this one
 };
 
 // Resumable jobs on disk: one small JSON file per running job that has a resumeSpec(), written when it
@@ -35,7 +36,13 @@ public:
     // Journals a job that has a resumeSpec(): its entry id, or empty when it has none or it cannot be written
     // (the job then runs, it just cannot be offered for resume). Never throws.
     std::string recordJob(const Job& job) const noexcept;
+    // Removes the entry and its claim.
     void remove(const std::string& id) const;
+    // Takes an interrupted entry for resuming, so two resumes of one entry cannot run at once (the app and
+    // `waft-cli resume`, two windows): an exclusive lock on `<id>.claim`, held until remove(id) or until this
+    // process ends, which frees it whatever the way (the kernel drops the lock). Refused with one line when
+    // the entry is gone, its job still runs, or another resume holds the claim.
+    Status claim(const std::string& id) const;
     // The job stopped without ending (shutdown cut it short): its entry stays for the next start, and from
     // now on counts as interrupted in this process too.
     void release(const std::string& id) const;

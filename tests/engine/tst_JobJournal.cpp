@@ -106,6 +106,45 @@ TEST_F(JobJournalTest, AnEntryOfARunningProcessIsOwned) {
     EXPECT_FALSE(JobJournal(m_dir).entries()[0].ownerAlive);
 }
 
+// One resume at a time per entry: a claim held by another process (a forked child here, like the app beside
+// `waft-cli resume`) refuses a second one and marks the entry as running; the child's death frees it, whatever
+// the way, and removing the entry takes its claim along.
+TEST_F(JobJournalTest, AClaimExcludesASecondResumeUntilItsProcessEnds) {
+    const JobJournal journal(m_dir);
+    write("1-1-0.json", R"({"format":"waft-job","version":1,"kind":"train-vae","title":"t","params":"{}"})");
+    int toChild[2], toParent[2];
+    ASSERT_EQ(::pipe(toChild), 0);
+    ASSERT_EQ(::pipe(toParent), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const char ok = JobJournal(m_dir).claim("1-1-0") ? 'y' : 'n';
+        (void)!::write(toParent[1], &ok, 1);
+        char wait;
+        (void)!::read(toChild[0], &wait, 1);  // hold the claim until told, then die without releasing it
+        ::_exit(0);
+    }
+    ASSERT_GT(child, 0);
+    char claimed = 0;
+    ASSERT_EQ(::read(toParent[0], &claimed, 1), 1);
+    ASSERT_EQ(claimed, 'y');
+    const Status second = journal.claim("1-1-0");
+    EXPECT_FALSE(second.isOk());
+    EXPECT_NE(second.message().find("another Waft process"), std::string::npos) << second.message();
+    EXPECT_TRUE(journal.entries()[0].ownerAlive);  // not offered as interrupted while it is being resumed
+
+    (void)!::write(toChild[1], "x", 1);
+    ::waitpid(child, nullptr, 0);
+    EXPECT_FALSE(journal.entries()[0].ownerAlive);  // the claimer died: interrupted again
+    ASSERT_TRUE(journal.claim("1-1-0").isOk()) << "a dead process's claim is free";
+    EXPECT_FALSE(journal.claim("1-1-0").isOk());  // nor twice in one process
+    EXPECT_TRUE(journal.entries()[0].ownerAlive);
+    journal.remove("1-1-0");
+    EXPECT_TRUE(journal.entries().empty());
+    EXPECT_FALSE(fs::exists(fs::path(m_dir) / "1-1-0.claim"));
+    EXPECT_NE(journal.claim("1-1-0").message().find("no longer in the journal"), std::string::npos);
+    for (int fd : {toChild[0], toChild[1], toParent[0], toParent[1]}) ::close(fd);
+}
+
 // Hostile or foreign files are skipped with one line each and left alone; the good entry is still listed.
 TEST_F(JobJournalTest, HostileFilesAreSkippedWithOneLineEach) {
     JobJournal journal(m_dir);

@@ -3,8 +3,8 @@
 # usage: seed_corpus.sh HOSTILE_DIR CORPUS_DIR
 set -eu
 src=$1 out=$2
-mkdir -p "$out"/{safetensors,scene,json_fields,strokes,flo}
-for f in "$src"/*.waft "$src"/*.safetensors; do [ -f "$f" ] && cp "$f" "$out/safetensors/" && cp "$f" "$out/scene/"; done
+mkdir -p "$out"/{safetensors,scene,json_fields,strokes,flo,model_config}
+for f in "$src"/*.waft "$src"/*.safetensors; do [ -f "$f" ] && cp "$f" "$out/safetensors/" && cp "$f" "$out/scene/" && cp "$f" "$out/model_config/"; done
 for f in "$src"/*.json; do [ -f "$f" ] && cp "$f" "$out/strokes/" && cp "$f" "$out/json_fields/"; done
 for f in "$src"/state/*.json; do [ -f "$f" ] && cp "$f" "$out/json_fields/"; done
 for f in "$src"/*.flo; do [ -f "$f" ] && cp "$f" "$out/flo/"; done

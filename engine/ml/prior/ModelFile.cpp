@@ -5,37 +5,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Job.h"
-#include "core/JsonFields.h"
 #include "core/JsonLimits.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
-#include "ml/prior/ModelBudget.h"
+#include "ml/prior/ModelConfigFile.h"
 
 namespace waft::engine::prior {
 
 namespace {
 
 using Json = nlohmann::json;
-
-Json toJson(const VaeConfig& c) {
-    return {{"in_channels", c.inChannels},
-            {"latent_channels", c.latentChannels},
-            {"channels", c.channels},
-            {"groups", c.groups}};
-}
-Json toJson(const UNetConfig& c) {
-    return {{"latent_channels", c.latentChannels},
-            {"condition_channels", c.conditionChannels},
-            {"model_channels", c.modelChannels},
-            {"channel_mults", c.channelMults},
-            {"res_blocks_per_level", c.resBlocksPerLevel},
-            {"attention_levels", c.attentionLevels},
-            {"heads", c.heads},
-            {"groups", c.groups},
-            {"max_frequencies", c.maxFrequencies},
-            {"frequency_attention", c.frequencyAttention},
-            {"prediction", c.prediction == Prediction::Velocity ? "v" : "epsilon"}};
-}
 
 Status addTensor(SafetensorsWriter& writer, const std::string& name, const torch::Tensor& tensor) {
     const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
@@ -51,7 +30,7 @@ Expected<torch::Tensor> readTensor(const SafetensorsFile& file, const std::strin
         .to(like.device(), like.scalar_type(), false, true);
 }
 
-Status save(torch::nn::Module& module, const std::string& kind, const Json& config, const std::string& path,
+Status save(torch::nn::Module& module, const std::string& kind, const std::string& config, const std::string& path,
             const ModelMetadata& extra) {
     SafetensorsWriter writer;
     const auto add = [&](const std::string& name, const torch::Tensor& tensor) {
@@ -62,24 +41,8 @@ Status save(torch::nn::Module& module, const std::string& kind, const Json& conf
     for (const auto& [key, value] : extra) writer.setMetadata(key, value);
     writer.setMetadata("format", "waft-model");
     writer.setMetadata("kind", kind);
-    writer.setMetadata("config", config.dump());
+    writer.setMetadata("config", config);
     return writer.save(path).withContext(path);
-}
-
-// The model's config as a checked reader: kind and format first, then JsonFields for every field.
-Expected<JsonFields> readConfig(const SafetensorsFile& file, const std::string& kind, const std::string& path) {
-    const auto& meta = file.metadata();
-    const auto format = meta.find("format");
-    const auto k = meta.find("kind");
-    const auto config = meta.find("config");
-    if (format == meta.end() || format->second != "waft-model")
-        return Status::corrupt(path + ": a safetensors file but not a Waft model (metadata format != waft-model)");
-    if (k == meta.end() || k->second != kind)
-        return Status::corrupt(path + ": is a " +
-                               (k == meta.end() ? std::string("'?'") : quoteForError(k->second, 40)) +
-                               " model, expected '" + kind + "'");
-    if (config == meta.end()) return Status::corrupt(path + ": model has no config");
-    return JsonFields::parse(config->second, path + ": model config", 64 * 1024, 4);
 }
 
 Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::string& path) {
@@ -103,10 +66,10 @@ Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::s
 }  // namespace
 
 Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra) {
-    return save(*model, "vae", toJson(model->config), path, extra);
+    return save(*model, "vae", configJson(model->config), path, extra);
 }
 Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMetadata& extra) {
-    return save(*model, "unet", toJson(model->config), path, extra);
+    return save(*model, "unet", configJson(model->config), path, extra);
 }
 
 Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
@@ -187,16 +150,9 @@ Expected<ModelMetadata> readModelMetadata(const std::string& path) {
 static Expected<MotionVae> loadMotionVaeUnguarded(const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return file.status();
-    auto json = readConfig(*file, "vae", path);
-    if (!json) return json.status();
-    VaeConfig c;
-    c.inChannels = json->integer("in_channels", c.inChannels, 1, 64);
-    c.latentChannels = json->integer("latent_channels", c.latentChannels, 1, 64);
-    c.channels = json->integers("channels", c.channels, 8, 1, 8192);
-    c.groups = json->integer("groups", c.groups, 1, 8192);
-    WAFT_RETURN_IF_ERROR(json->status());
-    WAFT_RETURN_IF_ERROR(checkVaeConfig(c).withContext(path));  // before anything is allocated
-    MotionVae model(c);
+    auto config = readVaeConfig(file->metadata(), path);  // checked before anything is allocated
+    if (!config) return config.status();
+    MotionVae model(*config);
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
     return model;
@@ -205,24 +161,9 @@ static Expected<MotionVae> loadMotionVaeUnguarded(const std::string& path) {
 static Expected<DenoiserUNet> loadDenoiserUnguarded(const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return file.status();
-    auto json = readConfig(*file, "unet", path);
-    if (!json) return json.status();
-    UNetConfig c;
-    c.latentChannels = json->integer("latent_channels", c.latentChannels, 1, 64);
-    c.conditionChannels = json->integer("condition_channels", c.conditionChannels, 0, 64);
-    c.modelChannels = json->integer("model_channels", c.modelChannels, 1, 8192);
-    c.channelMults = json->integers("channel_mults", c.channelMults, 8, 1, 64);
-    c.resBlocksPerLevel = json->integer("res_blocks_per_level", c.resBlocksPerLevel, 1, 8);
-    c.attentionLevels = json->integers("attention_levels", c.attentionLevels, 8, 0, 7);
-    c.heads = json->integer("heads", c.heads, 1, 64);
-    c.groups = json->integer("groups", c.groups, 1, 8192);
-    c.maxFrequencies = json->integer("max_frequencies", c.maxFrequencies, 1, 256);
-    c.frequencyAttention = json->boolean("frequency_attention", c.frequencyAttention);
-    const std::string prediction = json->choice("prediction", "epsilon", {"epsilon", "v"});  // the key came later
-    WAFT_RETURN_IF_ERROR(json->status());
-    c.prediction = prediction == "v" ? Prediction::Velocity : Prediction::Epsilon;
-    WAFT_RETURN_IF_ERROR(checkUNetConfig(c).withContext(path));  // before anything is allocated
-    DenoiserUNet model(c);
+    auto config = readUNetConfig(file->metadata(), path);  // checked before anything is allocated
+    if (!config) return config.status();
+    DenoiserUNet model(*config);
     WAFT_RETURN_IF_ERROR(load(*model, *file, path));
     model->eval();
     return model;

@@ -9,11 +9,10 @@
 #include <vector>
 
 #include "core/Status.h"
+#include "ml/prior/ModelConfigFile.h"
 #include "ml/prior/MotionModels.h"
 
 namespace waft::engine::prior {
-
-using ModelMetadata = std::map<std::string, std::string>;
 
 // Every parameter and buffer by its module path, F32, atomically; metadata: format, kind ("vae"/"unet"),
 // config, plus `extra` (normalisation stats, frequencies, training step, ...).

@@ -5,6 +5,32 @@
 
 namespace waft::engine::prior {
 
+bool parseComputeDevice(const std::string& name, ComputeDevice& out) {
+    if (name == "auto")
+        out = ComputeDevice::Auto;
+    else if (name == "cpu")
+        out = ComputeDevice::Cpu;
+    else if (name == "cuda")
+        out = ComputeDevice::Cuda;
+    else
+        return false;
+    return true;
+}
+
+bool parsePrecision(const std::string& name, Precision& out) {
+    if (name == "auto")
+        out = Precision::Auto;
+    else if (name == "fp32")
+        out = Precision::Fp32;
+    else if (name == "bf16")
+        out = Precision::Bf16;
+    else if (name == "fp16")
+        out = Precision::Fp16;
+    else
+        return false;
+    return true;
+}
+
 bool parseModelPreset(const std::string& name, ModelPreset& out) {
     if (name == "tiny")
         out = ModelPreset::Tiny;
