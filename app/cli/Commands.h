@@ -25,6 +25,7 @@ int runCheckLoop(const std::vector<std::string>& args);
 int runBrush(const std::vector<std::string>& args);
 int runJobs(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
+int runTokenize(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;

@@ -95,6 +95,7 @@ commands:
   check-loop FILE               decode an exported loop and measure its wrap-around step
   jobs [--discard ID]           interrupted training jobs (killed, or the app closed during them)
   resume ID                     continue an interrupted job from its last checkpoint
+  tokenize TEXT [--no-pad]      CLIP token ids of a prompt (SD 1.5's text encoder input) as JSON
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -137,6 +138,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "brush") return waft::app::runBrush(args);
     if (command == "jobs") return waft::app::runJobs(args);
     if (command == "resume") return waft::app::runResume(args);
+    if (command == "tokenize") return waft::app::runTokenize(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -1,5 +1,6 @@
 #include "core/JsonFields.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -130,6 +131,27 @@ std::vector<int> JsonFields::integers(const char* key, const std::vector<int>& f
             return fallback;
         }
         out.push_back(int(x));
+    }
+    return out;
+}
+
+std::vector<std::string> JsonFields::choices(const char* key, const std::vector<std::string>& fallback, size_t maxCount,
+                                             const std::vector<std::string>& choices) {
+    const Json* v = field(key);
+    if (!v) return fallback;
+    std::string expected = "a list of at most " + std::to_string(maxCount) + " of";
+    for (const std::string& c : choices) expected += " '" + c + "'";
+    if (!v->is_array() || v->size() > maxCount) {
+        fail(key, expected, *v);
+        return fallback;
+    }
+    std::vector<std::string> out;
+    for (const Json& e : *v) {
+        if (!e.is_string() || std::find(choices.begin(), choices.end(), e.get<std::string>()) == choices.end()) {
+            fail(key, expected, *v);
+            return fallback;
+        }
+        out.push_back(e.get<std::string>());
     }
     return out;
 }

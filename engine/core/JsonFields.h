@@ -29,6 +29,9 @@ public:
     // One of `choices` (an enum's names); fallback when missing.
     std::string choice(const char* key, const std::string& fallback, const std::vector<std::string>& choices);
     std::vector<int> integers(const char* key, const std::vector<int>& fallback, size_t maxCount, int lo, int hi);
+    // A list of at most maxCount strings, each one of `choices`.
+    std::vector<std::string> choices(const char* key, const std::vector<std::string>& fallback, size_t maxCount,
+                                     const std::vector<std::string>& choices);
     // A nested object (errors name it "outer.inner"); an empty reader, and an error if present but not an object.
     JsonFields object(const char* key);
 

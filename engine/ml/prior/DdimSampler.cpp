@@ -4,12 +4,6 @@
 
 namespace waft::engine::prior {
 
-NoiseSchedule NoiseSchedule::scaledLinear(int steps, double betaStart, double betaEnd) {
-    const torch::Tensor betas =
-        torch::linspace(std::sqrt(betaStart), std::sqrt(betaEnd), steps, torch::kFloat64).pow(2);
-    return {torch::cumprod(1.0 - betas, 0)};
-}
-
 torch::Tensor predictionTarget(Prediction prediction, const torch::Tensor& x0, const torch::Tensor& noise,
                                const torch::Tensor& alphaBar) {
     if (prediction == Prediction::Epsilon) return noise;
@@ -28,50 +22,31 @@ torch::Tensor ddimSample(const Denoiser& denoiser, const std::vector<int64_t>& s
     torch::NoGradGuard noGrad;
     auto generator = at::detail::createCPUGenerator(params.seed);
     torch::Tensor x = at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
-    const int total = schedule.steps();
-    const int steps = std::max(1, std::min(params.steps, total));
-    std::vector<int64_t> timesteps;
-    for (int i = 0; i < steps; ++i) timesteps.push_back(int64_t(i) * total / steps + (total / steps) - 1);
-
-    const auto predictEps = [&](const torch::Tensor& xt, int64_t t) {
-        torch::Tensor eps = denoiser(xt, t, true);
-        if (params.guidance != 0.0f) eps = eps + params.guidance * (eps - denoiser(xt, t, false));
-        return eps;
+    const bool selfGuided = guidance && params.selfGuidance > 0.0f;
+    ml::DdimOptions options;
+    options.steps = params.steps;
+    options.eta = params.eta;
+    options.recurrences = selfGuided ? std::max(1, params.recurrences) : 1;
+    // CFG in the prior's form eps_c + w (eps_c - eps_u): scale 1 + w; w = 0 skips the unconditional pass.
+    const auto epsilon = [&](const torch::Tensor& xt, int64_t t) {
+        const torch::Tensor eps = denoiser(xt, t, true);
+        if (params.guidance == 0.0f) return eps;
+        return ml::classifierFree(eps, denoiser(xt, t, false), 1.0 + double(params.guidance));
     };
-    for (int i = steps - 1; i >= 0; --i) {
-        if (stop && stop()) return {};
-        const int64_t t = timesteps[size_t(i)];
-        const int64_t tPrev = i > 0 ? timesteps[size_t(i - 1)] : -1;
-        const double a = schedule.alphaBar(t), aPrev = schedule.alphaBar(tPrev);
-        const int rounds = (guidance && params.selfGuidance > 0.0f) ? std::max(1, params.recurrences) : 1;
-        torch::Tensor xPrev;
-        for (int r = 0; r < rounds; ++r) {
-            torch::Tensor eps = predictEps(x, t);
-            if (guidance && params.selfGuidance > 0.0f) {
-                // Gradient of the loss on x0(x_t) w.r.t. x_t, eps held fixed: d x0 / d x_t = 1 / sqrt(abar_t).
-                torch::Tensor x0 = ((x - std::sqrt(1.0 - a) * eps) / std::sqrt(a)).detach().requires_grad_(true);
-                torch::Tensor grad;
-                {
-                    torch::AutoGradMode enable(true);
-                    const torch::Tensor loss = guidance(x0);
-                    grad = torch::autograd::grad({loss}, {x0})[0] / std::sqrt(a);
-                }
-                eps = eps + params.selfGuidance * std::sqrt(1.0 - a) * grad;
-            }
-            const torch::Tensor x0 = (x - std::sqrt(1.0 - a) * eps) / std::sqrt(a);
-            const double sigma =
-                params.eta * std::sqrt((1.0 - aPrev) / (1.0 - a)) * std::sqrt(std::max(0.0, 1.0 - a / aPrev));
-            xPrev = std::sqrt(aPrev) * x0 + std::sqrt(std::max(0.0, 1.0 - aPrev - sigma * sigma)) * eps;
-            if (sigma > 0.0) xPrev = xPrev + sigma * at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
-            if (r + 1 < rounds) {  // self-recurrence: back to noise level t
-                const double ratio = a / aPrev;
-                x = std::sqrt(ratio) * xPrev +
-                    std::sqrt(1.0 - ratio) * at::normal(0.0, 1.0, shape, generator).to(torch::kFloat32);
-            }
+    // GID eq. 5: u sqrt(1 - abar_t) grad_{x_t} L(x0(x_t)), the gradient through the loss (decoder + inverse FFT)
+    // with eps held fixed: d x0 / d x_t = 1 / sqrt(abar_t).
+    const ml::EpsilonHook selfGuidance = [&](const torch::Tensor& xt, const torch::Tensor& eps, double a) {
+        torch::Tensor x0 = ((xt - std::sqrt(1.0 - a) * eps) / std::sqrt(a)).detach().requires_grad_(true);
+        torch::Tensor grad;
+        {
+            torch::AutoGradMode enable(true);
+            const torch::Tensor loss = guidance(x0);
+            grad = torch::autograd::grad({loss}, {x0})[0] / std::sqrt(a);
         }
-        x = xPrev;
-    }
-    return x;
+        return eps + params.selfGuidance * std::sqrt(1.0 - a) * grad;
+    };
+    return ml::ddimSample(epsilon, x, schedule, options, generator, selfGuided ? selfGuidance : ml::EpsilonHook(),
+                          [&](int, int) { return stop && stop(); });
 }
 
 }  // namespace waft::engine::prior

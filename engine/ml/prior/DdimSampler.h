@@ -6,17 +6,13 @@
 
 #include <functional>
 
+#include "ml/common/Ddim.h"
 #include "ml/prior/PriorConfig.h"
 
 namespace waft::engine::prior {
 
-// The training noise schedule: LDM's scaled-linear betas over 1000 steps; alphasCumprod[t] = prod(1 - beta).
-struct NoiseSchedule {
-    torch::Tensor alphasCumprod;  // [T] float64 on CPU
-    int steps() const { return int(alphasCumprod.size(0)); }
-    double alphaBar(int64_t t) const { return t < 0 ? 1.0 : alphasCumprod[t].item<double>(); }
-    static NoiseSchedule scaledLinear(int steps = 1000, double betaStart = 0.00085, double betaEnd = 0.012);
-};
+// The shared schedule (ml/common/Ddim.h): LDM's scaled-linear betas over 1000 steps, alpha-bar 1 after the last.
+using NoiseSchedule = ml::NoiseSchedule;
 
 // The training target of a denoiser output (`alphaBar` broadcasts against x0), and the noise estimate
 // recovered from an output at x_t: epsilon is itself; v gives eps = sqrt(abar) v + sqrt(1 - abar) x_t.
@@ -29,7 +25,7 @@ using Denoiser = std::function<torch::Tensor(const torch::Tensor& x, int64_t t, 
 // A differentiable scalar to minimise on the predicted clean sample (self-guidance's loop loss).
 using GuidanceLoss = std::function<torch::Tensor(const torch::Tensor& x0)>;
 
-// DDIM (Song et al. 2021) over params.steps evenly spaced timesteps, from N(0, I) of `shape` (seeded).
+// The engine's DDIM (ml::ddimSample, trailing timesteps) over params.steps steps, from N(0, I) of `shape` (seeded).
 // eps = eps_c + w (eps_c - eps_u) (w = params.guidance; w = 0 skips the unconditional pass). With a guidance
 // loss and params.selfGuidance = u > 0, each step adds u * sqrt(1 - abar_t) * grad_{x_t} L(x0(x_t)) to eps,
 // the gradient taken through the loss (decoder + inverse FFT) with eps held fixed, and repeats the step

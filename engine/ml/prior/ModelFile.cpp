@@ -8,6 +8,7 @@
 #include "core/JsonLimits.h"
 #include "io/SafetensorsFile.h"
 #include "io/SafetensorsWriter.h"
+#include "ml/common/WeightLoader.h"
 #include "ml/prior/ModelConfigFile.h"
 
 namespace waft::engine::prior {
@@ -46,21 +47,7 @@ Status save(torch::nn::Module& module, const std::string& kind, const std::strin
 }
 
 Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::string& path) {
-    torch::NoGradGuard noGrad;
-    size_t expected = 0;
-    const auto fill = [&](const std::string& name, torch::Tensor& target) -> Status {
-        ++expected;
-        auto values = readTensor(file, name, target, path);
-        if (!values) return values.status();
-        target.copy_(*values);
-        return Status::ok();
-    };
-    for (auto& p : module.named_parameters()) WAFT_RETURN_IF_ERROR(fill(p.key(), p.value()));
-    for (auto& b : module.named_buffers()) WAFT_RETURN_IF_ERROR(fill(b.key(), b.value()));
-    if (file.tensors().size() != expected)
-        return Status::corrupt(path + ": has " + std::to_string(file.tensors().size()) +
-                               " tensors, the model expects " + std::to_string(expected));
-    return Status::ok();
+    return ml::loadWeights(module, file, path).status();
 }
 
 }  // namespace
@@ -75,19 +62,9 @@ Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMet
 Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return file.status();
-    torch::NoGradGuard noGrad;
-    auto params = module.named_parameters();
-    auto buffers = module.named_buffers();
-    for (const auto& [name, info] : file->tensors()) {
-        torch::Tensor* target = params.find(name);
-        if (!target) target = buffers.find(name);
-        if (!target)
-            return Status::corrupt(path + ": tensor " + quoteForError(name) + " does not belong to this model");
-        auto values = readTensor(*file, name, *target, path);
-        if (!values) return values.status();
-        target->copy_(*values);
-    }
-    return Status::ok();
+    ml::WeightLoadOptions options;
+    options.requireAll = false;  // the module may have more (stage 2's new layers)
+    return ml::loadWeights(module, *file, path, options).status();
 }
 
 std::string trainingStatePath(const std::string& modelPath) {

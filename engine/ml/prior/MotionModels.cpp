@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ml/common/Attention.h"
+
 namespace waft::engine::prior {
 
 namespace nn = torch::nn;
@@ -125,7 +127,7 @@ torch::Tensor DenoiserUNetImpl::runBlock(Block& block, torch::Tensor h, const to
 torch::Tensor DenoiserUNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& frequency,
                                         const torch::Tensor& condition, int frequencies) {
     const torch::Tensor embedding =
-        timeOut(torch::silu(timeIn(timestepEmbedding(t, config.modelChannels)))) + frequencyEmbedding(frequency);
+        timeOut(torch::silu(timeIn(ml::timestepEmbedding(t, config.modelChannels)))) + frequencyEmbedding(frequency);
     torch::Tensor h = convIn(torch::cat({x, condition}, 1));
     std::vector<torch::Tensor> skips;
     for (size_t l = 0; l < down.size(); ++l) {

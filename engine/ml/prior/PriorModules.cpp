@@ -1,6 +1,6 @@
 #include "ml/prior/PriorModules.h"
 
-#include <cmath>
+#include "ml/common/Attention.h"
 
 namespace waft::engine::prior {
 
@@ -24,14 +24,6 @@ torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
     return (skip ? skip(x) : x) + h;
 }
 
-torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads) {
-    const int64_t n = q.size(0), l = q.size(1), c = q.size(2), d = c / heads;
-    const auto split = [&](const torch::Tensor& t) { return t.reshape({n, t.size(1), heads, d}).transpose(1, 2); };
-    const torch::Tensor weights =
-        torch::softmax(torch::matmul(split(q), split(k).transpose(-2, -1)) / std::sqrt(double(d)), -1);
-    return torch::matmul(weights, split(v)).transpose(1, 2).reshape({n, l, c});
-}
-
 SpatialAttentionImpl::SpatialAttentionImpl(int channels, int heads_, int groups) : heads(heads_) {
     norm = register_module("norm", nn::GroupNorm(nn::GroupNormOptions(groups, channels)));
     qkv = register_module("qkv", nn::Conv2d(nn::Conv2dOptions(channels, 3 * channels, 1)));
@@ -41,7 +33,7 @@ SpatialAttentionImpl::SpatialAttentionImpl(int channels, int heads_, int groups)
 torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& x) {
     const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     const auto parts = qkv(groupNorm32(norm, x)).reshape({b, 3, c, h * w}).permute({1, 0, 3, 2});  // [3, B, HW, C]
-    const torch::Tensor attended = attention(parts[0], parts[1], parts[2], heads);                 // [B, HW, C]
+    const torch::Tensor attended = ml::attention(parts[0], parts[1], parts[2], heads);             // [B, HW, C]
     return x + out(attended.transpose(1, 2).reshape({b, c, h, w}));
 }
 
@@ -62,16 +54,8 @@ torch::Tensor FrequencyAttentionImpl::forward(const torch::Tensor& x, int freque
                                      .permute({0, 3, 4, 1, 2})
                                      .reshape({b * h * w, frequencies, c});
     const auto parts = qkv(tokens).chunk(3, -1);
-    const torch::Tensor attended = out(attention(parts[0], parts[1], parts[2], heads));  // [BHW, K, C]
+    const torch::Tensor attended = out(ml::attention(parts[0], parts[1], parts[2], heads));  // [BHW, K, C]
     return x + attended.reshape({b, h, w, frequencies, c}).permute({0, 3, 4, 1, 2}).reshape({bk, c, h, w});
-}
-
-torch::Tensor timestepEmbedding(const torch::Tensor& t, int dim) {
-    const int half = dim / 2;
-    const torch::Tensor freqs =
-        torch::exp(-std::log(10000.0) * torch::arange(half, t.options().dtype(torch::kFloat32)) / double(half));
-    const torch::Tensor args = t.to(torch::kFloat32).unsqueeze(1) * freqs.unsqueeze(0);
-    return torch::cat({torch::cos(args), torch::sin(args)}, 1);
 }
 
 }  // namespace waft::engine::prior

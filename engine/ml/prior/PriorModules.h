@@ -46,10 +46,4 @@ struct FrequencyAttentionImpl : torch::nn::Module {
 };
 TORCH_MODULE(FrequencyAttention);
 
-// Multi-head attention on token sequences [N, L, C] given q, k, v of that shape (one function for both).
-torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads);
-
-// Sinusoidal embedding of (continuous) timesteps, [N] -> [N, dim].
-torch::Tensor timestepEmbedding(const torch::Tensor& t, int dim);
-
 }  // namespace waft::engine::prior

@@ -1,0 +1,46 @@
+#include "ml/common/Attention.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace waft::engine::ml {
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads, bool causal,
+                        int64_t chunkBytes) {
+    const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1), c = q.size(2), d = c / heads;
+    TORCH_CHECK(c % heads == 0 && k.size(2) == c && v.size(2) == c && k.size(0) == n, "attention: shapes do not agree");
+    TORCH_CHECK(!causal || lq == lk, "attention: a causal mask needs as many queries as keys");
+    const auto split = [&](const torch::Tensor& t) { return t.reshape({n, t.size(1), heads, d}).transpose(1, 2); };
+    const torch::Tensor qh = split(q), kh = split(k), vh = split(v);  // [N, heads, L, d]
+#if TORCH_VERSION_MAJOR >= 2
+    (void)chunkBytes;
+    return at::scaled_dot_product_attention(qh, kh, vh, {}, 0.0, causal).transpose(1, 2).reshape({n, lq, c});
+#else
+    const double scale = 1.0 / std::sqrt(double(d));
+    const int64_t rowBytes = n * heads * lk * int64_t(sizeof(float));
+    const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(lq, chunkBytes / std::max<int64_t>(1, rowBytes)));
+    std::vector<torch::Tensor> outs;
+    for (int64_t start = 0; start < lq; start += chunk) {
+        const int64_t len = std::min(chunk, lq - start);
+        torch::Tensor scores = torch::matmul(qh.narrow(2, start, len), kh.transpose(-2, -1)) * scale;
+        if (causal) {
+            const auto rows = torch::arange(start, start + len, torch::TensorOptions().device(q.device())).unsqueeze(1);
+            const auto cols = torch::arange(lk, torch::TensorOptions().device(q.device())).unsqueeze(0);
+            scores = scores.masked_fill(cols > rows, -std::numeric_limits<float>::infinity());
+        }
+        outs.push_back(torch::matmul(torch::softmax(scores, -1, torch::kFloat32).to(vh.scalar_type()), vh));
+    }
+    const torch::Tensor out = outs.size() == 1 ? outs[0] : torch::cat(outs, 2);
+    return out.transpose(1, 2).reshape({n, lq, c});
+#endif
+}
+
+torch::Tensor timestepEmbedding(const torch::Tensor& t, int dim) {
+    const int half = dim / 2;
+    const torch::Tensor freqs =
+        torch::exp(-std::log(10000.0) * torch::arange(half, t.options().dtype(torch::kFloat32)) / double(half));
+    const torch::Tensor args = t.to(torch::kFloat32).unsqueeze(1) * freqs.unsqueeze(0);
+    return torch::cat({torch::cos(args), torch::sin(args)}, 1);
+}
+
+}  // namespace waft::engine::ml

@@ -1,0 +1,196 @@
+// A user's SD weights as Waft finds, checks and loads them: a diffusers folder and a single-file checkpoint of
+// the same (tiny) model load to the same modules, fp16 files too; a missing, extra or misshapen tensor, a pickle
+// file or NaN weights are one line naming the problem. GoogleTest, no Qt.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "SdTestModels.h"
+#include "TestSupport.h"
+#include "io/SafetensorsWriter.h"
+#include "ml/sd/AutoencoderKl.h"
+#include "ml/sd/ClipTextModel.h"
+#include "ml/sd/SdModelFiles.h"
+#include "ml/sd/SdModelLoader.h"
+#include "ml/sd/SdNames.h"
+#include "ml/sd/SdUNet.h"
+
+using namespace waft::engine;
+using namespace waft::engine::sd;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kTinyDiffusersUNet = R"({"in_channels": 4, "out_channels": 4, "block_out_channels": [32, 64],
+  "layers_per_block": 1, "cross_attention_dim": 32, "attention_head_dim": 4, "norm_num_groups": 8,
+  "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"]})";
+const char* kTinyDiffusersVae = R"({"block_out_channels": [16, 32], "layers_per_block": 1, "norm_num_groups": 8})";
+const char* kTinyDiffusersText = R"({"vocab_size": 100, "max_position_embeddings": 12, "hidden_size": 32,
+  "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "quick_gelu"})";
+
+SdConfig tinyConfig() { return waft::test::tinySdConfig(); }
+
+struct TinySd {
+    SdConfig config = tinyConfig();
+    SdUNet unet{config.unet};
+    AutoencoderKl vae{config.vae};
+    ClipTextModel text{config.text};
+    torch::nn::Module& part(SdPart p) {
+        return p == SdPart::Unet  ? static_cast<torch::nn::Module&>(*unet)
+               : p == SdPart::Vae ? static_cast<torch::nn::Module&>(*vae)
+                                  : static_cast<torch::nn::Module&>(*text);
+    }
+};
+
+void write(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+}
+
+// Adds a module's tensors under `name(tensor)` in the file's dtype (F32 or F16), reshaped to `shape(tensor)`.
+void addAll(SafetensorsWriter& w, torch::nn::Module& m, SdPart part, const SdConfig& config, bool single, bool half) {
+    for (const auto& p : m.named_parameters()) {
+        const std::string name = single ? singleFileName(config, part, p.key()) : p.key();
+        const auto shape = single ? singleFileShape(part, p.key(), p.value().sizes().vec()) : p.value().sizes().vec();
+        const torch::Tensor t = p.value().detach().contiguous().to(half ? torch::kHalf : torch::kFloat32);
+        ASSERT_TRUE(w.addTensor(name, half ? DType::F16 : DType::F32, shape, static_cast<const uint8_t*>(t.data_ptr()),
+                                size_t(t.numel()) * t.element_size())
+                        .isOk());
+    }
+}
+
+std::string saveDiffusers(TinySd& sd, const fs::path& dir, bool half = false) {
+    write(dir / "model_index.json", "{}");
+    write(dir / "unet/config.json", kTinyDiffusersUNet);
+    write(dir / "vae/config.json", kTinyDiffusersVae);
+    write(dir / "text_encoder/config.json", kTinyDiffusersText);
+    const std::pair<SdPart, std::string> files[] = {{SdPart::Unet, "unet/diffusion_pytorch_model.safetensors"},
+                                                    {SdPart::Vae, "vae/diffusion_pytorch_model.safetensors"},
+                                                    {SdPart::TextEncoder, "text_encoder/model.safetensors"}};
+    for (const auto& [part, file] : files) {
+        SafetensorsWriter w;
+        addAll(w, sd.part(part), part, sd.config, false, half);
+        EXPECT_TRUE(w.save((dir / file).string()).isOk());
+    }
+    return dir.string();
+}
+
+std::string saveSingle(TinySd& sd, const fs::path& path, const std::vector<std::string>& extra = {}) {
+    SafetensorsWriter w;
+    for (SdPart part : {SdPart::Unet, SdPart::Vae, SdPart::TextEncoder})
+        addAll(w, sd.part(part), part, sd.config, true, false);
+    const float one = 1.0f;
+    for (const std::string& name : extra) EXPECT_TRUE(w.addFloat(name, {1}, &one).isOk());
+    w.setMetadata("waft_sd_config", std::string(R"({"unet": )") + kTinyDiffusersUNet + R"(, "vae": )" +
+                                        kTinyDiffusersVae + R"(, "text_encoder": )" + kTinyDiffusersText + "}");
+    EXPECT_TRUE(w.save(path.string()).isOk());
+    return path.string();
+}
+
+// The UNet output of a model loaded from `files` for fixed inputs.
+torch::Tensor unetOutput(const SdModelFiles& files) {
+    SdUNet net(files.config.unet);
+    EXPECT_TRUE(loadSdPart(*net, files, SdPart::Unet).isOk());
+    torch::manual_seed(9);
+    return net->forward(torch::randn({1, 4, 8, 8}), torch::tensor({10}), torch::randn({1, 5, 32}));
+}
+
+}  // namespace
+
+TEST(SdModelFiles, BothLayoutsLoadTheSameModel) {
+    torch::manual_seed(0);
+    torch::NoGradGuard noGrad;
+    const fs::path dir = waft::test::tempDir("sd-files");
+    TinySd sd;
+    auto diffusers = openSdModel(saveDiffusers(sd, dir / "diffusers"));
+    ASSERT_TRUE(diffusers.hasValue()) << diffusers.status().message();
+    EXPECT_EQ(diffusers->layout, SdLayout::Diffusers);
+    EXPECT_EQ(diffusers->config.unet.channels, sd.config.unet.channels);
+    auto single = openSdModel(saveSingle(sd, dir / "model.safetensors", {"betas", "model_ema.decay"}));
+    ASSERT_TRUE(single.hasValue()) << single.status().message();
+    EXPECT_EQ(single->layout, SdLayout::SingleFile);
+    EXPECT_EQ(single->ignoredTensors, 2);
+    for (SdPart part : {SdPart::Unet, SdPart::Vae, SdPart::TextEncoder}) {
+        EXPECT_EQ(single->parts[part].parameters, parameterCount(partTensors(sd.config, part)));
+        EXPECT_EQ(diffusers->parts[part].dtype, "F32");
+    }
+    const torch::Tensor original = [&] {
+        torch::manual_seed(9);
+        return sd.unet->forward(torch::randn({1, 4, 8, 8}), torch::tensor({10}), torch::randn({1, 5, 32}));
+    }();
+    EXPECT_TRUE(torch::equal(unetOutput(*diffusers), original));
+    EXPECT_TRUE(torch::equal(unetOutput(*single), original));
+    // The VAE's 1x1-conv attention weights of the single file land in its linear layers.
+    AutoencoderKl vae(single->config.vae);
+    ASSERT_TRUE(loadSdPart(*vae, *single, SdPart::Vae).isOk());
+    const torch::Tensor images = torch::rand({1, 3, 8, 8});
+    EXPECT_TRUE(torch::equal(vae->encode(images), sd.vae->encode(images)));
+    // fp16 weights load into fp32 modules, rounded to half precision.
+    auto half = openSdModel(saveDiffusers(sd, dir / "half", true));
+    ASSERT_TRUE(half.hasValue()) << half.status().message();
+    EXPECT_EQ(half->parts[SdPart::Unet].dtype, "F16");
+    EXPECT_LT((unetOutput(*half) - original).abs().max().item<float>(), 5e-2f);
+    EXPECT_FALSE(torch::equal(unetOutput(*half), original));
+    // The summary `waft-cli models` prints.
+    const std::string json = sdModelSummaryJson(*single);
+    EXPECT_NE(json.find("\"single-file\""), std::string::npos);
+}
+
+TEST(SdModelFiles, BadModelsAreOneLineNamingTheProblem) {
+    torch::manual_seed(1);
+    torch::NoGradGuard noGrad;
+    const fs::path dir = waft::test::tempDir("sd-files-bad");
+    TinySd sd;
+    const auto refused = [](const std::string& path, const std::string& expected) {
+        const Status s = openSdModel(path).status();
+        EXPECT_FALSE(s.isOk()) << path;
+        EXPECT_NE(s.message().find(expected), std::string::npos) << s.message();
+        EXPECT_EQ(s.message().find('\n'), std::string::npos);
+    };
+    write(dir / "v1-5.ckpt", "PK pickle");
+    refused((dir / "v1-5.ckpt").string(), "pickle");
+    refused(saveSingle(sd, dir / "extra.safetensors", {"model.diffusion_model.surprise.weight"}),
+            "'model.diffusion_model.surprise.weight' does not belong");
+    {
+        TinySd other;
+        other.config.unet.crossAttentionDim = 32;
+        saveDiffusers(other, dir / "nounet");
+        fs::remove(dir / "nounet/unet/diffusion_pytorch_model.safetensors");
+        write(dir / "nounet/unet/diffusion_pytorch_model.bin", "pickle");
+        refused((dir / "nounet").string(), "pickle file");
+    }
+    {
+        saveDiffusers(sd, dir / "wrongconfig");
+        write(dir / "wrongconfig/unet/config.json",
+              R"({"block_out_channels": [32, 96], "norm_num_groups": 8, "attention_head_dim": 4,
+          "cross_attention_dim": 32, "layers_per_block": 1, "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"]})");
+        refused((dir / "wrongconfig").string(), "has shape");
+        write(dir / "wrongconfig/unet/config.json", R"({"block_out_channels": [32, 64], "norm_num_groups": 7,
+          "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"]})");
+        refused((dir / "wrongconfig").string(), "not divisible");
+        write(dir / "wrongconfig/unet/config.json",
+              R"({"block_out_channels": [4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096],
+          "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+          "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"], "layers_per_block": 8})");
+        refused((dir / "wrongconfig").string(), "too many parameters");
+    }
+    // A tensor missing from a part (a file without waft_sd_config is checked against SD 1.5's config).
+    SafetensorsWriter w;
+    const float one = 1.0f;
+    ASSERT_TRUE(w.addFloat("model.diffusion_model.conv_in.weight", {1}, &one).isOk());  // a diffusers name
+    ASSERT_TRUE(w.save((dir / "partial.safetensors").string()).isOk());
+    refused((dir / "partial.safetensors").string(), "'model.diffusion_model.input_blocks.0.0.weight' is missing");
+    // NaN weights pass the header check and are refused by the loader, naming the tensor.
+    {
+        TinySd nan;
+        nan.unet->named_parameters()["conv_in.weight"].data()[0][0][0][0] = NAN;
+        auto files = openSdModel(saveSingle(nan, dir / "nan.safetensors"));
+        ASSERT_TRUE(files.hasValue());
+        SdUNet net(files->config.unet);
+        const Status s = loadSdPart(*net, *files, SdPart::Unet);
+        EXPECT_NE(s.message().find("'model.diffusion_model.input_blocks.0.0.weight' holds NaN"), std::string::npos)
+            << s.message();
+    }
+}
