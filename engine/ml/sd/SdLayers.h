@@ -30,7 +30,7 @@ struct AttentionImpl : torch::nn::Module {
     AttentionImpl(int dim, int contextDim, int heads, bool qkvBias = false);
     // x [N, L, C]; context [N, Lc, contextDim] (undefined: x).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = {});
-    // Attention with keys and values computed from `keysFrom` (already gathered by the caller).
+    // Attention of projected queries against projected keys and values the caller gathered (frameKeys).
     torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
     torch::nn::Linear toQ{nullptr}, toK{nullptr}, toV{nullptr};
     torch::nn::Sequential toOut{nullptr};  // to_out.0 (to_out.1 is dropout: no parameters)
