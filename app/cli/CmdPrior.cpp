@@ -34,15 +34,6 @@ engine::Status parseTrainingSize(const CliArgs& cli, int& width, int& height) {
     return engine::Status::ok();
 }
 
-// --device auto|cpu|cuda and --precision auto|fp32|bf16|fp16.
-engine::Status parseCompute(const CliArgs& cli, prior::ComputeOptions& c) {
-    if (!prior::parseComputeDevice(cli.string("--device", "auto"), c.device))
-        return engine::Status::invalid("--device must be auto, cpu or cuda");
-    if (!prior::parsePrecision(cli.string("--precision", "auto"), c.precision))
-        return engine::Status::invalid("--precision must be auto, fp32, bf16 or fp16");
-    return engine::Status::ok();
-}
-
 engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     if (!prior::parseModelPreset(cli.string("--preset", "paper"), p.preset))
         return engine::Status::invalid("--preset must be tiny or paper");
@@ -73,6 +64,14 @@ constexpr const char* kTrainOptions =
     "                        auto: CUDA with bf16 autocast when LibTorch has a GPU, else CPU fp32";
 
 }  // namespace
+
+engine::Status parseCompute(const CliArgs& cli, prior::ComputeOptions& c) {
+    if (!prior::parseComputeDevice(cli.string("--device", "auto"), c.device))
+        return engine::Status::invalid("--device must be auto, cpu or cuda");
+    if (!prior::parsePrecision(cli.string("--precision", "auto"), c.precision))
+        return engine::Status::invalid("--precision must be auto, fp32, bf16 or fp16");
+    return engine::Status::ok();
+}
 
 int runDataset(const std::vector<std::string>& args) {
     constexpr const char* kUsage =

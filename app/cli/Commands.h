@@ -5,6 +5,7 @@
 
 #include "core/Job.h"
 #include "core/Status.h"
+#include "ml/prior/PriorConfig.h"
 
 namespace waft::app {
 
@@ -26,10 +27,16 @@ int runBrush(const std::vector<std::string>& args);
 int runJobs(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
 int runTokenize(const std::vector<std::string>& args);
+int runModels(const std::vector<std::string>& args);
+int runGenerate(const std::vector<std::string>& args);
+int runInvert(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;
 engine::Status parseSize(const CliArgs& cli, int& width, int& height);
+
+// --device auto|cpu|cuda and --precision auto|fp32|bf16|fp16 (the prior's and SD's commands).
+engine::Status parseCompute(const CliArgs& cli, engine::prior::ComputeOptions& compute);
 
 // Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
 // replacesJournalId: the interrupted entry this run resumes, removed once the run's own entry is written.

@@ -96,6 +96,9 @@ commands:
   jobs [--discard ID]           interrupted training jobs (killed, or the app closed during them)
   resume ID                     continue an interrupted job from its last checkpoint
   tokenize TEXT [--no-pad]      CLIP token ids of a prompt (SD 1.5's text encoder input) as JSON
+  models PATH                   what an SD 1.x model folder or .safetensors file holds, as JSON
+  generate --model SD -p TEXT -o OUT.png   text to image with SD 1.x (DDIM + CFG)
+  invert VIDEO --model SD -p TEXT -o RECON.mp4   DDIM-invert a clip and sample it back; prints the error
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -139,6 +142,9 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "jobs") return waft::app::runJobs(args);
     if (command == "resume") return waft::app::runResume(args);
     if (command == "tokenize") return waft::app::runTokenize(args);
+    if (command == "models") return waft::app::runModels(args);
+    if (command == "generate") return waft::app::runGenerate(args);
+    if (command == "invert") return waft::app::runInvert(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -24,10 +24,26 @@ expect() {
   fi
 }
 
-for c in extract animate pull flow info brush check-loop bench-export jobs resume; do expect 0 "$c --help" -- "$CLI" "$c" --help; done
+for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert; do
+  expect 0 "$c --help" -- "$CLI" "$c" --help
+done
 expect 0 "top-level --help" -- "$CLI" --help
 expect fail "no command" -- "$CLI"
 expect fail "unknown command" -- "$CLI" frobnicate
+
+# Stable Diffusion commands: bad models are one line (the tiny-model runs are in tst_SdModelFiles)
+expect 0 "tokenize" -- "$CLI" tokenize "a photo of a cat"
+grep -q '^\[49406,320,1125,539,320,2368,49407,' "$WORK/stdout" && ok || bad "tokenize ids: $(head -c 100 "$WORK/stdout")"
+printf 'PK pickle' >"$WORK/v1-5.ckpt"
+expect fail "models: pickle refused" -- "$CLI" models "$WORK/v1-5.ckpt"
+grep -q "safetensors" "$WORK/stderr" && ok || bad "pickle refusal names no alternative: $(cat "$WORK/stderr")"
+expect fail "models: missing path" -- "$CLI" models "$WORK/none"
+printf "garbage" >"$WORK/corrupt-model.safetensors"
+expect fail "models: not a safetensors file" -- "$CLI" models "$WORK/corrupt-model.safetensors"
+expect fail "generate: no model" -- "$CLI" generate -p "a cat" -o "$WORK/cat.png"
+expect fail "generate: pickle model" -- "$CLI" generate --model "$WORK/v1-5.ckpt" -p "a cat" -o "$WORK/cat.png"
+expect fail "generate: absurd size" -- "$CLI" generate --model "$WORK/v1-5.ckpt" -p "a cat" -o "$WORK/cat.png" --size 99999x8
+expect fail "invert: not mp4" -- "$CLI" invert "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" -o "$WORK/r.gif"
 
 # Extraction and scene files
 expect fail "missing video" -- "$CLI" extract "$WORK/none.mp4" -o "$WORK/a.waft"

@@ -1,17 +1,20 @@
-// A user's SD weights as Waft finds, checks and loads them: a diffusers folder and a single-file checkpoint of
-// the same (tiny) model load to the same modules, fp16 files too; a missing, extra or misshapen tensor, a pickle
-// file or NaN weights are one line naming the problem. GoogleTest, no Qt.
+// A user's SD weights as Waft finds, checks and loads them, and the two jobs on them: a diffusers folder and a
+// single-file checkpoint of the same (tiny) model load to the same modules, fp16 files too; a missing, extra or
+// misshapen tensor, a pickle file or NaN weights are one line naming the problem. GoogleTest, no Qt.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/core.hpp>
 
 #include "SdTestModels.h"
 #include "TestSupport.h"
 #include "io/SafetensorsWriter.h"
 #include "ml/sd/AutoencoderKl.h"
 #include "ml/sd/ClipTextModel.h"
+#include "ml/sd/SdJobs.h"
 #include "ml/sd/SdModelFiles.h"
 #include "ml/sd/SdModelLoader.h"
 #include "ml/sd/SdNames.h"
@@ -193,4 +196,78 @@ TEST(SdModelFiles, BadModelsAreOneLineNamingTheProblem) {
         EXPECT_NE(s.message().find("'model.diffusion_model.input_blocks.0.0.weight' holds NaN"), std::string::npos)
             << s.message();
     }
+}
+
+// Text to image on a tiny random model: the image has the asked size, a seed reproduces it, another seed does
+// not, cancelling stops it, and sizes the VAE cannot produce are one line.
+TEST(SdJobs, GenerateIsSeededSizedAndCancellable) {
+    torch::manual_seed(2);
+    const fs::path dir = waft::test::tempDir("sd-generate");
+    TinySd sd;
+    sd::SdSampleParams p;
+    p.model = saveSingle(sd, dir / "tiny.safetensors");
+    p.prompt = "a red ball moving left";
+    p.negative = "blurry";
+    p.steps = 3;
+    p.width = 24;
+    p.height = 16;
+    p.compute.device = prior::ComputeDevice::Cpu;
+    const auto generate = [&](const sd::SdSampleParams& params, cv::Mat* image) {
+        GenerateJob job(params);
+        Progress progress;
+        const Status s = job.run(progress, CancelToken());
+        if (image) *image = job.image();
+        return s;
+    };
+    cv::Mat a, b, c;
+    ASSERT_TRUE(generate(p, &a).isOk());
+    EXPECT_EQ(a.cols, 24);
+    EXPECT_EQ(a.rows, 16);
+    EXPECT_EQ(a.type(), CV_8UC3);
+    ASSERT_TRUE(generate(p, &b).isOk());
+    EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+    p.seed = 1;
+    ASSERT_TRUE(generate(p, &c).isOk());
+    EXPECT_GT(cv::norm(a, c, cv::NORM_INF), 0.0);
+    p.width = 25;
+    const Status odd = generate(p, nullptr);
+    EXPECT_NE(odd.message().find("multiples of the VAE's factor 2"), std::string::npos) << odd.message();
+    p.width = 24;
+    GenerateJob job(p);
+    CancelToken cancel;
+    cancel.cancel();
+    Progress progress;
+    EXPECT_EQ(job.run(progress, cancel).code(), StatusCode::Cancelled);
+}
+
+// A real clip inverted and sampled back with the inflated tiny model: the frames come back at the work size
+// with a finite error, and the inversion path uses the inflated UNet (sparse-causal + temporal layers).
+TEST(SdJobs, InvertVideoRoundTripsARealClip) {
+    if (!waft::test::dataAvailable("opencv-samples/tree.avi")) GTEST_SKIP() << "no shared data";
+    torch::manual_seed(3);
+    const fs::path dir = waft::test::tempDir("sd-invert");
+    TinySd sd;
+    InvertParams p;
+    p.sample.model = saveSingle(sd, dir / "tiny.safetensors");
+    p.sample.prompt = "a tree";
+    p.sample.steps = 4;
+    p.sample.guidance = 1.0f;
+    p.sample.width = 32;
+    p.sample.height = 24;
+    p.sample.compute.device = prior::ComputeDevice::Cpu;
+    p.video = waft::test::dataPath("opencv-samples/tree.avi");
+    p.frames = 3;
+    InvertVideoJob job(p);
+    Progress progress;
+    const Status s = job.run(progress, CancelToken());
+    ASSERT_TRUE(s.isOk()) << s.message();
+    ASSERT_EQ(job.reconstruction().size(), 3u);
+    EXPECT_EQ(job.reconstruction()[0].cols, 32);
+    EXPECT_EQ(job.reconstruction()[0].rows, 24);
+    EXPECT_TRUE(std::isfinite(job.meanAbsoluteError()));
+    EXPECT_GT(job.psnr(), 0.0);
+    EXPECT_NE(job.summary().find("PSNR"), std::string::npos);
+    p.video = (dir / "none.mp4").string();
+    InvertVideoJob missing(p);
+    EXPECT_FALSE(missing.run(progress, CancelToken()).isOk());
 }

@@ -1,0 +1,160 @@
+// Stable Diffusion 1.x commands on the engine's backbone (engine/ml/sd): models, generate, invert.
+#include <cstdio>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+
+#include "CliArgs.h"
+#include "Commands.h"
+#include "encode/ExportParams.h"
+#include "encode/FfmpegEncoder.h"
+#include "ml/sd/SdJobs.h"
+#include "ml/sd/SdModelFiles.h"
+
+namespace waft::app {
+
+namespace sd = engine::sd;
+
+namespace {
+
+constexpr const char* kModelsUsage =
+    "waft-cli models PATH\n"
+    "  what an SD 1.x model holds, as JSON: a diffusers folder (model_index.json, unet/ vae/ text_encoder/) or a\n"
+    "  single .safetensors checkpoint; layout, each part's file, dtype, tensor and parameter counts, sizes.\n"
+    "  Checked from the headers alone (nothing is loaded); pickle files (.ckpt, .bin, .pt) are refused.\n";
+
+constexpr const char* kSampleOptions =
+    "  --negative TEXT   the unconditional pass's prompt (default: empty)\n"
+    "  --steps N         DDIM steps (default 50)   --guidance S   CFG scale (default 7.5; 1 = none)\n"
+    "  --seed S          --size WxH (multiples of 8 for SD 1.5)\n"
+    "  --device auto|cpu|cuda --precision auto|fp32|bf16\n";
+
+engine::Status parseSample(const CliArgs& cli, sd::SdSampleParams& p, int defaultSteps) {
+    p.model = cli.string("--model", "");
+    p.prompt = cli.string("-p", "");
+    p.negative = cli.string("--negative", "");
+    if (p.model.empty()) return engine::Status::invalid("need --model (a diffusers folder or a .safetensors file)");
+    const auto steps = cli.integer("--steps", defaultSteps, 1, 1000);
+    const auto guidance = cli.real("--guidance", 7.5f, 0.0f, 50.0f);
+    const auto seed = cli.integer("--seed", 0, 0, 1 << 30);
+    for (const engine::Status& s : {steps.status(), guidance.status(), seed.status()})
+        if (!s) return s;
+    p.steps = *steps;
+    p.guidance = *guidance;
+    p.seed = unsigned(*seed);
+    if (cli.has("--size")) {
+        auto size = cli.pair("--size", 'x');
+        if (!size || size->first < 8 || size->second < 8 || size->first > 2048 || size->second > 2048)
+            return engine::Status::invalid("--size must be WxH within 8..2048");
+        p.width = int(size->first);
+        p.height = int(size->second);
+    }
+    return parseCompute(cli, p.compute);
+}
+
+// Writes beside the target and renames, so a failed write never leaves half a file where the old one was.
+engine::Status writeImage(const std::string& path, const cv::Mat& image) {
+    const std::filesystem::path target(path);
+    const std::string temporary =
+        (target.parent_path() / ("." + target.filename().string() + ".tmp" + target.extension().string())).string();
+    bool ok = false;
+    try {
+        ok = cv::imwrite(temporary, image);
+    } catch (const cv::Exception&) {
+        ok = false;
+    }
+    std::error_code ec;
+    if (ok) std::filesystem::rename(temporary, target, ec);
+    if (!ok || ec) {
+        std::filesystem::remove(temporary, ec);
+        return engine::Status::io(path + ": cannot write the image (is the extension one OpenCV writes?)");
+    }
+    return engine::Status::ok();
+}
+
+}  // namespace
+
+int runModels(const std::vector<std::string>& args) {
+    CliArgs cli({}, {"--help"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), kModelsUsage);
+    if (cli.helpRequested()) return std::fputs(kModelsUsage, stdout), 0;
+    if (cli.positionals().size() != 1) return usageError("need one PATH", kModelsUsage);
+    auto model = sd::openSdModel(cli.positionals()[0]);
+    if (!model) return fail(model.status());
+    std::printf("%s\n", sd::sdModelSummaryJson(*model).c_str());
+    return 0;
+}
+
+int runGenerate(const std::vector<std::string>& args) {
+    const std::string usage = std::string(
+                                  "waft-cli generate --model SD -p \"PROMPT\" -o OUT.png [options]\n"
+                                  "  text to image with SD 1.x: DDIM with classifier-free guidance.\n") +
+                              kSampleOptions;
+    CliArgs cli(
+        {"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--device", "--precision"},
+        {"--help"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
+    if (!cli.positionals().empty() || !cli.has("-o"))
+        return usageError("need -o OUT.png and no other arguments", usage.c_str());
+    sd::SdSampleParams params;
+    if (auto s = parseSample(cli, params, 50); !s) return fail(s);
+    sd::GenerateJob job(params);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    if (auto s = writeImage(cli.string("-o", ""), job.image()); !s) return fail(s);
+    std::printf("wrote %s (%s)\n", cli.string("-o", "").c_str(), job.summary().c_str());
+    return 0;
+}
+
+int runInvert(const std::vector<std::string>& args) {
+    const std::string usage =
+        std::string(
+            "waft-cli invert VIDEO --model SD -p \"PROMPT\" -o RECON.mp4 [--frames N] [--fps F]\n"
+            "       [--attention sparse-causal|first-frame|full|per-frame] [options]\n"
+            "  DDIM-inverts the clip's first frames to noise with the inflated model, samples them back under\n"
+            "  the prompt, writes the result and prints the reconstruction error against the input.\n"
+            "  --size WxH defaults to the clip's size rounded down to multiples of 8.\n") +
+        kSampleOptions;
+    CliArgs cli({"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--device",
+                 "--precision", "--frames", "--fps", "--attention"},
+                {"--help"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o"))
+        return usageError("need VIDEO and -o RECON.mp4", usage.c_str());
+    sd::InvertParams params;
+    params.video = cli.positionals()[0];
+    params.sample.width = params.sample.height = 0;  // the clip's
+    if (auto s = parseSample(cli, params.sample, 50); !s) return fail(s);
+    if (!cli.has("--guidance")) params.sample.guidance = 1.0f;  // a reconstruction: the conditional ODE both ways
+    const auto frames = cli.integer("--frames", 8, 1, 64);
+    const auto fps = cli.real("--fps", 8.0f, 1.0f, 120.0f);
+    if (!frames) return fail(frames.status());
+    if (!fps) return fail(fps.status());
+    params.frames = *frames;
+    if (!sd::parseFrameAttention(cli.string("--attention", "sparse-causal"), params.selfAttention))
+        return fail(engine::Status::invalid("--attention must be sparse-causal, first-frame, full or per-frame"));
+    const std::string out = cli.string("-o", "");
+    auto format = engine::exportFormatForPath(out);
+    if (!format || *format != engine::ExportFormat::Mp4)
+        return fail(engine::Status::invalid(out + ": -o must be an .mp4 file"));
+    sd::InvertVideoJob job(params);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    const auto& frames8 = job.reconstruction();
+    engine::FfmpegEncoder encoder;
+    const std::string temporary = out + ".tmp.mp4";
+    engine::Status s = encoder.open(temporary, engine::ExportFormat::Mp4, frames8[0].cols, frames8[0].rows, *fps, {});
+    for (const cv::Mat& frame : frames8)
+        if (s) s = encoder.write(frame);
+    if (s) s = encoder.finish();
+    encoder.close();
+    std::error_code ec;
+    if (s) std::filesystem::rename(temporary, out, ec);
+    if (!s || ec) {
+        std::filesystem::remove(temporary, ec);
+        return fail(s ? engine::Status::io(out + ": cannot write") : s);
+    }
+    std::printf("wrote %s (%s)\n", out.c_str(), job.summary().c_str());
+    return 0;
+}
+
+}  // namespace waft::app

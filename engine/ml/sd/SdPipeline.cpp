@@ -1,0 +1,109 @@
+#include "ml/sd/SdPipeline.h"
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "core/Job.h"
+#include "ml/sd/ClipTokenizer.h"
+#include "ml/sd/SdModelLoader.h"
+
+namespace waft::engine::sd {
+
+namespace {
+
+// What identifies a loaded model: its files' paths, sizes and modification times, the inflation and compute.
+std::string cacheKey(const SdModelFiles& files, const InflationConfig& inflation, const prior::Compute& compute) {
+    std::string key = frameAttentionName(inflation.selfAttention) +
+                      std::string(inflation.temporalAttention ? "+t" : "") + "|" + compute.device.str() + "|" +
+                      (compute.autocast ? c10::toString(*compute.autocast) : "fp32");
+    for (const auto& [part, file] : files.parts) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(file.path, ec);
+        const auto time = std::filesystem::last_write_time(file.path, ec).time_since_epoch().count();
+        key += "|" + file.path + ":" + std::to_string(size) + ":" + std::to_string(time);
+    }
+    return key;
+}
+
+std::mutex g_cacheMutex;
+std::map<std::string, std::shared_ptr<SdModel>> g_cache;
+
+}  // namespace
+
+ml::NoiseSchedule sdSchedule() { return ml::NoiseSchedule::scaledLinear(1000, 0.00085, 0.012, false); }
+
+ml::DdimOptions sdDdimOptions(int steps) {
+    ml::DdimOptions o;
+    o.steps = steps;
+    o.spacing = ml::TimestepSpacing::Leading;
+    o.offset = 1;
+    return o;
+}
+
+Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& inflation,
+                                               const prior::ComputeOptions& options) {
+    auto files = openSdModel(path);
+    if (!files) return files.status();
+    auto compute = prior::resolveCompute(options, false);
+    if (!compute) return compute.status();
+    const std::string key = cacheKey(*files, inflation, *compute);
+    std::lock_guard<std::mutex> lock(g_cacheMutex);
+    if (const auto it = g_cache.find(key); it != g_cache.end()) return it->second;
+    try {
+        auto model = std::make_shared<SdModel>();
+        model->files = *files;
+        model->compute = *compute;
+        model->text = ClipTextModel(files->config.text);
+        model->vae = AutoencoderKl(files->config.vae);
+        model->unet = SdUNet(files->config.unet, inflation);
+        WAFT_RETURN_IF_ERROR(loadSdPart(*model->text, *files, SdPart::TextEncoder));
+        WAFT_RETURN_IF_ERROR(loadSdPart(*model->vae, *files, SdPart::Vae));
+        WAFT_RETURN_IF_ERROR(loadSdPart(*model->unet, *files, SdPart::Unet));
+        for (torch::nn::Module* m :
+             {static_cast<torch::nn::Module*>(model->text.get()), static_cast<torch::nn::Module*>(model->vae.get()),
+              static_cast<torch::nn::Module*>(model->unet.get())}) {
+            m->to(compute->device);
+            m->eval();
+        }
+        g_cache.clear();  // one SD model at a time: the previous one's gigabytes go
+        g_cache[key] = model;
+        return model;
+    } catch (const std::exception& e) {
+        return Status::corrupt(path + ": cannot load the model: " + oneLine(e.what()));
+    }
+}
+
+Expected<torch::Tensor> encodePrompt(SdModel& model, const std::string& prompt, int* truncatedTokens) {
+    auto tokenizer = ClipTokenizer::shared();
+    if (!tokenizer) return tokenizer.status();
+    const TokenizedPrompt tokens = (*tokenizer)->tokenize(prompt, model.files.config.text.contextLength);
+    if (truncatedTokens) *truncatedTokens = tokens.droppedTokens;
+    std::vector<int64_t> ids(tokens.ids.begin(), tokens.ids.end());
+    for (int64_t& id : ids)
+        if (id >= model.files.config.text.vocabSize)
+            id = model.files.config.text.vocabSize - 1;  // tiny test vocabularies
+    torch::NoGradGuard noGrad;
+    const torch::Tensor input =
+        torch::tensor(ids, torch::kLong).reshape({1, int64_t(ids.size())}).to(model.compute.device);
+    prior::AutocastScope autocast(model.compute);
+    return model.text->forward(input).to(torch::kFloat32);
+}
+
+ml::Epsilon guidedEpsilon(SdModel& model, const SdGuidance& guidance, int frames) {
+    return [&model, guidance, frames](const torch::Tensor& x, int64_t t) {
+        prior::AutocastScope autocast(model.compute);
+        const torch::Tensor step = torch::full({1}, t, torch::TensorOptions().dtype(torch::kLong).device(x.device()));
+        const auto contextFor = [&](const torch::Tensor& c) { return c.expand({frames, c.size(1), c.size(2)}); };
+        if (guidance.scale == 1.0 || !guidance.unconditional.defined())
+            return model.unet->forward(x, step, contextFor(guidance.conditional), frames).to(torch::kFloat32);
+        // Both passes in one call: [unconditional frames; conditional frames], each clip inflated on its own.
+        const torch::Tensor both = model.unet->forward(
+            torch::cat({x, x}, 0), step,
+            torch::cat({contextFor(guidance.unconditional), contextFor(guidance.conditional)}, 0), frames);
+        const auto parts = both.to(torch::kFloat32).chunk(2, 0);
+        return ml::classifierFree(parts[1], parts[0], guidance.scale);
+    };
+}
+
+}  // namespace waft::engine::sd

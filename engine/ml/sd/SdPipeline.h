@@ -1,0 +1,56 @@
+#pragma once
+// Stable Diffusion 1.x end to end on the engine's parts: a loaded model (text tower, VAE, UNet inflated as asked),
+// prompt encoding, and DDIM sampling and inversion of latents with classifier-free guidance and a negative
+// prompt, for images (frames = 1) and clips (frames folded into the batch). Engine-internal (pulls in torch).
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "core/Status.h"
+#include "ml/common/Ddim.h"
+#include "ml/prior/Compute.h"
+#include "ml/sd/AutoencoderKl.h"
+#include "ml/sd/ClipTextModel.h"
+#include "ml/sd/SdModelFiles.h"
+#include "ml/sd/SdUNet.h"
+
+namespace waft::engine::sd {
+
+// The three modules of one model on one device, in eval mode. Shared (the cache hands the same one out while
+// its files are unchanged); callers must not train it in place.
+struct SdModel {
+    SdModelFiles files;
+    ClipTextModel text{nullptr};
+    AutoencoderKl vae{nullptr};
+    SdUNet unet{nullptr};
+    prior::Compute compute;
+};
+
+// Opens, checks and loads the model at `path` (a diffusers folder or a single file) with its UNet inflated as
+// `inflation` says, once per session: a second call with the same files (size and modification time) and
+// options returns the same model.
+Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& inflation,
+                                               const prior::ComputeOptions& compute);
+
+// SD 1.5's schedule: scaled-linear betas 0.00085..0.012 over 1000 steps, leading timesteps with offset 1,
+// alpha-bar after the last step = alphas_cumprod[0] (set_alpha_to_one = false).
+ml::NoiseSchedule sdSchedule();
+ml::DdimOptions sdDdimOptions(int steps);
+
+// Text states [1, 77, width] of a prompt (CLIP BPE, padded with EOS). `truncatedTokens` gets how many tokens of
+// a long prompt did not fit (0 when all did).
+Expected<torch::Tensor> encodePrompt(SdModel& model, const std::string& prompt, int* truncatedTokens = nullptr);
+
+struct SdGuidance {
+    torch::Tensor conditional;    // [1, 77, width]
+    torch::Tensor unconditional;  // the negative prompt's (the empty prompt's by default)
+    double scale = 7.5;           // 1: the conditional pass alone
+};
+
+// The guided noise estimate of `model` for latents [F, 4, h, w] of one clip of F frames (F = 1: an image): one
+// batched UNet call for both passes.
+ml::Epsilon guidedEpsilon(SdModel& model, const SdGuidance& guidance, int frames);
+
+}  // namespace waft::engine::sd
