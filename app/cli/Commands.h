@@ -30,6 +30,8 @@ int runTokenize(const std::vector<std::string>& args);
 int runModels(const std::vector<std::string>& args);
 int runGenerate(const std::vector<std::string>& args);
 int runInvert(const std::vector<std::string>& args);
+int runTrainT2v(const std::vector<std::string>& args);
+int runBenchT2v(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;

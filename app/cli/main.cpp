@@ -99,6 +99,8 @@ commands:
   models PATH                   what an SD 1.x model folder or .safetensors file holds, as JSON
   generate --model SD -p TEXT -o OUT.png   text to image with SD 1.x (DDIM + CFG)
   invert VIDEO --model SD -p TEXT -o RECON.mp4   DDIM-invert a clip and sample it back; prints the error
+  train-t2v -o DIR              train SD's classes at a tiny size on a procedural captioned-video world
+  bench-t2v MODEL               score a train-t2v model's clips for held-out captions with a procedural judge
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -145,6 +147,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "models") return waft::app::runModels(args);
     if (command == "generate") return waft::app::runGenerate(args);
     if (command == "invert") return waft::app::runInvert(args);
+    if (command == "train-t2v") return waft::app::runTrainT2v(args);
+    if (command == "bench-t2v") return waft::app::runBenchT2v(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

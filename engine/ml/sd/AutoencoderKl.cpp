@@ -81,7 +81,7 @@ torch::Tensor AutoencoderKlImpl::midBlock(Side& s, torch::Tensor h) {
     return s.mid1->forward(h);
 }
 
-torch::Tensor AutoencoderKlImpl::encodeSlice(const torch::Tensor& x) {
+std::pair<torch::Tensor, torch::Tensor> AutoencoderKlImpl::encodeMoments(const torch::Tensor& x) {
     torch::Tensor h = m_encoder.convIn(x);
     for (size_t i = 0; i < m_encoder.levels.size(); ++i) {
         for (auto& r : m_encoder.levels[i]) h = r->forward(h);
@@ -89,12 +89,20 @@ torch::Tensor AutoencoderKlImpl::encodeSlice(const torch::Tensor& x) {
     }
     h = midBlock(m_encoder, h);
     h = m_encoder.convOut(torch::silu(groupNormF32(m_encoder.normOut, h)));
-    const torch::Tensor moments = m_quant(h);
-    return moments.narrow(1, 0, config.latentChannels) * config.scalingFactor;  // the posterior's mean
+    const auto moments = m_quant(h).chunk(2, 1);
+    return {moments[0], moments[1].clamp(-30.0, 20.0)};  // diffusers clamps the log-variance the same way
+}
+
+torch::Tensor AutoencoderKlImpl::encodeSlice(const torch::Tensor& x) {
+    return encodeMoments(x).first * config.scalingFactor;  // the posterior's mean
 }
 
 torch::Tensor AutoencoderKlImpl::decodeSlice(const torch::Tensor& latents) {
-    torch::Tensor h = m_decoder.convIn(m_postQuant(latents / config.scalingFactor));
+    return decodeUnscaled(latents / config.scalingFactor);
+}
+
+torch::Tensor AutoencoderKlImpl::decodeUnscaled(const torch::Tensor& latents) {
+    torch::Tensor h = m_decoder.convIn(m_postQuant(latents));
     h = midBlock(m_decoder, h);
     for (size_t i = 0; i < m_decoder.levels.size(); ++i) {
         for (auto& r : m_decoder.levels[i]) h = r->forward(h);

@@ -18,6 +18,9 @@ struct AutoencoderKlImpl : torch::nn::Module {
     // latents (scaled) -> images [N, 3, H, W], unclamped.
     torch::Tensor decode(const torch::Tensor& latents, int slice = 1);
     int downsampleFactor() const { return 1 << (int(config.channels.size()) - 1); }
+    // Training: the posterior's mean and log-variance of images (unscaled latents), and decoding unscaled latents.
+    std::pair<torch::Tensor, torch::Tensor> encodeMoments(const torch::Tensor& images);
+    torch::Tensor decodeUnscaled(const torch::Tensor& latents);
 
     VaeKlConfig config;
 

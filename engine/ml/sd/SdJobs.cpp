@@ -21,36 +21,6 @@ Status checkSize(const SdModel& model, int width, int height) {
     return Status::ok();
 }
 
-// BGR8 frames -> [N, 3, H, W] in [-1, 1] (RGB, as SD's VAE was trained).
-torch::Tensor toImages(const std::vector<cv::Mat>& frames, const torch::Device& device) {
-    std::vector<torch::Tensor> out;
-    for (const cv::Mat& bgr : frames) {
-        cv::Mat rgb;
-        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-        out.push_back(torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8)
-                          .permute({2, 0, 1})
-                          .to(torch::kFloat32)
-                          .clone());
-    }
-    return (torch::stack(out) / 127.5 - 1.0).to(device);
-}
-
-std::vector<cv::Mat> toFrames(const torch::Tensor& images) {
-    const torch::Tensor bytes = ((images.to(torch::kCPU, torch::kFloat32).clamp(-1, 1) + 1.0) * 127.5)
-                                    .round()
-                                    .to(torch::kUInt8)
-                                    .permute({0, 2, 3, 1})
-                                    .contiguous();
-    std::vector<cv::Mat> out;
-    for (int64_t i = 0; i < bytes.size(0); ++i) {
-        cv::Mat rgb(int(bytes.size(1)), int(bytes.size(2)), CV_8UC3, bytes[i].data_ptr<uint8_t>());
-        cv::Mat bgr;
-        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-        out.push_back(bgr);
-    }
-    return out;
-}
-
 Expected<SdGuidance> guidanceFor(SdModel& model, const SdSampleParams& p, std::string& warning) {
     int dropped = 0;
     auto cond = encodePrompt(model, p.prompt, &dropped);
@@ -98,7 +68,7 @@ Status GenerateJob::run(Progress& progress, const CancelToken& cancel) {
                        });
     if (!latents.defined()) return Status::cancelled();
     progress.report(0.95f, "decoding");
-    m_image = toFrames(sd.vae->decode(latents)).front();
+    m_image = tensorToFrames(sd.vae->decode(latents)).front();
     m_summary = std::to_string(m_params.width) + "x" + std::to_string(m_params.height) + ", " +
                 std::to_string(m_params.steps) + " DDIM steps, guidance " +
                 std::to_string(m_params.guidance).substr(0, 4) + ", seed " + std::to_string(m_params.seed) +
@@ -141,7 +111,7 @@ Status InvertVideoJob::run(Progress& progress, const CancelToken& cancel) {
     if (!guidance) return guidance.status();
     const torch::Tensor latents = [&] {
         prior::AutocastScope autocast(sd.compute);
-        return sd.vae->encode(toImages(m_input, sd.compute.device)).to(torch::kFloat32);
+        return sd.vae->encode(framesToTensor(m_input, sd.compute.device)).to(torch::kFloat32);
     }();
     // Inversion follows the conditional ODE (no guidance), as Tune-A-Video's and SAVE's do.
     SdGuidance inversionGuidance{guidance->conditional, {}, 1.0};
@@ -160,7 +130,7 @@ Status InvertVideoJob::run(Progress& progress, const CancelToken& cancel) {
                        });
     if (!back.defined()) return Status::cancelled();
     progress.report(0.95f, "decoding");
-    m_output = toFrames(sd.vae->decode(back));
+    m_output = tensorToFrames(sd.vae->decode(back));
     double sumAbs = 0.0, sumSq = 0.0, count = 0.0;
     for (int i = 0; i < frames; ++i) {
         cv::Mat diff;

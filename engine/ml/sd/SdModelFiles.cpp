@@ -97,10 +97,24 @@ std::string dtypeOf(const std::set<std::string>& seen) {
 }
 
 // Checks one part's expected tensors in `file`; `nameOf` gives the file's name for a diffusers name (candidates).
+// The name `layout` gives a diffusers tensor of `part`.
+std::string nameIn(SdLayout layout, const SdConfig& config, SdPart part, const std::string& name) {
+    return layout == SdLayout::SingleFile ? singleFileName(config, part, name) : name;
+}
+
+// Whether the file holds an inflated UNet's temporal layers (checked completely with the rest).
+bool hasTemporal(const SafetensorsFile& file, const SdConfig& config, SdLayout layout) {
+    const auto temporal = temporalTensors(config.unet);
+    return !temporal.empty() && file.find(nameIn(layout, config, SdPart::Unet, temporal.front().name)) != nullptr;
+}
+
 Status checkPart(const SafetensorsFile& file, const std::string& path, const SdConfig& config, SdPart part,
-                 SdLayout layout, SdPartFile& out, std::set<std::string>& taken) {
+                 SdLayout layout, SdPartFile& out, std::set<std::string>& taken, bool temporal) {
     std::set<std::string> dtypes;
-    for (const TensorSpec& t : partTensors(config, part)) {
+    std::vector<TensorSpec> expected = partTensors(config, part);
+    if (part == SdPart::Unet && temporal)
+        for (TensorSpec& t : temporalTensors(config.unet)) expected.push_back(std::move(t));
+    for (const TensorSpec& t : expected) {
         std::vector<std::string> names;
         if (layout == SdLayout::SingleFile) {
             names.push_back(singleFileName(config, part, t.name));
@@ -211,7 +225,8 @@ Expected<SdModelFiles> openSdModel(const std::string& path) {
             if (!st) return st.status();
             std::set<std::string> taken;
             SdPartFile& out = model.parts[part];
-            WAFT_RETURN_IF_ERROR(checkPart(*st, *file, model.config, part, model.layout, out, taken));
+            if (part == SdPart::Unet) model.temporal = hasTemporal(*st, model.config, model.layout);
+            WAFT_RETURN_IF_ERROR(checkPart(*st, *file, model.config, part, model.layout, out, taken, model.temporal));
             for (const auto& [name, info] : st->tensors())
                 if (!taken.count(name)) {
                     if (isIgnorableSingleFileTensor(name)) {
@@ -239,9 +254,14 @@ Expected<SdModelFiles> openSdModel(const std::string& path) {
         for (const JsonFields* j : {&*json, &unet, &vae, &text}) WAFT_RETURN_IF_ERROR(j->status());
     }
     WAFT_RETURN_IF_ERROR(checkConfig(model.config, path));
+    model.temporal = hasTemporal(*st, model.config, model.layout);
+    if (const auto it = st->metadata().find("waft_self_attention"); it != st->metadata().end())
+        if (!parseFrameAttention(it->second, model.selfAttention))
+            return Status::corrupt(path + ": waft_self_attention is not a frame-attention mode");
     std::set<std::string> taken;
     for (SdPart part : {SdPart::Unet, SdPart::Vae, SdPart::TextEncoder})
-        WAFT_RETURN_IF_ERROR(checkPart(*st, path, model.config, part, model.layout, model.parts[part], taken));
+        WAFT_RETURN_IF_ERROR(
+            checkPart(*st, path, model.config, part, model.layout, model.parts[part], taken, model.temporal));
     for (const auto& [name, info] : st->tensors()) {
         if (taken.count(name)) continue;
         if (isIgnorableSingleFileTensor(name)) {
@@ -251,6 +271,36 @@ Expected<SdModelFiles> openSdModel(const std::string& path) {
         return Status::corrupt(path + ": tensor " + quoteForError(name) + " does not belong to an SD 1.x checkpoint");
     }
     return model;
+}
+
+std::string sdConfigJson(const SdConfig& c) {
+    std::vector<std::string> types;
+    for (bool cross : c.unet.crossAttention) types.push_back(cross ? "CrossAttnDownBlock2D" : "DownBlock2D");
+    const nlohmann::json j = {{"unet",
+                               {{"in_channels", c.unet.inChannels},
+                                {"out_channels", c.unet.outChannels},
+                                {"block_out_channels", c.unet.channels},
+                                {"layers_per_block", c.unet.layersPerBlock},
+                                {"cross_attention_dim", c.unet.crossAttentionDim},
+                                {"attention_head_dim", c.unet.heads},
+                                {"norm_num_groups", c.unet.groups},
+                                {"down_block_types", types}}},
+                              {"vae",
+                               {{"in_channels", c.vae.imageChannels},
+                                {"latent_channels", c.vae.latentChannels},
+                                {"block_out_channels", c.vae.channels},
+                                {"layers_per_block", c.vae.layersPerBlock},
+                                {"norm_num_groups", c.vae.groups},
+                                {"scaling_factor", c.vae.scalingFactor}}},
+                              {"text_encoder",
+                               {{"vocab_size", c.text.vocabSize},
+                                {"max_position_embeddings", c.text.contextLength},
+                                {"hidden_size", c.text.width},
+                                {"num_hidden_layers", c.text.layers},
+                                {"num_attention_heads", c.text.heads},
+                                {"intermediate_size", c.text.intermediate},
+                                {"hidden_act", "quick_gelu"}}}};
+    return j.dump();
 }
 
 std::string sdModelSummaryJson(const SdModelFiles& m) {
@@ -270,6 +320,9 @@ std::string sdModelSummaryJson(const SdModelFiles& m) {
     j["text_encoder"] = {
         {"width", m.config.text.width}, {"layers", m.config.text.layers}, {"heads", m.config.text.heads}};
     j["ignored_tensors"] = m.ignoredTensors;
+    j["video"] = m.temporal ? nlohmann::json{{"temporal_attention", true},
+                                             {"self_attention", frameAttentionName(m.selfAttention)}}
+                            : nlohmann::json(nullptr);
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

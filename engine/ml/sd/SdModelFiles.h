@@ -28,6 +28,10 @@ struct SdModelFiles {
     SdLayout layout = SdLayout::Diffusers;
     SdConfig config;  // SD 1.5's, or a diffusers folder's config.json files, or a single file's waft_sd_config
     std::map<SdPart, SdPartFile> parts;
+    // An inflated video UNet's file (Tune-A-Video's, Waft's fine-tunes) also holds every norm_temp/attn_temp
+    // tensor; Waft's own say their self-attention mode (metadata waft_self_attention).
+    bool temporal = false;
+    FrameAttention selfAttention = FrameAttention::SparseCausal;
     int ignoredTensors = 0;  // a single file's DDPM buffers, EMA copies and position ids
 };
 
@@ -39,6 +43,10 @@ Expected<SdModelFiles> openSdModel(const std::string& path);
 
 // What openSdModel found, as one JSON object (layout, per-part file, dtype, tensor and parameter counts, sizes).
 std::string sdModelSummaryJson(const SdModelFiles& model);
+
+// A configuration in diffusers' config.json keys, one object per part ({"unet": ..., "vae": ...,
+// "text_encoder": ...}): what a single file's waft_sd_config metadata holds.
+std::string sdConfigJson(const SdConfig& config);
 
 // A single file's tensor names that a loader ignores: LDM's DDPM schedule buffers, model_ema.*, position_ids.
 bool isIgnorableSingleFileTensor(const std::string& name);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <opencv2/imgproc.hpp>
 
 #include "core/Job.h"
 #include "ml/sd/ClipTokenizer.h"
@@ -31,6 +32,36 @@ std::map<std::string, std::shared_ptr<SdModel>> g_cache;
 
 }  // namespace
 
+// BGR8 frames -> [N, 3, H, W] in [-1, 1] (RGB, as SD's VAE was trained).
+torch::Tensor framesToTensor(const std::vector<cv::Mat>& frames, const torch::Device& device) {
+    std::vector<torch::Tensor> out;
+    for (const cv::Mat& bgr : frames) {
+        cv::Mat rgb;
+        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+        out.push_back(torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8)
+                          .permute({2, 0, 1})
+                          .to(torch::kFloat32)
+                          .clone());
+    }
+    return (torch::stack(out) / 127.5 - 1.0).to(device);
+}
+
+std::vector<cv::Mat> tensorToFrames(const torch::Tensor& images) {
+    const torch::Tensor bytes = ((images.to(torch::kCPU, torch::kFloat32).clamp(-1, 1) + 1.0) * 127.5)
+                                    .round()
+                                    .to(torch::kUInt8)
+                                    .permute({0, 2, 3, 1})
+                                    .contiguous();
+    std::vector<cv::Mat> out;
+    for (int64_t i = 0; i < bytes.size(0); ++i) {
+        cv::Mat rgb(int(bytes.size(1)), int(bytes.size(2)), CV_8UC3, bytes[i].data_ptr<uint8_t>());
+        cv::Mat bgr;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        out.push_back(bgr);
+    }
+    return out;
+}
+
 ml::NoiseSchedule sdSchedule() { return ml::NoiseSchedule::scaledLinear(1000, 0.00085, 0.012, false); }
 
 ml::DdimOptions sdDdimOptions(int steps) {
@@ -41,12 +72,14 @@ ml::DdimOptions sdDdimOptions(int steps) {
     return o;
 }
 
-Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& inflation,
+Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& requested,
                                                const prior::ComputeOptions& options) {
     auto files = openSdModel(path);
     if (!files) return files.status();
     auto compute = prior::resolveCompute(options, false);
     if (!compute) return compute.status();
+    InflationConfig inflation = requested;
+    inflation.temporalAttention = requested.temporalAttention || files->temporal;  // a video model's layers load
     const std::string key = cacheKey(*files, inflation, *compute);
     std::lock_guard<std::mutex> lock(g_cacheMutex);
     if (const auto it = g_cache.find(key); it != g_cache.end()) return it->second;

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <string>
 
 #include "core/Status.h"
@@ -29,10 +30,14 @@ struct SdModel {
 };
 
 // Opens, checks and loads the model at `path` (a diffusers folder or a single file) with its UNet inflated as
-// `inflation` says, once per session: a second call with the same files (size and modification time) and
-// options returns the same model.
+// `inflation` says (with temporal attention whenever the file holds its layers), once per session: a second call with
+// the same files (size and modification time) and options returns the same model.
 Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& inflation,
                                                const prior::ComputeOptions& compute);
+
+// 8-bit BGR frames -> [N, 3, H, W] RGB in [-1, 1] on `device` (what SD's VAE takes), and back (clamped).
+torch::Tensor framesToTensor(const std::vector<cv::Mat>& frames, const torch::Device& device);
+std::vector<cv::Mat> tensorToFrames(const torch::Tensor& images);
 
 // SD 1.5's schedule: scaled-linear betas 0.00085..0.012 over 1000 steps, leading timesteps with offset 1,
 // alpha-bar after the last step = alphas_cumprod[0] (set_alpha_to_one = false).
