@@ -77,7 +77,7 @@ sanitized_checks() {
   cmake --build "$dir" --parallel "$(nproc)"
   "$dir/sanitized_readers" --gtest_brief=1
   bash tests/fuzz/seed_corpus.sh "$BUILD_DIR/tests/hostile" "$dir/corpus"
-  for t in safetensors scene json_fields strokes flo model_config; do
+  for t in safetensors scene json_fields strokes flo model_config sd_model; do
     if ! "$dir/fuzz_$t" "$dir/corpus/$t" -max_total_time=10 -rss_limit_mb=2048 -max_len=200000 \
         -artifact_prefix="$dir/" >"$dir/$t.log" 2>&1; then
       tail -40 "$dir/$t.log"

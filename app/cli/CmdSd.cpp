@@ -114,7 +114,8 @@ int runInvert(const std::vector<std::string>& args) {
             "       [--attention sparse-causal|first-frame|full|per-frame] [options]\n"
             "  DDIM-inverts the clip's first frames to noise with the inflated model, samples them back under\n"
             "  the prompt, writes the result and prints the reconstruction error against the input.\n"
-            "  --size WxH defaults to the clip's size rounded down to multiples of 8.\n") +
+            "  --size WxH defaults to the clip's size rounded down to multiples of 8; --guidance to 1 (the\n"
+            "  conditional ODE both ways); --attention to a video model's own mode, else sparse-causal.\n") +
         kSampleOptions;
     CliArgs cli({"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--device",
                  "--precision", "--frames", "--fps", "--attention"},
@@ -125,16 +126,20 @@ int runInvert(const std::vector<std::string>& args) {
         return usageError("need VIDEO and -o RECON.mp4", usage.c_str());
     sd::InvertParams params;
     params.video = cli.positionals()[0];
-    params.sample.width = params.sample.height = 0;  // the clip's
     if (auto s = parseSample(cli, params.sample, 50); !s) return fail(s);
     if (!cli.has("--guidance")) params.sample.guidance = 1.0f;  // a reconstruction: the conditional ODE both ways
+    if (!cli.has("--size")) params.sample.width = params.sample.height = 0;  // the clip's
     const auto frames = cli.integer("--frames", 8, 1, 64);
     const auto fps = cli.real("--fps", 8.0f, 1.0f, 120.0f);
     if (!frames) return fail(frames.status());
     if (!fps) return fail(fps.status());
     params.frames = *frames;
-    if (!sd::parseFrameAttention(cli.string("--attention", "sparse-causal"), params.selfAttention))
-        return fail(engine::Status::invalid("--attention must be sparse-causal, first-frame, full or per-frame"));
+    if (cli.has("--attention")) {
+        sd::FrameAttention mode;
+        if (!sd::parseFrameAttention(cli.string("--attention", ""), mode))
+            return fail(engine::Status::invalid("--attention must be sparse-causal, first-frame, full or per-frame"));
+        params.selfAttention = mode;
+    }
     const std::string out = cli.string("-o", "");
     auto format = engine::exportFormatForPath(out);
     if (!format || *format != engine::ExportFormat::Mp4)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,8 +70,19 @@ bool isActive(const std::string& id) {
 std::map<std::string, int> g_claims;
 
 // Whether another open file (in any process, this one included) holds the lock on a claim file.
+// Opens a claim file that is a regular file (never blocks on a FIFO someone planted there).
+int openClaimFile(const fs::path& claimFile, int flags) {
+    const int fd = ::open(claimFile.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    struct stat st {};
+    if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 bool claimedElsewhere(const fs::path& claimFile) {
-    const int fd = ::open(claimFile.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const int fd = openClaimFile(claimFile, O_RDONLY);
     if (fd < 0) return false;
     const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     ::close(fd);
@@ -172,8 +184,8 @@ Status JobJournal::claim(const std::string& id) const {
     if (!fs::exists(entry, ec)) return gone;
     std::lock_guard<std::mutex> lock(g_activeMutex);
     if (g_claims.count(id)) return Status::invalid("job " + id + " is already being resumed here");
-    const int fd = ::open(claimFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return Status::io("cannot claim job " + id + " in " + m_dir);
+    const int fd = openClaimFile(claimFile, O_RDWR | O_CREAT);
+    if (fd < 0) return Status::io("cannot claim job " + id + " in " + m_dir + " (" + id + ".claim is not a file)");
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
         return Status::invalid("job " + id + " is already being resumed by another Waft process");

@@ -126,6 +126,29 @@ TEST(SdModels, FrameAttentionModesSeeTheFramesTheyClaim) {
         EXPECT_LT(maxDiff(runSame(mode), reference), 1e-5f) << frameAttentionName(mode);
 }
 
+// Temporal attention with trained (here: random) weights mixes the frames of a clip and nothing across clips:
+// two clips batched (CFG's batch) give each clip's own result, and changing one clip leaves the other alone.
+TEST(SdModels, TemporalAttentionStaysWithinEachClip) {
+    torch::manual_seed(7);
+    torch::NoGradGuard noGrad;
+    const SdConfig c = tinyConfig();
+    SdUNet net(c.unet, InflationConfig{FrameAttention::SparseCausal, true});
+    for (auto& p : net->named_parameters())
+        if (p.key().find("attn_temp.to_out") != std::string::npos) p.value().normal_(0.0, 0.2);
+    const int frames = 3;
+    const torch::Tensor a = torch::randn({frames, 4, 8, 8}), b = torch::randn({frames, 4, 8, 8});
+    const torch::Tensor ctx = torch::randn({frames, 5, 32});
+    const torch::Tensor t = torch::tensor({200});
+    const torch::Tensor alone = net->forward(a, t, ctx, frames);
+    const torch::Tensor both = net->forward(torch::cat({a, b}), t, torch::cat({ctx, ctx}), frames);
+    EXPECT_LT(maxDiff(both.narrow(0, 0, frames), alone), 1e-5f);
+    EXPECT_LT(maxDiff(both.narrow(0, frames, frames), net->forward(b, t, ctx, frames)), 1e-5f);
+    // Within a clip the frames now see each other: frame 0 changes with frame 2 (sparse-causal alone would not).
+    torch::Tensor later = a.clone();
+    later[2] = torch::randn({4, 8, 8});
+    EXPECT_GT(maxDiff(net->forward(later, t, ctx, frames)[0], alone[0]), 1e-4f);
+}
+
 TEST(SdModels, ClipTextIsCausalAndClipSkipStopsEarlier) {
     torch::manual_seed(3);
     torch::NoGradGuard noGrad;
@@ -156,15 +179,18 @@ TEST(SdModels, VaeEncodesByItsFactorAndSlicesAgree) {
     EXPECT_LT(maxDiff(back, vae->decode(z, 1)), 1e-5f);
 }
 
-// The fallback path chunks queries to bound its score matrix; any chunking gives the same result, and the causal
-// mask holds across chunk boundaries.
+// The fallback path chunks queries to bound its score matrix; any chunking gives the same result as one shot
+// and as the fused kernel where LibTorch has one, and the causal mask holds across chunk boundaries.
 TEST(SdModels, ChunkedAttentionMatchesOneShot) {
     torch::manual_seed(5);
     const torch::Tensor q = torch::randn({2, 37, 16}), k = torch::randn({2, 37, 16}), v = torch::randn({2, 37, 16});
     for (bool causal : {false, true}) {
-        const torch::Tensor whole = ml::attention(q, k, v, 4, causal);
-        const torch::Tensor chunked = ml::attention(q, k, v, 4, causal, 2 * 4 * 37 * 4 * 5);  // 5 queries a chunk
-        EXPECT_LT(maxDiff(whole, chunked), 1e-6f);
+        const torch::Tensor whole = ml::attention(q, k, v, 4, causal);  // SDPA on LibTorch 2.x
+        const torch::Tensor oneShot = ml::attentionChunked(q, k, v, 4, causal);
+        const torch::Tensor chunked =
+            ml::attentionChunked(q, k, v, 4, causal, 2 * 4 * 37 * 4 * 5);  // 5 queries a chunk
+        EXPECT_LT(maxDiff(oneShot, chunked), 1e-6f);
+        EXPECT_LT(maxDiff(whole, chunked), 1e-5f);
     }
     // Causal: the first query sees only the first key, so it returns the first value.
     const torch::Tensor first = ml::attention(q, k, v, 1, true).select(1, 0);
@@ -186,6 +212,10 @@ TEST(SdModels, DdimTimestepsAndInversionRoundTrip) {
     EXPECT_EQ(ts[1], 21);
     EXPECT_EQ(ts.back(), 981);
     EXPECT_EQ(ml::ddimTimesteps(1000, ml::DdimOptions{}).back(), 999);
+    sd.steps = 1000;  // leading + offset 1 would reach 1000: clamped, and the repeat dropped
+    const auto all = ml::ddimTimesteps(1000, sd);
+    EXPECT_EQ(all.back(), 999);
+    for (size_t i = 1; i < all.size(); ++i) ASSERT_GT(all[i], all[i - 1]);
 
     const ml::NoiseSchedule schedule = ml::NoiseSchedule::scaledLinear(1000, 0.00085, 0.012, false);
     EXPECT_DOUBLE_EQ(schedule.alphaBar(-1), schedule.alphasCumprod[0].item<double>());

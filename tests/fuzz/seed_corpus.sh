@@ -3,8 +3,8 @@
 # usage: seed_corpus.sh HOSTILE_DIR CORPUS_DIR
 set -eu
 src=$1 out=$2
-mkdir -p "$out"/{safetensors,scene,json_fields,strokes,flo,model_config}
-for f in "$src"/*.waft "$src"/*.safetensors; do [ -f "$f" ] && cp "$f" "$out/safetensors/" && cp "$f" "$out/scene/" && cp "$f" "$out/model_config/"; done
+mkdir -p "$out"/{safetensors,scene,json_fields,strokes,flo,model_config,sd_model}
+for f in "$src"/*.waft "$src"/*.safetensors; do [ -f "$f" ] && cp "$f" "$out/safetensors/" && cp "$f" "$out/scene/" && cp "$f" "$out/model_config/" && cp "$f" "$out/sd_model/"; done
 for f in "$src"/*.json; do [ -f "$f" ] && cp "$f" "$out/strokes/" && cp "$f" "$out/json_fields/"; done
 for f in "$src"/state/*.json; do [ -f "$f" ] && cp "$f" "$out/json_fields/"; done
 for f in "$src"/*.flo; do [ -f "$f" ] && cp "$f" "$out/flo/"; done

@@ -12,7 +12,11 @@ namespace waft::engine::ml {
 // chunked by queries so one chunk's score matrix stays within kAttentionChunkBytes.
 constexpr int64_t kAttentionChunkBytes = int64_t(256) << 20;
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads,
-                        bool causal = false, int64_t chunkBytes = kAttentionChunkBytes);
+                        bool causal = false);
+// The fallback on its own (any LibTorch): matmul + fp32 softmax, queries chunked so one chunk's scores stay
+// within chunkBytes.
+torch::Tensor attentionChunked(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int heads,
+                               bool causal = false, int64_t chunkBytes = kAttentionChunkBytes);
 
 // Sinusoidal timestep embedding [N] -> [N, dim]: (cos, sin) of t * 10000^(-i / (dim/2)) — the DDPM/LDM form that
 // diffusers computes with flip_sin_to_cos = true and downscale_freq_shift = 0 (SD 1.5's UNet).

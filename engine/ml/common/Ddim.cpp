@@ -21,7 +21,8 @@ std::vector<int64_t> ddimTimesteps(int trainSteps, const DdimOptions& options) {
         const int64_t t = options.spacing == TimestepSpacing::Trailing
                               ? int64_t(i) * total / steps + (total / steps) - 1
                               : int64_t(i) * (total / steps) + options.offset;
-        out.push_back(std::clamp<int64_t>(t, 0, total - 1));
+        const int64_t clamped = std::clamp<int64_t>(t, 0, total - 1);
+        if (out.empty() || clamped > out.back()) out.push_back(clamped);  // a clamped repeat would be a no-op step
     }
     return out;
 }

@@ -23,8 +23,8 @@ struct NoiseSchedule {
                                       bool finalAlphaOne = true);
 };
 
-// Which training timesteps a run of n steps visits. Trailing: i T/n + T/n - 1 (ends at T - 1; the prior).
-// Leading: i (T / n) + offset (diffusers' default; SD 1.5 uses offset 1).
+// Which training timesteps a run of n steps visits. Trailing: floor(i T / n) + floor(T / n) - 1 (ends at T - 1
+// when n divides T; the prior's). Leading: i floor(T / n) + offset (diffusers' default; SD 1.5 uses offset 1).
 enum class TimestepSpacing { Trailing, Leading };
 struct DdimOptions {
     int steps = 50;
@@ -33,7 +33,7 @@ struct DdimOptions {
     int offset = 0;
     int recurrences = 1;  // self-recurrence: each step repeated, re-noised back to its level in between
 };
-// Ascending (least noise first); at most T and at least one.
+// Ascending (least noise first), clamped to 0..T-1 without repeats; at most T and at least one.
 std::vector<int64_t> ddimTimesteps(int trainSteps, const DdimOptions& options);
 
 // The guided noise estimate at x_t.

@@ -18,6 +18,10 @@ Status checkSize(const SdModel& model, int width, int height) {
     if (int64_t(width) * height > int64_t(2048) * 2048)
         return Status::invalid("size " + std::to_string(width) + "x" + std::to_string(height) +
                                " is larger than 2048x2048 pixels");
+    if (int64_t(width / f) * (height / f) > 65536)
+        return Status::invalid("size " + std::to_string(width) + "x" + std::to_string(height) + " gives " +
+                               std::to_string(int64_t(width / f) * (height / f)) +
+                               " latent positions with this VAE, at most 65536");
     return Status::ok();
 }
 
@@ -88,7 +92,15 @@ Status InvertVideoJob::run(Progress& progress, const CancelToken& cancel) {
     if (!clip) return clip.status();
     if (clip->frames.empty()) return Status::corrupt(m_params.video + ": no frame decodes");
     progress.report(0.05f, "loading the model");
-    auto model = loadSdModel(m_params.sample.model, {m_params.selfAttention, true}, m_params.sample.compute);
+    FrameAttention mode = FrameAttention::SparseCausal;
+    if (m_params.selfAttention) {
+        mode = *m_params.selfAttention;
+    } else {
+        auto files = openSdModel(m_params.sample.model);
+        if (!files) return files.status();
+        if (files->temporal) mode = files->selfAttention;
+    }
+    auto model = loadSdModel(m_params.sample.model, {mode, true}, m_params.sample.compute);
     if (!model) return model.status();
     SdModel& sd = **model;
     const int f = sd.vae->downsampleFactor();

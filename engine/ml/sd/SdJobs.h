@@ -4,6 +4,7 @@
 // inversion path measurable end to end. Both are Compute-lane Jobs with progress and cancel.
 
 #include <opencv2/core/mat.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@ struct SdSampleParams {
     int steps = 50;
     float guidance = 7.5f;  // CFG scale s: eps_u + s (eps_c - eps_u); 1 = no guidance
     unsigned long seed = 0;
-    int width = 512, height = 512;  // multiples of the VAE's factor (8 for SD 1.5), at most 2048 x 2048
+    // Multiples of the VAE's factor (8 for SD 1.5), at most 2048 x 2048 and 65,536 latent positions (the
+    // attention cost grows with their square).
+    int width = 512, height = 512;
     prior::ComputeOptions compute;
 };
 
@@ -40,10 +43,15 @@ private:
 };
 
 struct InvertParams {
-    SdSampleParams sample;  // prompt, steps, guidance (of sampling back), size (0 x 0: the clip's, rounded)
+    InvertParams() {
+        sample.guidance = 1.0f;  // a reconstruction: the conditional ODE both ways
+        sample.width = sample.height = 0;
+    }
+    SdSampleParams sample;  // prompt, steps, guidance of sampling back, size (0 x 0: the clip's, rounded down)
     std::string video;      // the clip to invert
     int frames = 8;         // from its start
-    FrameAttention selfAttention = FrameAttention::SparseCausal;
+    // Unset: a video model's own mode (waft_self_attention), else sparse-causal (Tune-A-Video).
+    std::optional<FrameAttention> selfAttention;
 };
 
 class InvertVideoJob : public Job {

@@ -71,6 +71,17 @@ void readTextConfig(JsonFields& j, ClipTextConfig& c) {
 // What the architecture needs beyond each value's range.
 Status checkConfig(const SdConfig& c, const std::string& where) {
     const auto divides = [](int groups, int channels) { return groups > 0 && channels % groups == 0; };
+    if (c.unet.channels.empty() || c.vae.channels.empty())
+        return Status::corrupt(where + ": " + (c.unet.channels.empty() ? "unet" : "vae") +
+                               " config has no levels (block_out_channels is empty)");
+    // The parts must fit each other: the UNet denoises the VAE's latents and attends to the text tower's states.
+    if (c.unet.inChannels != c.vae.latentChannels || c.unet.outChannels != c.vae.latentChannels)
+        return Status::corrupt(where + ": the unet takes " + std::to_string(c.unet.inChannels) + " and gives " +
+                               std::to_string(c.unet.outChannels) + " channels, the vae's latents have " +
+                               std::to_string(c.vae.latentChannels));
+    if (c.unet.crossAttentionDim != c.text.width)
+        return Status::corrupt(where + ": the unet attends to " + std::to_string(c.unet.crossAttentionDim) +
+                               "-wide text states, the text encoder is " + std::to_string(c.text.width) + " wide");
     if (c.unet.crossAttention.size() != c.unet.channels.size())
         return Status::corrupt(where + ": unet has " + std::to_string(c.unet.channels.size()) + " levels but " +
                                std::to_string(c.unet.crossAttention.size()) + " down block types");
@@ -96,10 +107,9 @@ std::string dtypeOf(const std::set<std::string>& seen) {
     return seen.size() == 1 ? *seen.begin() : seen.empty() ? "-" : "mixed";
 }
 
-// Checks one part's expected tensors in `file`; `nameOf` gives the file's name for a diffusers name (candidates).
-// The name `layout` gives a diffusers tensor of `part`.
+// The name `layout` gives a diffusers tensor of `part` (the first of sdFileNames).
 std::string nameIn(SdLayout layout, const SdConfig& config, SdPart part, const std::string& name) {
-    return layout == SdLayout::SingleFile ? singleFileName(config, part, name) : name;
+    return sdFileNames(layout, config, part, name).front();
 }
 
 // Whether the file holds an inflated UNet's temporal layers (checked completely with the rest).
@@ -108,6 +118,7 @@ bool hasTemporal(const SafetensorsFile& file, const SdConfig& config, SdLayout l
     return !temporal.empty() && file.find(nameIn(layout, config, SdPart::Unet, temporal.front().name)) != nullptr;
 }
 
+// Checks one part's expected tensors in `file` by name (sdFileNames), shape and dtype; marks them taken.
 Status checkPart(const SafetensorsFile& file, const std::string& path, const SdConfig& config, SdPart part,
                  SdLayout layout, SdPartFile& out, std::set<std::string>& taken, bool temporal) {
     std::set<std::string> dtypes;
@@ -115,13 +126,7 @@ Status checkPart(const SafetensorsFile& file, const std::string& path, const SdC
     if (part == SdPart::Unet && temporal)
         for (TensorSpec& t : temporalTensors(config.unet)) expected.push_back(std::move(t));
     for (const TensorSpec& t : expected) {
-        std::vector<std::string> names;
-        if (layout == SdLayout::SingleFile) {
-            names.push_back(singleFileName(config, part, t.name));
-        } else {
-            names.push_back(t.name);
-            if (const std::string legacy = legacyDiffusersName(part, t.name); !legacy.empty()) names.push_back(legacy);
-        }
+        const std::vector<std::string> names = sdFileNames(layout, config, part, t.name);
         const TensorInfo* info = nullptr;
         std::string found;
         for (const std::string& n : names)
@@ -169,6 +174,13 @@ Expected<std::string> partFile(const fs::path& dir, const std::string& part) {
 }
 
 }  // namespace
+
+std::vector<std::string> sdFileNames(SdLayout layout, const SdConfig& config, SdPart part, const std::string& name) {
+    if (layout == SdLayout::SingleFile) return {singleFileName(config, part, name)};
+    std::vector<std::string> names{name};
+    if (std::string legacy = legacyDiffusersName(part, name); !legacy.empty()) names.push_back(std::move(legacy));
+    return names;
+}
 
 bool isIgnorableSingleFileTensor(const std::string& name) {
     static const std::set<std::string> schedule = {"betas",

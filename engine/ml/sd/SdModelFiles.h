@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/Status.h"
 #include "ml/sd/SdConfig.h"
@@ -47,6 +48,10 @@ std::string sdModelSummaryJson(const SdModelFiles& model);
 // A configuration in diffusers' config.json keys, one object per part ({"unet": ..., "vae": ...,
 // "text_encoder": ...}): what a single file's waft_sd_config metadata holds.
 std::string sdConfigJson(const SdConfig& config);
+
+// The names a diffusers tensor of `part` may have in a file of `layout`, tried in order: its single-file name, or
+// its diffusers name and then the older diffusers VAE name.
+std::vector<std::string> sdFileNames(SdLayout layout, const SdConfig& config, SdPart part, const std::string& name);
 
 // A single file's tensor names that a loader ignores: LDM's DDPM schedule buffers, model_ema.*, position_ids.
 bool isIgnorableSingleFileTensor(const std::string& name);

@@ -15,12 +15,7 @@ Status loadSdPart(torch::nn::Module& module, const SdModelFiles& model, SdPart p
     if (!file) return file.status();
     const bool single = model.layout == SdLayout::SingleFile;
     ml::WeightLoadOptions options;
-    options.fileNames = [&](const std::string& name) -> std::vector<std::string> {
-        if (single) return {singleFileName(model.config, part, name)};
-        std::vector<std::string> names{name};
-        if (std::string legacy = legacyDiffusersName(part, name); !legacy.empty()) names.push_back(std::move(legacy));
-        return names;
-    };
+    options.fileNames = [&](const std::string& name) { return sdFileNames(model.layout, model.config, part, name); };
     // A single file's other parts are not this module's; temporal layers are new in an inflated UNet.
     const std::string prefix = singleFilePrefix(part);
     options.inScope = [&](const std::string& name) { return !single || name.compare(0, prefix.size(), prefix) == 0; };

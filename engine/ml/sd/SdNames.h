@@ -10,12 +10,11 @@
 
 namespace waft::engine::sd {
 
-// The single-file name of a diffusers tensor of `part`, prefix included ("model.diffusion_model.",
-// "first_stage_model.", "cond_stage_model.transformer."); empty for a name the layout has no rule for. The
-// UNet's and VAE's block numbering depends on the configuration (levels, layers per block, attention).
 // The part's prefix in a single file ("model.diffusion_model.", "first_stage_model.",
 // "cond_stage_model.transformer.").
 const char* singleFilePrefix(SdPart part);
+// The single-file name of a diffusers tensor of `part`, prefix included; empty for a name the layout has no rule
+// for. The UNet's and VAE's block numbering depends on the configuration (levels, layers per block, attention).
 std::string singleFileName(const SdConfig& config, SdPart part, const std::string& diffusersName);
 // The single-file shape: the VAE's mid-block attention projections are 1x1 convolutions there ([c, c, 1, 1]),
 // linear layers ([c, c]) in diffusers.
