@@ -12,12 +12,14 @@
 #include "SdTestModels.h"
 #include "TestSupport.h"
 #include "io/SafetensorsWriter.h"
+#include "ml/prior/ModelMemory.h"
 #include "ml/sd/AutoencoderKl.h"
 #include "ml/sd/ClipTextModel.h"
 #include "ml/sd/SdJobs.h"
 #include "ml/sd/SdModelFiles.h"
 #include "ml/sd/SdModelLoader.h"
 #include "ml/sd/SdNames.h"
+#include "ml/sd/SdPipeline.h"
 #include "ml/sd/SdUNet.h"
 
 using namespace waft::engine;
@@ -244,6 +246,9 @@ TEST(SdJobs, GenerateIsSeededSizedAndCancellable) {
     EXPECT_EQ(a.type(), CV_8UC3);
     ASSERT_TRUE(generate(p, &b).isOk());
     EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+    EXPECT_EQ(cachedSdModelCount(), 1u);  // loaded once for both runs; the app's Free Model Memory drops it
+    prior::releaseCachedModels();
+    EXPECT_EQ(cachedSdModelCount(), 0u);
     p.seed = 1;
     ASSERT_TRUE(generate(p, &c).isOk());
     EXPECT_GT(cv::norm(a, c, cv::NORM_INF), 0.0);

@@ -1,5 +1,7 @@
 #include "ml/prior/ModelCache.h"
 
+#include "ml/sd/SdPipeline.h"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -67,7 +69,10 @@ void ModelCache::clear() {
     m_denoisers.clear();
 }
 
-size_t cachedModelCount() { return ModelCache::shared().size(); }
-void releaseCachedModels() { ModelCache::shared().clear(); }
+size_t cachedModelCount() { return ModelCache::shared().size() + sd::cachedSdModelCount(); }
+void releaseCachedModels() {
+    ModelCache::shared().clear();
+    sd::releaseCachedSdModels();
+}
 
 }  // namespace waft::engine::prior

@@ -23,10 +23,11 @@ public:
     size_t size() const;
     void clear();
 
-private:
+    // A file's identity (device, inode, size, modification time in ns): the cache key of what was read from it.
     using Identity = std::tuple<unsigned long, unsigned long, long long, long long, long long>;
     static Expected<Identity> identity(const std::string& path);
 
+private:
     mutable std::mutex m_mutex;
     std::map<std::pair<std::string, Identity>, MotionVae> m_vaes;
     std::map<std::pair<std::string, Identity>, DenoiserUNet> m_denoisers;

@@ -1,6 +1,7 @@
 #pragma once
-// The session's loaded motion models, seen from code that must not include torch (the UI): how many are
-// held, and freeing them. The models themselves are reached through ModelCache (ModelCache.h, torch).
+// The session's loaded models (motion prior and Stable Diffusion), seen from code that must not include torch
+// (the UI): how many are held, and freeing them. The models themselves are reached through ModelCache
+// (ModelCache.h) and loadSdModel (ml/sd/SdPipeline.h).
 
 #include <cstddef>
 

@@ -29,6 +29,13 @@ Status loadSdPart(torch::nn::Module& module, const SdModelFiles& model, SdPart p
     return Status::ok();
 }
 
+Status loadSdParts(torch::nn::Module& text, torch::nn::Module& vae, torch::nn::Module& unet,
+                   const SdModelFiles& model) {
+    WAFT_RETURN_IF_ERROR(loadSdPart(text, model, SdPart::TextEncoder));
+    WAFT_RETURN_IF_ERROR(loadSdPart(vae, model, SdPart::Vae));
+    return loadSdPart(unet, model, SdPart::Unet);
+}
+
 Status saveSdSingleFile(torch::nn::Module& text, torch::nn::Module& vae, torch::nn::Module& unet,
                         const SdConfig& config, const InflationConfig& inflation, const std::string& path,
                         const std::map<std::string, std::string>& metadata) {

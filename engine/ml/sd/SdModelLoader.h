@@ -15,6 +15,8 @@ namespace waft::engine::sd {
 // Loads `part` of `model` into `module` (built from model.config; an inflated UNet takes the image weights and
 // keeps its temporal layers as initialised).
 Status loadSdPart(torch::nn::Module& module, const SdModelFiles& model, SdPart part);
+// All three parts.
+Status loadSdParts(torch::nn::Module& text, torch::nn::Module& vae, torch::nn::Module& unet, const SdModelFiles& model);
 
 // Writes the three modules as one single-file checkpoint (fp32, LDM names, atomically) with the configuration in
 // waft_sd_config, an inflated UNet's self-attention mode in waft_self_attention, and `metadata`. openSdModel

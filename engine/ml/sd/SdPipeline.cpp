@@ -1,11 +1,11 @@
 #include "ml/sd/SdPipeline.h"
 
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <opencv2/imgproc.hpp>
 
 #include "core/Job.h"
+#include "ml/prior/ModelCache.h"
 #include "ml/sd/ClipTokenizer.h"
 #include "ml/sd/SdModelLoader.h"
 
@@ -13,16 +13,18 @@ namespace waft::engine::sd {
 
 namespace {
 
-// What identifies a loaded model: its files' paths, sizes and modification times, the inflation and compute.
-std::string cacheKey(const SdModelFiles& files, const InflationConfig& inflation, const prior::Compute& compute) {
+// What identifies a loaded model: its files' identities (ModelCache's), the inflation and the compute.
+Expected<std::string> cacheKey(const SdModelFiles& files, const InflationConfig& inflation,
+                               const prior::Compute& compute) {
     std::string key = frameAttentionName(inflation.selfAttention) +
                       std::string(inflation.temporalAttention ? "+t" : "") + "|" + compute.device.str() + "|" +
                       (compute.autocast ? c10::toString(*compute.autocast) : "fp32");
     for (const auto& [part, file] : files.parts) {
-        std::error_code ec;
-        const auto size = std::filesystem::file_size(file.path, ec);
-        const auto time = std::filesystem::last_write_time(file.path, ec).time_since_epoch().count();
-        key += "|" + file.path + ":" + std::to_string(size) + ":" + std::to_string(time);
+        auto id = prior::ModelCache::identity(file.path);
+        if (!id) return id.status();
+        const auto& [dev, ino, size, sec, nsec] = *id;
+        key += "|" + file.path + ":" + std::to_string(dev) + ":" + std::to_string(ino) + ":" + std::to_string(size) +
+               ":" + std::to_string(sec) + "." + std::to_string(nsec);
     }
     return key;
 }
@@ -80,9 +82,10 @@ Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const In
     if (!compute) return compute.status();
     InflationConfig inflation = requested;
     inflation.temporalAttention = requested.temporalAttention || files->temporal;  // a video model's layers load
-    const std::string key = cacheKey(*files, inflation, *compute);
+    const auto key = cacheKey(*files, inflation, *compute);
+    if (!key) return key.status();
     std::lock_guard<std::mutex> lock(g_cacheMutex);
-    if (const auto it = g_cache.find(key); it != g_cache.end()) return it->second;
+    if (const auto it = g_cache.find(*key); it != g_cache.end()) return it->second;
     try {
         auto model = std::make_shared<SdModel>();
         model->files = *files;
@@ -90,9 +93,7 @@ Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const In
         model->text = ClipTextModel(files->config.text);
         model->vae = AutoencoderKl(files->config.vae);
         model->unet = SdUNet(files->config.unet, inflation);
-        WAFT_RETURN_IF_ERROR(loadSdPart(*model->text, *files, SdPart::TextEncoder));
-        WAFT_RETURN_IF_ERROR(loadSdPart(*model->vae, *files, SdPart::Vae));
-        WAFT_RETURN_IF_ERROR(loadSdPart(*model->unet, *files, SdPart::Unet));
+        WAFT_RETURN_IF_ERROR(loadSdParts(*model->text, *model->vae, *model->unet, *files));
         for (torch::nn::Module* m :
              {static_cast<torch::nn::Module*>(model->text.get()), static_cast<torch::nn::Module*>(model->vae.get()),
               static_cast<torch::nn::Module*>(model->unet.get())}) {
@@ -100,11 +101,21 @@ Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const In
             m->eval();
         }
         g_cache.clear();  // one SD model at a time: the previous one's gigabytes go
-        g_cache[key] = model;
+        g_cache[*key] = model;
         return model;
     } catch (const std::exception& e) {
         return Status::corrupt(path + ": cannot load the model: " + oneLine(e.what()));
     }
+}
+
+size_t cachedSdModelCount() {
+    std::lock_guard<std::mutex> lock(g_cacheMutex);
+    return g_cache.size();
+}
+
+void releaseCachedSdModels() {
+    std::lock_guard<std::mutex> lock(g_cacheMutex);
+    g_cache.clear();
 }
 
 Expected<torch::Tensor> encodePrompt(SdModel& model, const std::string& prompt, int* truncatedTokens) {

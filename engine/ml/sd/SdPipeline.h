@@ -39,6 +39,10 @@ Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const In
 torch::Tensor framesToTensor(const std::vector<cv::Mat>& frames, const torch::Device& device);
 std::vector<cv::Mat> tensorToFrames(const torch::Tensor& images);
 
+// The cached SD models (0 or 1) and dropping them (prior/ModelMemory.h's release frees them too).
+size_t cachedSdModelCount();
+void releaseCachedSdModels();
+
 // SD 1.5's schedule: scaled-linear betas 0.00085..0.012 over 1000 steps, leading timesteps with offset 1,
 // alpha-bar after the last step = alphas_cumprod[0] (set_alpha_to_one = false).
 ml::NoiseSchedule sdSchedule();

@@ -48,14 +48,14 @@ Status T2vBenchJob::run(Progress& progress, const CancelToken& cancel) {
     T2vBenchResult r;
     const auto start = std::chrono::steady_clock::now();
     const ml::NoiseSchedule schedule = sdSchedule();
+    auto uncond = encodePrompt(sd, "");  // the unconditional pass's states, the same for every sample
+    if (!uncond) return uncond.status();
     for (int i = 0; i < p.samples; ++i) {
         if (cancel.isCancelled()) return Status::cancelled();
         const WorldSpec& spec = order[size_t(i) % order.size()];
         const WorldSpec& other = order[(size_t(i) + order.size() / 2 + 1) % order.size()];
         auto cond = encodePrompt(sd, spec.caption());
-        auto uncond = encodePrompt(sd, "");
         if (!cond) return cond.status();
-        if (!uncond) return uncond.status();
         const SdGuidance guidance{*cond, *uncond, p.guidance};
         auto generator = at::detail::createCPUGenerator(p.seed + uint64_t(i));
         const torch::Tensor noise =

@@ -81,9 +81,7 @@ int savedStep(const std::string& path) {
 Status loadInto(T2vModules& m, const std::string& path) {
     auto files = openSdModel(path);
     if (!files) return files.status();
-    WAFT_RETURN_IF_ERROR(loadSdPart(*m->text, *files, SdPart::TextEncoder));
-    WAFT_RETURN_IF_ERROR(loadSdPart(*m->vae, *files, SdPart::Vae));
-    return loadSdPart(*m->unet, *files, SdPart::Unet);
+    return loadSdParts(*m->text, *m->vae, *m->unet, *files);
 }
 
 }  // namespace
