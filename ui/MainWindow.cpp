@@ -26,6 +26,7 @@
 #include "SceneSession.h"
 #include "StrokeDocument.h"
 #include "TimelineBar.h"
+#include "VideoJobDialog.h"
 #include "ml/prior/ModelMemory.h"
 
 namespace waft::ui {
@@ -187,11 +188,24 @@ void MainWindow::buildMenus() {
         if (dialog.exec() == QDialog::Accepted) dialog.settings().save();
     });
 
-    // The video jobs run on the timeline's clip of the scene's source video. They are listed from now on so the
-    // menu says what each needs; they are enabled when their jobs exist (motion transfer, text-driven editing).
+    // The video jobs run on the timeline's clip of the scene's source video; each says what it needs.
     QMenu* video = menuBar()->addMenu(tr("Vi&deo"));
     video->setToolTipsVisible(true);
     m_videoJobs = {video->addAction(tr("&Transfer Motion…")), video->addAction(tr("&Edit with Text…"))};
+    for (size_t i = 0; i < m_videoJobs.size(); ++i)
+        connect(m_videoJobs[i], &QAction::triggered, this, [this, i] {
+            const auto clip = m_controller->selectedClip();
+            if (!clip) return;
+            VideoJobDialog dialog(VideoJobSettings::load(i == 0 ? VideoJobKind::Transfer : VideoJobKind::Edit),
+                                  tr("Clip: %1, %2 to %3 s")
+                                      .arg(QFileInfo(QString::fromStdString(clip->videoPath)).fileName())
+                                      .arg(clip->inSec, 0, 'f', 2)
+                                      .arg(clip->outSec, 0, 'f', 2),
+                                  this);
+            if (dialog.exec() != QDialog::Accepted) return;
+            dialog.settings().save();
+            runVideoJob(dialog.settings());
+        });
     connect(m_controller, &SceneController::sceneChanged, this, &MainWindow::updateVideoJobs);
     connect(m_controller, &SceneController::clipRangeChanged, this, &MainWindow::updateVideoJobs);
     updateVideoJobs();
@@ -205,6 +219,7 @@ void MainWindow::buildMenus() {
 void MainWindow::updateVideoJobs() {
     const auto clip = m_controller->selectedClip();
     const QString names[] = {tr("motion transfer"), tr("text-driven editing")};
+    const QString does[] = {tr("give its motion to a new prompt"), tr("edit it as a prompt says")};
     for (size_t i = 0; i < m_videoJobs.size(); ++i) {
         QString why;
         if (!m_controller->scene())
@@ -212,11 +227,11 @@ void MainWindow::updateVideoJobs() {
         else if (!clip)
             why = QString::fromStdString(clip.status().message());
         else
-            why = tr("The %1 job is not built yet; it will run on the selected clip (%2 to %3 s)")
-                      .arg(names[i])
+            why = tr("Tune a Stable Diffusion 1.x model on the selected clip (%1 to %2 s) and %3")
                       .arg(clip->inSec, 0, 'f', 2)
-                      .arg(clip->outSec, 0, 'f', 2);
-        m_videoJobs[i]->setEnabled(false);
+                      .arg(clip->outSec, 0, 'f', 2)
+                      .arg(does[i]);
+        m_videoJobs[i]->setEnabled(m_controller->scene() && clip.hasValue());
         m_videoJobs[i]->setToolTip(why);
         m_videoJobs[i]->setStatusTip(why);
     }
@@ -282,6 +297,16 @@ int MainWindow::exportTo(const QString& path, const engine::AnimateParams& param
 }
 int MainWindow::applyMotionBrush() { return m_session->applyMotionBrush(); }
 int MainWindow::predictMotion() { return m_session->predictMotion(); }
+
+int MainWindow::runVideoJob(const VideoJobSettings& settings) {
+    const auto clip = m_controller->selectedClip();
+    if (!clip) {
+        statusBar()->showMessage(QString::fromStdString(clip.status().message()), 10000);
+        return -1;
+    }
+    return m_session->runVideoJob(settings.makeJob(QString::fromStdString(clip->videoPath), clip->inSec, clip->outSec),
+                                  settings.output);
+}
 
 void MainWindow::addRecent(const QString& path) {
     QSettings settings;

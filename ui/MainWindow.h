@@ -22,6 +22,7 @@ class JobsPanel;
 class TimelineBar;
 class SceneSession;
 class StrokeDocument;
+struct VideoJobSettings;
 
 // Waft's main window: the viewport in the centre, tools (Pull, Motion brush, Anchor, Freeze mask), the
 // Motion and Jobs panels, the timeline, File/Edit/View menus with shortcuts, a status bar with fps and what
@@ -42,6 +43,9 @@ public:
     int applyMotionBrush();
     int predictMotion();
     int openSample();
+    // Video ▸ Transfer Motion… / Edit with Text… without their dialog: the job on the timeline's clip (-1 and the
+    // one line why in the status bar when there is no clip); the result opens as the new scene.
+    int runVideoJob(const VideoJobSettings& settings);
 
     SceneController* controller() const { return m_controller; }
     EngineWorker* worker() const { return m_worker; }
@@ -54,7 +58,8 @@ public:
     StrokeDocument* strokeDocument() const { return m_strokes; }
     const std::vector<engine::MotionArrow>& arrows() const;
     engine::MotionStrokes strokes() const;
-    // Video ▸ Transfer Motion… / Edit with Text…: disabled, with the reason as tooltip and status tip.
+    // Video ▸ Transfer Motion… / Edit with Text…: enabled on a video scene's clip, with what they run on or why
+    // not as tooltip and status tip.
     const std::vector<QAction*>& videoJobActions() const { return m_videoJobs; }
     // Replaces the strokes with a stroke file's, as one undoable step; false (and the one line) otherwise.
     bool loadStrokes(const QString& path);

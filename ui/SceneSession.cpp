@@ -192,4 +192,17 @@ int SceneSession::predictMotion() {
         });
 }
 
+int SceneSession::runVideoJob(std::unique_ptr<engine::Job> job, const QString& output) {
+    const QString name = QString::fromStdString(job->name());
+    return m_worker->enqueue(std::move(job), [this, output, name](engine::Job&) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, output, name] {
+                emit message(tr("The %1 wrote %2: opening it").arg(name, output), 8000);
+                openPath(output);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
 }  // namespace waft::ui

@@ -36,6 +36,9 @@ public:
     int applyMotionBrush();
     // The current photo's motion from the configured motion model (Motion ▸ Motion Model…).
     int predictMotion();
+    // A video job (motion transfer, text-driven editing) that writes `output`: when it succeeds the result opens
+    // as a new clip (its motion extracted, one undoable step); when it fails the open scene stays as it was.
+    int runVideoJob(std::unique_ptr<engine::Job> job, const QString& output);
 
     // The file the current scene came from or was last saved to.
     const QString& scenePath() const { return m_scenePath; }

@@ -32,6 +32,9 @@ int runGenerate(const std::vector<std::string>& args);
 int runInvert(const std::vector<std::string>& args);
 int runTrainT2v(const std::vector<std::string>& args);
 int runBenchT2v(const std::vector<std::string>& args);
+int runTransfer(const std::vector<std::string>& args);
+int runBenchTransfer(const std::vector<std::string>& args);
+int runEdit(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;

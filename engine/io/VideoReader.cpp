@@ -27,6 +27,15 @@ Expected<VideoFrames> decodeVideo(const std::string& path, const DecodeParams& p
         if (cancel.isCancelled()) return Status::cancelled();
         if (frame.empty() || frame.depth() != CV_8U) continue;
         double t = capture.get(cv::CAP_PROP_POS_MSEC) / 1000.0;
+        // The frames FFmpeg drains at the end of a stream with B-frames (the last two of an x264 file) report 0:
+        // they follow the last one at the stream's pace.
+        if (anyTimestamp && t == 0.0 && !out.timesSec.empty()) {
+            const size_t n = out.timesSec.size();
+            const double step = n >= 2           ? out.timesSec[n - 1] - out.timesSec[n - 2]
+                                : nominalFps > 0 ? 1.0 / nominalFps
+                                                 : 0.0;
+            if (step > 0.0) t = out.timesSec.back() + step;
+        }
         anyTimestamp = anyTimestamp || t > 0.0;
         if (!anyTimestamp && decoded > 0 && nominalFps > 0) t = decoded / nominalFps;
         ++decoded;

@@ -5,6 +5,7 @@
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
 #include "ml/sd/TrainT2vJob.h"
+#include "ml/tune/TuneParams.h"
 
 namespace waft::engine {
 
@@ -52,9 +53,15 @@ Expected<std::unique_ptr<Job>> jobFromSpec(const JobSpec& spec) {
         prior::parseComputeDevice(device, p.compute.device);
         p.resume = true;  // a journalled run continues from its checkpoints
         job = std::make_unique<sd::TrainT2vJob>(out, p);
+    } else if (spec.kind == "transfer" || spec.kind == "edit") {
+        auto tuned = spec.kind == "transfer" ? tune::motionTransferJobFromSpec(spec.paramsJson)
+                                             : tune::editJobFromSpec(spec.paramsJson);
+        if (!tuned) return tuned.status();
+        job = std::move(*tuned);
     } else {
-        return Status::error(StatusCode::Unsupported, "unknown job kind " + quoteForError(spec.kind, 40) +
-                                                          " (this Waft resumes train-vae, train-prior and train-t2v)");
+        return Status::error(StatusCode::Unsupported,
+                             "unknown job kind " + quoteForError(spec.kind, 40) +
+                                 " (this Waft resumes train-vae, train-prior, train-t2v, transfer and edit)");
     }
     return job;
 }

@@ -24,7 +24,7 @@ expect() {
   fi
 }
 
-for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert; do
+for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert train-t2v bench-t2v transfer bench-transfer edit; do
   expect 0 "$c --help" -- "$CLI" "$c" --help
 done
 expect 0 "top-level --help" -- "$CLI" --help
@@ -44,6 +44,17 @@ expect fail "generate: no model" -- "$CLI" generate -p "a cat" -o "$WORK/cat.png
 expect fail "generate: pickle model" -- "$CLI" generate --model "$WORK/v1-5.ckpt" -p "a cat" -o "$WORK/cat.png"
 expect fail "generate: absurd size" -- "$CLI" generate --model "$WORK/v1-5.ckpt" -p "a cat" -o "$WORK/cat.png" --size 99999x8
 expect fail "invert: not mp4" -- "$CLI" invert "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" -o "$WORK/r.gif"
+expect fail "transfer: no new prompt" -- "$CLI" transfer "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" -o "$WORK/t.mp4"
+expect fail "transfer: pickle model" -- "$CLI" transfer "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a palm" -o "$WORK/t.mp4"
+expect fail "transfer: not mp4" -- "$CLI" transfer "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a palm" -o "$WORK/t.gif"
+expect fail "transfer: bad base" -- "$CLI" transfer "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a palm" -o "$WORK/t.mp4" --base magic
+expect fail "transfer: one frame" -- "$CLI" transfer "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a palm" -o "$WORK/t.mp4" --frames 1
+[ ! -e "$WORK/t.mp4" ] && ok || bad "a failed transfer left $WORK/t.mp4"
+expect fail "edit: no edit prompt" -- "$CLI" edit "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" -o "$WORK/e.mp4"
+expect fail "edit: pickle model" -- "$CLI" edit "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a tree in snow" -o "$WORK/e.mp4"
+expect fail "edit: bad attention" -- "$CLI" edit "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a tree in snow" -o "$WORK/e.mp4" --attention per-frame
+[ ! -e "$WORK/e.mp4" ] && ok || bad "a failed edit left $WORK/e.mp4"
+expect fail "bench-transfer: unknown row" -- "$CLI" bench-transfer "$WORK/v1-5.ckpt" -o "$WORK/bench" --rows "TAV,magic"
 
 # Extraction and scene files
 expect fail "missing video" -- "$CLI" extract "$WORK/none.mp4" -o "$WORK/a.waft"

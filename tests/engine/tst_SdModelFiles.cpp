@@ -149,6 +149,76 @@ TEST(SdModelFiles, BothLayoutsLoadTheSameModel) {
     EXPECT_NE(json.find("\"single-file\""), std::string::npos);
 }
 
+// In bf16 (the CPU's half precision; CUDA adds fp16) the loaded weights are bf16 except the norms', which stay
+// fp32, each converted once from the file; the UNet, text tower and VAE outputs stay near fp32's.
+TEST(SdModelFiles, HalfPrecisionWeightsKeepNormsInFp32) {
+    torch::manual_seed(4);
+    const fs::path dir = waft::test::tempDir("sd-bf16");
+    TinySd sd;
+    {
+        torch::NoGradGuard noGrad;  // weights of the size real ones have, so bf16's rounding is visible
+        for (auto* m : {&sd.part(SdPart::Unet), &sd.part(SdPart::Vae), &sd.part(SdPart::TextEncoder)})
+            for (auto& p : m->parameters()) p.add_(0.02 * torch::randn_like(p));
+    }
+    const std::string path = saveSingle(sd, dir / "tiny.safetensors");
+    prior::ComputeOptions fp32, bf16;
+    fp32.device = bf16.device = prior::ComputeDevice::Cpu;
+    fp32.precision = prior::Precision::Fp32;
+    bf16.precision = prior::Precision::Bf16;
+    auto full = loadSdModel(path, {FrameAttention::PerFrame, false}, fp32);
+    ASSERT_TRUE(full.hasValue()) << full.status().message();
+    const std::shared_ptr<SdModel> a = *full;  // the cache holds one model: keep this one alive
+    auto half = loadSdModel(path, {FrameAttention::PerFrame, false}, bf16);
+    ASSERT_TRUE(half.hasValue()) << half.status().message();
+    SdModel& b = **half;
+    ASSERT_NE(a.get(), &b);
+    int normTensors = 0, halfTensors = 0;
+    for (torch::nn::Module* m :
+         {static_cast<torch::nn::Module*>(b.unet.get()), static_cast<torch::nn::Module*>(b.vae.get()),
+          static_cast<torch::nn::Module*>(b.text.get())})
+        for (const auto& p : m->named_parameters()) {
+            const std::string& n = p.key();
+            const bool norm = n.find("norm") != std::string::npos && n.find("norm_out") == std::string::npos
+                                  ? true
+                                  : n.find("conv_norm_out") != std::string::npos;
+            if (norm) {
+                EXPECT_EQ(p.value().scalar_type(), torch::kFloat32) << n;
+                ++normTensors;
+            } else {
+                EXPECT_EQ(p.value().scalar_type(), torch::kBFloat16) << n;
+                ++halfTensors;
+            }
+        }
+    EXPECT_GT(normTensors, 20);
+    EXPECT_GT(halfTensors, 100);
+    // Each weight is the file's value rounded once to bf16.
+    const torch::Tensor q =
+        sd.unet->named_parameters()["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"];
+    EXPECT_TRUE(
+        torch::equal(b.unet->named_parameters()["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"],
+                     q.to(torch::kBFloat16)));
+    torch::NoGradGuard noGrad;
+    auto ca = encodePrompt(*a, "a red ball"), cb = encodePrompt(b, "a red ball");
+    ASSERT_TRUE(ca.hasValue() && cb.hasValue());
+    const auto relative = [](const torch::Tensor& x, const torch::Tensor& ref) {
+        return ((x - ref).norm() / ref.norm()).item<float>();
+    };
+    EXPECT_EQ(cb->scalar_type(), torch::kFloat32);
+    EXPECT_LT(relative(*cb, *ca), 0.05f);
+    const torch::Tensor x = torch::randn({2, 4, 8, 8});
+    const SdGuidance ga{*ca, {}, 1.0}, gb{*cb, {}, 1.0};
+    const torch::Tensor ea = guidedEpsilon(*a, ga, 2)(x, 500), eb = guidedEpsilon(b, gb, 2)(x, 500);
+    EXPECT_EQ(eb.scalar_type(), torch::kFloat32);
+    EXPECT_LT(relative(eb, ea), 0.05f);
+    EXPECT_GT(relative(eb, ea), 0.0f);  // it did run in bf16
+    const torch::Tensor images = torch::rand({2, 3, 8, 8}) * 2 - 1;
+    const torch::Tensor za = vaeEncode(*a, images), zb = vaeEncode(b, images);
+    EXPECT_EQ(zb.scalar_type(), torch::kFloat32);
+    EXPECT_LT(relative(zb, za), 0.05f);
+    EXPECT_LT(relative(vaeDecode(b, za), vaeDecode(*a, za)), 0.05f);
+    releaseCachedSdModels();
+}
+
 TEST(SdModelFiles, BadModelsAreOneLineNamingTheProblem) {
     torch::manual_seed(1);
     torch::NoGradGuard noGrad;

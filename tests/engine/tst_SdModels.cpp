@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <ATen/autocast_mode.h>
+
 #include <map>
 
 #include "SdTestModels.h"
@@ -237,4 +239,61 @@ TEST(SdModels, DdimTimestepsAndInversionRoundTrip) {
         previous = error;
     }
     EXPECT_LT(previous, 2e-2);  // 250 steps (measured 0.010)
+}
+
+// Gradient checkpointing recomputes each block in the backward: the gradients of every parameter are those of
+// the plain backward, also when only the query projections and the temporal attention train (every block input
+// frozen: the case Tune-A-Video-style fine-tuning is in) and under bf16 autocast.
+TEST(SdModels, GradientCheckpointingGivesTheSameGradients) {
+    torch::manual_seed(5);
+    const SdConfig c = tinyConfig();
+    const InflationConfig inflation{FrameAttention::SparseCausal, true};
+    SdUNet plain(c.unet, inflation), checkpointed(c.unet, inflation);
+    {
+        torch::NoGradGuard noGrad;
+        for (auto& p : plain->parameters()) p.add_(0.01 * torch::randn_like(p));  // temporal outputs non-zero
+    }
+    copyWeights(*plain, *checkpointed);
+    checkpointed->gradientCheckpointing = true;
+    const int frames = 3;
+    const torch::Tensor x = torch::randn({frames, 4, 8, 8});
+    const torch::Tensor context = torch::randn({frames, 5, 32});
+    const torch::Tensor t = torch::tensor({300});
+    const auto gradients = [&](SdUNet& net, bool onlyQueries, bool bf16) {
+        for (const auto& p : net->named_parameters()) {
+            const bool q = p.key().find("to_q") != std::string::npos || p.key().find("_temp") != std::string::npos;
+            p.value().set_requires_grad(!onlyQueries || q);
+            p.value().mutable_grad() = torch::Tensor();
+        }
+        net->train();
+        if (bf16) {
+            at::autocast::set_cpu_enabled(true);
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        }
+        const torch::Tensor y = net->forward(x, t, context, frames).to(torch::kFloat32);
+        if (bf16) at::autocast::set_cpu_enabled(false);
+        y.pow(2).mean().backward();
+        std::map<std::string, torch::Tensor> out;
+        for (const auto& p : net->named_parameters())
+            if (p.value().grad().defined()) out[p.key()] = p.value().grad().clone();
+        return out;
+    };
+    for (const auto& [onlyQueries, bf16] : {std::pair{false, false}, {true, false}, {false, true}}) {
+        const auto a = gradients(plain, onlyQueries, bf16), b = gradients(checkpointed, onlyQueries, bf16);
+        EXPECT_EQ(a.size(), b.size()) << "queries only " << onlyQueries;
+        ASSERT_GT(a.size(), onlyQueries ? 8u : 100u);
+        for (const auto& [name, g] : a) {
+            if (!b.count(name)) {
+                ADD_FAILURE() << "no gradient with checkpointing: " << name;
+                continue;
+            }
+            const float scale = std::max(1e-8f, g.abs().max().item<float>());
+            EXPECT_LT(maxDiff(g, b.at(name)) / scale, bf16 ? 2e-2f : 1e-4f) << name << " queries only " << onlyQueries;
+        }
+    }
+    // Sampling (no grad) and eval mode take the plain path and agree too.
+    torch::NoGradGuard noGrad;
+    plain->eval();
+    checkpointed->eval();
+    EXPECT_TRUE(torch::equal(plain->forward(x, t, context, frames), checkpointed->forward(x, t, context, frames)));
 }

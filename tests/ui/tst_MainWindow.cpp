@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QSettings>
 #include <QSignalSpy>
@@ -26,8 +27,11 @@
 #include "MotionModelDialog.h"
 #include "MotionPanel.h"
 #include "SceneController.h"
+#include "SceneSession.h"
+#include "SdTestModelFile.h"
 #include "TestSupport.h"
 #include "TimelineBar.h"
+#include "VideoJobDialog.h"
 #include "core/Runtime.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
@@ -354,10 +358,10 @@ private slots:
         QVERIFY(clip.hasValue());
         QCOMPARE(clip->inSec, source.startSec + 2.0);
         QCOMPARE(clip->outSec, source.startSec + 6.0);
-        // The video jobs are listed, disabled until their jobs exist, and say what they would run on.
+        // The video jobs are listed, enabled on a clip, and say what they run on.
         QCOMPARE(window.videoJobActions().size(), size_t(2));
         for (QAction* action : window.videoJobActions()) {
-            QVERIFY(!action->isEnabled());
+            QVERIFY(action->isEnabled());
             QVERIFY2(action->toolTip().contains(QString::number(source.startSec + 6.0, 'f', 2)),
                      qPrintable(action->toolTip()));
         }
@@ -398,6 +402,52 @@ private slots:
             QVERIFY(!action->isEnabled());
             QVERIFY2(action->toolTip().contains("photo"), qPrintable(action->toolTip()));
         }
+    }
+
+    // Video ▸ Transfer Motion… and Edit with Text… on the sample's clip with a tiny SD model: a failing job
+    // (missing model) is one line and leaves the scene alone; a good one runs in the Jobs panel, writes the clip,
+    // and the result opens as the new scene (its motion extracted). The dialogs' settings persist per job.
+    void videoJobsOpenTheirResult() {
+        ui::MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QString model = QString::fromStdString(test::writeTinySdModel(m_dir + "/tiny-sd.safetensors", 5));
+        QVERIFY(!model.isEmpty());
+        for (ui::VideoJobKind kind : {ui::VideoJobKind::Transfer, ui::VideoJobKind::Edit}) {
+            const bool transfer = kind == ui::VideoJobKind::Transfer;
+            QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
+            QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->source.isVideo() &&
+                        window.session()->scenePath().endsWith("tree.avi"));
+            const engine::SceneSource source = window.controller()->scene()->source;
+            window.controller()->setClipRange(source.startSec, source.startSec + 7.0);
+            ui::VideoJobSettings t = ui::VideoJobSettings::defaults(kind);
+            t.model = model;
+            t.sourcePrompt = "a tree swaying";
+            t.targetPrompt = transfer ? "a palm tree swaying" : "a tree swaying in snow";
+            t.output = QString::fromStdString(m_dir + (transfer ? "/transfer.mp4" : "/edit.mp4"));
+            t.steps = 2;
+            t.frames = 8;
+            t.workSize = 32;
+            ui::VideoJobSettings broken = t;
+            broken.model = QString::fromStdString(m_dir + "/missing.safetensors");
+            const auto before = window.controller()->scene();
+            const QString failed = runJob(window.worker(), [&] { return window.runVideoJob(broken); });
+            QVERIFY2(failed != "done" && !failed.contains('\n') && failed.contains("missing"), qPrintable(failed));
+            QCOMPARE(window.controller()->scene(), before);
+            QVERIFY(!QFileInfo::exists(t.output));
+            QCOMPARE(runJob(
+                         window.worker(), [&] { return window.runVideoJob(t); }, 300000),
+                     QString("done"));
+            QVERIFY(QFileInfo::exists(t.output));
+            QTRY_VERIFY_WITH_TIMEOUT(window.session()->scenePath() == t.output, 120000);
+            QTRY_VERIFY(window.controller()->scene() != before);
+            QVERIFY(window.controller()->scene()->source.videoPath == t.output.toStdString());
+            t.save();
+            QCOMPARE(ui::VideoJobSettings::load(kind).targetPrompt, t.targetPrompt);
+            QCOMPARE(ui::VideoJobSettings::load(kind).workSize, 32);
+        }
+        QCOMPARE(ui::VideoJobSettings::load(ui::VideoJobKind::Edit).learningRate, 1e-3);  // SAVE's, kept apart
     }
 
     // Slider changes reach the controller (and so every renderer); undo and redo restore them.

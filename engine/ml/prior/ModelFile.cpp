@@ -73,9 +73,18 @@ std::string trainingStatePath(const std::string& modelPath) {
 }
 
 Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path) {
+    return saveTrainingState(live.named_parameters(), optimizer, step, path);
+}
+
+Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path) {
+    return loadTrainingState(live.named_parameters(), optimizer, path);
+}
+
+Status saveTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live, torch::optim::AdamW& optimizer,
+                         int step, const std::string& path) {
     SafetensorsWriter writer;
     int64_t adamStep = 0;
-    for (const auto& p : live.named_parameters()) {
+    for (const auto& p : live) {
         WAFT_RETURN_IF_ERROR(addTensor(writer, "weight/" + p.key(), p.value()));
         const auto it = optimizer.state().find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
         if (it == optimizer.state().end()) continue;
@@ -90,7 +99,8 @@ Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer
     return writer.save(path).withContext(path);
 }
 
-Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path) {
+Expected<int> loadTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live,
+                                torch::optim::AdamW& optimizer, const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return file.status();
     const auto format = file->metadata().find("format");
@@ -100,7 +110,7 @@ Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& op
     const int adamStep = metadataInt(file->metadata(), "adam_step", -1);
     if (step < 0 || adamStep < 0) return Status::corrupt(path + ": training state without its step");
     torch::NoGradGuard noGrad;
-    for (auto& p : live.named_parameters()) {
+    for (const auto& p : live) {
         auto weight = readTensor(*file, "weight/" + p.key(), p.value(), path);
         if (!weight) return weight.status();
         p.value().copy_(*weight);

@@ -29,6 +29,11 @@ Expected<ModelMetadata> readModelMetadata(const std::string& path);
 // the saved step. Parameters without moments (frozen in stage 2) are only copied.
 Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path);
 Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path);
+// The same for a named subset of a model's tensors (a fine-tune's trained tensors, not the whole UNet).
+Status saveTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live, torch::optim::AdamW& optimizer,
+                         int step, const std::string& path);
+Expected<int> loadTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live,
+                                torch::optim::AdamW& optimizer, const std::string& path);
 // Where a model's training state lives: vae.safetensors -> vae.train-state.safetensors.
 std::string trainingStatePath(const std::string& modelPath);
 

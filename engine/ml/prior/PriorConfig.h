@@ -44,6 +44,8 @@ struct ComputeOptions {
 };
 bool parseComputeDevice(const std::string& name, ComputeDevice& out);
 bool parsePrecision(const std::string& name, Precision& out);
+const char* computeDeviceName(ComputeDevice device);  // what parseComputeDevice reads back
+const char* precisionName(Precision precision);
 
 struct SamplerParams {
     int steps = 250;              // DDIM steps (of the 1000-step training schedule)

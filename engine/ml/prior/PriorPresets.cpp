@@ -67,13 +67,15 @@ UNetConfig unetPreset(ModelPreset preset, int bands) {
 
 namespace {
 const char* presetName(ModelPreset p) { return p == ModelPreset::Tiny ? "tiny" : "paper"; }
-const char* deviceName(ComputeDevice d) {
+}  // namespace
+
+const char* computeDeviceName(ComputeDevice d) {
     return d == ComputeDevice::Cpu ? "cpu" : d == ComputeDevice::Cuda ? "cuda" : "auto";
 }
+
 const char* precisionName(Precision p) {
     return p == Precision::Fp32 ? "fp32" : p == Precision::Bf16 ? "bf16" : p == Precision::Fp16 ? "fp16" : "auto";
 }
-}  // namespace
 
 std::string trainingRunToJson(const TrainingRunParams& p) {
     const nlohmann::json j = {{"preset", presetName(p.preset)},
@@ -84,7 +86,7 @@ std::string trainingRunToJson(const TrainingRunParams& p) {
                               {"seed", p.seed},
                               {"width", p.width},
                               {"height", p.height},
-                              {"device", deviceName(p.compute.device)},
+                              {"device", computeDeviceName(p.compute.device)},
                               {"precision", precisionName(p.compute.precision)}};
     return j.dump();
 }

@@ -45,12 +45,12 @@ torch::Tensor ClipTextModelImpl::forward(const torch::Tensor& ids, int clipSkip)
     const int run = int(m_layers.size()) - std::clamp(clipSkip, 1, int(m_layers.size())) + 1;
     for (int i = 0; i < run; ++i) {
         Layer& l = m_layers[size_t(i)];
-        const torch::Tensor x = l.norm1(h);
+        const torch::Tensor x = layerNormF32(l.norm1, h);
         h = h + l.out(ml::attention(l.q(x), l.k(x), l.v(x), config.heads, true));
-        const torch::Tensor m = l.fc1(l.norm2(h));
+        const torch::Tensor m = l.fc1(layerNormF32(l.norm2, h));
         h = h + l.fc2(m * torch::sigmoid(1.702 * m));  // quick-GELU
     }
-    return m_finalNorm(h);
+    return layerNormF32(m_finalNorm, h);
 }
 
 }  // namespace waft::engine::sd

@@ -16,6 +16,25 @@ torch::Tensor groupNormF32(nn::GroupNorm& norm, const torch::Tensor& x) {
         .to(x.scalar_type());
 }
 
+torch::Tensor layerNormF32(nn::LayerNorm& norm, const torch::Tensor& x) {
+    if (x.scalar_type() == torch::kFloat32 && norm->weight.scalar_type() == torch::kFloat32) return norm(x);
+    const auto& o = norm->options;
+    return torch::layer_norm(x.to(torch::kFloat32), o.normalized_shape(), norm->weight.to(torch::kFloat32),
+                             norm->bias.to(torch::kFloat32), o.eps())
+        .to(x.scalar_type());
+}
+
+void castExceptNorms(nn::Module& module, at::ScalarType dtype) {
+    torch::NoGradGuard noGrad;
+    for (const auto& m : module.modules(/*include_self=*/true)) {
+        if (dynamic_cast<nn::LayerNormImpl*>(m.get()) || dynamic_cast<nn::GroupNormImpl*>(m.get())) continue;
+        for (auto& t : m->parameters(/*recurse=*/false))
+            if (t.is_floating_point()) t.set_data(t.to(dtype));
+        for (auto& t : m->buffers(/*recurse=*/false))
+            if (t.is_floating_point()) t.set_data(t.to(dtype));
+    }
+}
+
 ResnetBlockImpl::ResnetBlockImpl(int in, int out, int temb, int groups, double eps) {
     norm1 = register_module("norm1", nn::GroupNorm(nn::GroupNormOptions(groups, in).eps(eps)));
     conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1)));
@@ -105,17 +124,17 @@ TransformerBlockImpl::TransformerBlockImpl(int dim, int contextDim, int heads, b
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& context, int frames,
                                             FrameAttention mode) {
-    torch::Tensor h = norm1(x);
+    torch::Tensor h = layerNormF32(norm1, x);
     auto [k, v] = frameKeys(attn1->toK(h), attn1->toV(h), frames, mode);
     torch::Tensor out = attn1->attend(attn1->toQ(h), k, v) + x;
-    out = attn2(norm2(out), context) + out;
-    const auto parts = ffIn(norm3(out)).chunk(2, -1);
+    out = attn2(layerNormF32(norm2, out), context) + out;
+    const auto parts = ffIn(layerNormF32(norm3, out)).chunk(2, -1);
     out = ffOut(parts[0] * torch::gelu(parts[1])) + out;
     if (attnTemp && frames > 1) {
         // [(B F), L, C] -> [(B L), F, C]: attention along time at every token position.
         const int64_t bf = out.size(0), l = out.size(1), c = out.size(2), b = bf / frames;
         torch::Tensor t = out.reshape({b, frames, l, c}).transpose(1, 2).reshape({b * l, frames, c});
-        t = attnTemp(normTemp(t)) + t;
+        t = attnTemp(layerNormF32(normTemp, t)) + t;
         out = t.reshape({b, l, frames, c}).transpose(1, 2).reshape({bf, l, c});
     }
     return out;

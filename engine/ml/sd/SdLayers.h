@@ -69,6 +69,12 @@ std::pair<torch::Tensor, torch::Tensor> frameKeys(const torch::Tensor& k, const 
 
 // GroupNorm computed in fp32 whatever the weights' precision (SD's norms overflow in fp16), cast back.
 torch::Tensor groupNormF32(torch::nn::GroupNorm& norm, const torch::Tensor& x);
+torch::Tensor layerNormF32(torch::nn::LayerNorm& norm, const torch::Tensor& x);
+
+// Converts a module's floating parameters and buffers to `dtype` in place, except those of its LayerNorms and
+// GroupNorms, which stay fp32 (SD in half precision: the weights in half, the norms in fp32). Run it before the
+// weights load and each tensor is converted once, from the file's bytes, into its final dtype.
+void castExceptNorms(torch::nn::Module& module, at::ScalarType dtype);
 
 // Down: 3x3 stride-2 conv (the UNet pads 1; the VAE pads (0, 1, 0, 1) first, as diffusers' Downsample2D with
 // padding 0). Up: nearest 2x (or to `size`), then a 3x3 conv.

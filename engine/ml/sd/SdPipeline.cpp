@@ -74,6 +74,40 @@ ml::DdimOptions sdDdimOptions(int steps) {
     return o;
 }
 
+namespace {
+
+// The three modules of `files` on the compute's device, in eval mode; the UNet's weights in the compute's
+// half precision unless `fp32Unet` (a fine-tune keeps fp32 master weights and autocasts).
+Expected<std::shared_ptr<SdModel>> buildSdModel(const std::string& path, const SdModelFiles& files,
+                                                const InflationConfig& inflation, const prior::Compute& compute,
+                                                bool fp32Unet) {
+    try {
+        auto model = std::make_shared<SdModel>();
+        model->files = files;
+        model->compute = compute;
+        model->text = ClipTextModel(files.config.text);
+        model->vae = AutoencoderKl(files.config.vae);
+        model->unet = SdUNet(files.config.unet, inflation);
+        model->vaeCompute = compute;
+        if (compute.autocast == at::kHalf) model->vaeCompute.autocast.reset();
+        // Dtype and device first, so each tensor goes from the file's bytes straight to where it lives.
+        const auto place = [](torch::nn::Module& m, const prior::Compute& c, bool cast) {
+            if (c.autocast && cast) castExceptNorms(m, *c.autocast);
+            m.to(c.device);
+            m.eval();
+        };
+        place(*model->text, compute, true);
+        place(*model->unet, compute, !fp32Unet);
+        place(*model->vae, model->vaeCompute, true);
+        WAFT_RETURN_IF_ERROR(loadSdParts(*model->text, *model->vae, *model->unet, files));
+        return model;
+    } catch (const std::exception& e) {
+        return Status::corrupt(path + ": cannot load the model: " + oneLine(e.what()));
+    }
+}
+
+}  // namespace
+
 Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& requested,
                                                const prior::ComputeOptions& options) {
     auto files = openSdModel(path);
@@ -86,26 +120,35 @@ Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const In
     if (!key) return key.status();
     std::lock_guard<std::mutex> lock(g_cacheMutex);
     if (const auto it = g_cache.find(*key); it != g_cache.end()) return it->second;
-    try {
-        auto model = std::make_shared<SdModel>();
-        model->files = *files;
-        model->compute = *compute;
-        model->text = ClipTextModel(files->config.text);
-        model->vae = AutoencoderKl(files->config.vae);
-        model->unet = SdUNet(files->config.unet, inflation);
-        WAFT_RETURN_IF_ERROR(loadSdParts(*model->text, *model->vae, *model->unet, *files));
-        for (torch::nn::Module* m :
-             {static_cast<torch::nn::Module*>(model->text.get()), static_cast<torch::nn::Module*>(model->vae.get()),
-              static_cast<torch::nn::Module*>(model->unet.get())}) {
-            m->to(compute->device);
-            m->eval();
-        }
-        g_cache.clear();  // one SD model at a time: the previous one's gigabytes go
-        g_cache[*key] = model;
-        return model;
-    } catch (const std::exception& e) {
-        return Status::corrupt(path + ": cannot load the model: " + oneLine(e.what()));
-    }
+    g_cache.clear();  // one SD model at a time: the previous one's gigabytes go first
+    auto model = buildSdModel(path, *files, inflation, *compute, false);
+    if (!model) return model.status();
+    g_cache[*key] = *model;
+    return *model;
+}
+
+Expected<std::shared_ptr<SdModel>> loadSdModelForTuning(const std::string& path, const InflationConfig& requested,
+                                                        const prior::ComputeOptions& options) {
+    auto files = openSdModel(path);
+    if (!files) return files.status();
+    auto compute = prior::resolveCompute(options, true);
+    if (!compute) return compute.status();
+    InflationConfig inflation = requested;
+    inflation.temporalAttention = requested.temporalAttention || files->temporal;
+    releaseCachedSdModels();  // one SD model in memory at a time
+    return buildSdModel(path, *files, inflation, *compute, true);
+}
+
+torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice) {
+    prior::AutocastScope autocast(model.vaeCompute);
+    const auto dtype = model.vaeCompute.autocast.value_or(at::kFloat);
+    return model.vae->encode(images.to(model.vaeCompute.device, dtype), slice).to(torch::kFloat32);
+}
+
+torch::Tensor vaeDecode(SdModel& model, const torch::Tensor& latents, int slice) {
+    prior::AutocastScope autocast(model.vaeCompute);
+    const auto dtype = model.vaeCompute.autocast.value_or(at::kFloat);
+    return model.vae->decode(latents.to(model.vaeCompute.device, dtype), slice).to(torch::kFloat32);
 }
 
 size_t cachedSdModelCount() {

@@ -26,18 +26,31 @@ struct SdModel {
     ClipTextModel text{nullptr};
     AutoencoderKl vae{nullptr};
     SdUNet unet{nullptr};
-    prior::Compute compute;
+    prior::Compute compute;     // the text tower and the UNet: fp32, or weights in compute.autocast with fp32 norms
+    prior::Compute vaeCompute;  // the VAE: as compute, but fp32 where compute is fp16 (SD 1.5's VAE overflows)
 };
 
 // Opens, checks and loads the model at `path` (a diffusers folder or a single file) with its UNet inflated as
 // `inflation` says (with temporal attention whenever the file holds its layers), once per session: a second call with
-// the same files (size and modification time) and options returns the same model.
+// the same files (size and modification time) and options returns the same model. In bf16 or fp16 the weights
+// live in that dtype (converted tensor by tensor as they load) except the norms', which stay fp32.
 Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& inflation,
                                                const prior::ComputeOptions& compute);
+
+// A private copy for fine-tuning (not cached; the cached model is dropped first, one SD model at a time): the
+// UNet keeps fp32 weights (the optimizer's master copy) and runs under the compute's autocast; the text tower
+// and the VAE are as loadSdModel makes them. Training computes (fp16 refused: it would need loss scaling).
+Expected<std::shared_ptr<SdModel>> loadSdModelForTuning(const std::string& path, const InflationConfig& inflation,
+                                                        const prior::ComputeOptions& compute);
 
 // 8-bit BGR frames -> [N, 3, H, W] RGB in [-1, 1] on `device` (what SD's VAE takes), and back (clamped).
 torch::Tensor framesToTensor(const std::vector<cv::Mat>& frames, const torch::Device& device);
 std::vector<cv::Mat> tensorToFrames(const torch::Tensor& images);
+
+// The VAE in its compute: images [N, 3, H, W] in [-1, 1] -> scaled latents, and back; fp32 results, `slice`
+// images at a time.
+torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice = 1);
+torch::Tensor vaeDecode(SdModel& model, const torch::Tensor& latents, int slice = 1);
 
 // The cached SD models (0 or 1) and dropping them (prior/ModelMemory.h's release frees them too).
 size_t cachedSdModelCount();

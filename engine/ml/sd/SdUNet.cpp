@@ -1,6 +1,7 @@
 #include "ml/sd/SdUNet.h"
 
 #include "ml/common/Attention.h"
+#include "ml/common/Checkpoint.h"
 
 namespace waft::engine::sd {
 
@@ -90,6 +91,23 @@ SdUNetImpl::SdUNetImpl(SdUNetConfig cfg, InflationConfig inflate) : config(std::
     m_convOut = register_module("conv_out", nn::Conv2d(nn::Conv2dOptions(c0, config.outChannels, 3).padding(1)));
 }
 
+torch::Tensor SdUNetImpl::resnet(ResnetBlock& block, const torch::Tensor& h, const torch::Tensor& temb) {
+    if (!gradientCheckpointing || !is_training()) return block->forward(h, temb);
+    return ml::checkpointed(
+        [impl = block.ptr()](const std::vector<torch::Tensor>& in) { return impl->forward(in[0], in[1]); }, {h, temb});
+}
+
+torch::Tensor SdUNetImpl::transformer(Transformer2D& block, const torch::Tensor& h, const torch::Tensor& context,
+                                      int frames) {
+    const FrameAttention mode = inflation.selfAttention;
+    if (!gradientCheckpointing || !is_training()) return block->forward(h, context, frames, mode);
+    return ml::checkpointed(
+        [impl = block.ptr(), frames, mode](const std::vector<torch::Tensor>& in) {
+            return impl->forward(in[0], in[1], frames, mode);
+        },
+        {h, context});
+}
+
 torch::Tensor SdUNetImpl::runLevel(Level& level, torch::Tensor h, const torch::Tensor& temb,
                                    const torch::Tensor& context, int frames, std::vector<torch::Tensor>* skips,
                                    std::vector<torch::Tensor>* consume) {
@@ -98,8 +116,8 @@ torch::Tensor SdUNetImpl::runLevel(Level& level, torch::Tensor h, const torch::T
             h = torch::cat({h, consume->back()}, 1);
             consume->pop_back();
         }
-        h = level.resnets[j]->forward(h, temb);
-        if (!level.attentions.empty()) h = level.attentions[j]->forward(h, context, frames, inflation.selfAttention);
+        h = resnet(level.resnets[j], h, temb);
+        if (!level.attentions.empty()) h = transformer(level.attentions[j], h, context, frames);
         if (skips) skips->push_back(h);
     }
     return h;
@@ -121,9 +139,9 @@ torch::Tensor SdUNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t
             skips.push_back(h);
         }
     }
-    h = m_mid0->forward(h, temb);
-    h = m_midAttention->forward(h, context, frames, inflation.selfAttention);
-    h = m_mid1->forward(h, temb);
+    h = resnet(m_mid0, h, temb);
+    h = transformer(m_midAttention, h, context, frames);
+    h = resnet(m_mid1, h, temb);
     for (Level& level : m_up) {
         h = runLevel(level, h, temb, context, frames, nullptr, &skips);
         if (level.sampler) h = upsample(level.sampler, h, skips.back().sizes().slice(2));

@@ -20,6 +20,9 @@ struct SdUNetImpl : torch::nn::Module {
 
     SdUNetConfig config;
     InflationConfig inflation;
+    // Fine-tuning: in training mode, every resnet and transformer block keeps only its input and runs again in
+    // the backward (ml/common/Checkpoint.h). Same gradients, activation memory of one block per level.
+    bool gradientCheckpointing = false;
 
 private:
     struct Level {
@@ -27,6 +30,8 @@ private:
         std::vector<Transformer2D> attentions;
         torch::nn::Conv2d sampler{nullptr};
     };
+    torch::Tensor resnet(ResnetBlock& block, const torch::Tensor& h, const torch::Tensor& temb);
+    torch::Tensor transformer(Transformer2D& block, const torch::Tensor& h, const torch::Tensor& context, int frames);
     torch::Tensor runLevel(Level& level, torch::Tensor h, const torch::Tensor& temb, const torch::Tensor& context,
                            int frames, std::vector<torch::Tensor>* skips, std::vector<torch::Tensor>* consume);
     torch::nn::Conv2d m_convIn{nullptr}, m_convOut{nullptr};

@@ -67,7 +67,7 @@ Status T2vBenchJob::run(Progress& progress, const CancelToken& cancel) {
             ml::ddimSample(guidedEpsilon(sd, guidance, p.clip.frames), noise, schedule, sdDdimOptions(p.steps),
                            generator, {}, [&](int, int) { return cancel.isCancelled(); });
         if (!latents.defined()) return Status::cancelled();
-        const std::vector<cv::Mat> frames = tensorToFrames(sd.vae->decode(latents, p.clip.frames));
+        const std::vector<cv::Mat> frames = tensorToFrames(vaeDecode(sd, latents, p.clip.frames));
         const WorldJudgement j = judgeWorldClip(frames);
         ++r.samples;
         r.found += j.found;

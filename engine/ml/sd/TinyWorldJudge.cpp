@@ -94,6 +94,7 @@ WorldJudgement judgeWorldClip(const std::vector<cv::Mat>& frames) {
     std::vector<double> fills;
     for (const cv::Mat& frame : frames) {
         const FrameShape s = analyse(frame);
+        out.track.push_back(s.found ? std::optional<cv::Point2d>(s.centroid) : std::nullopt);
         if (!s.found) continue;
         track.push_back(s.centroid);
         ++colourVotes[size_t(s.hueBin)];
@@ -107,6 +108,18 @@ WorldJudgement judgeWorldClip(const std::vector<cv::Mat>& frames) {
     out.shape = fill > 0.9 ? WorldShape::Square : fill > 0.615 ? WorldShape::Ball : WorldShape::Triangle;
     out.path = classifyPath(track);
     return out;
+}
+
+double trackDistance(const WorldJudgement& reference, const WorldJudgement& other) {
+    double sum = 0.0;
+    int count = 0;
+    for (size_t i = 0; i < reference.track.size(); ++i) {
+        if (!reference.track[i]) continue;
+        ++count;
+        const auto& o = i < other.track.size() ? other.track[i] : std::nullopt;
+        sum += o ? std::hypot(o->x - reference.track[i]->x, o->y - reference.track[i]->y) : 0.5;
+    }
+    return count > 0 ? sum / count : 0.5;
 }
 
 }  // namespace waft::engine::sd

@@ -5,6 +5,7 @@
 // accuracy on rendered ground truth is tested; on samples it is the benchmark's score.
 
 #include <opencv2/core/mat.hpp>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <vector>
 
@@ -17,8 +18,16 @@ struct WorldJudgement {
     WorldColour colour = WorldColour::Red;
     WorldShape shape = WorldShape::Ball;
     WorldPath path = WorldPath::Left;
+    // The shape's centroid in every frame, in units of the frame's width and height (nullopt where none was
+    // segmented).
+    std::vector<std::optional<cv::Point2d>> track;
 };
 
 WorldJudgement judgeWorldClip(const std::vector<cv::Mat>& frames);
+
+// Motion fidelity: the mean distance between two tracks over the frames the reference's shape was seen in, in
+// frame units; a frame where the other's shape is missing counts 0.5 (half the frame). 0.5 when the reference
+// was never seen.
+double trackDistance(const WorldJudgement& reference, const WorldJudgement& other);
 
 }  // namespace waft::engine::sd

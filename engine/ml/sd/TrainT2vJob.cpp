@@ -122,9 +122,7 @@ std::optional<JobSpec> TrainT2vJob::resumeSpec() const {
                               {"learning_rate", m_params.learningRate},
                               {"seed", m_params.seed},
                               {"checkpoint_every", m_params.checkpointEvery},
-                              {"device", m_params.compute.device == prior::ComputeDevice::Cpu    ? "cpu"
-                                         : m_params.compute.device == prior::ComputeDevice::Cuda ? "cuda"
-                                                                                                 : "auto"}};
+                              {"device", prior::computeDeviceName(m_params.compute.device)}};
     return JobSpec{"train-t2v", "train text-to-video → " + m_dir, j.dump()};
 }
 
