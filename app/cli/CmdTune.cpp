@@ -5,7 +5,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
-#include "ml/tune/TransferBenchmark.h"
+#include "ml/tune/TuneBenchmark.h"
 #include "ml/tune/TuneParams.h"
 
 namespace waft::app {
@@ -167,36 +167,47 @@ int runEdit(const std::vector<std::string>& args) {
     return 0;
 }
 
-int runBenchTransfer(const std::vector<std::string>& args) {
-    constexpr const char* kUsage =
-        "waft-cli bench-transfer MODEL -o DIR [--clips N] [--steps N] [--lr LR] [--sample-steps N] [--guidance S]\n"
-        "       [--seed S] [--rows \"TAV,TAV + SMA,...\"] [--device auto|cpu|cuda]\n"
-        "  transfers held-out procedural clips' motion to another colour and shape under each objective (no tuning,\n"
-        "  TAV, TAV + SMA global, TAV + SMA local, TAV + SMA, VMC, VMC + SMA) on the same clips and seeds, and\n"
-        "  scores them with the procedural judge: track error against the source, new appearance, path kept.\n"
+// bench-transfer and bench-edit: the same runner, each with its rows.
+int runTuneBench(const std::vector<std::string>& args, tune::TuneBenchJob::Kind kind) {
+    const bool transfer = kind == tune::TuneBenchJob::Kind::Transfer;
+    const std::string usage =
+        std::string(transfer ? "waft-cli bench-transfer" : "waft-cli bench-edit") +
+        " MODEL -o DIR [--clips N] [--steps N] [--lr LR] [--sample-steps N] [--guidance S]\n"
+        "       [--seed S] [--rows \"A,B,...\"] [--device auto|cpu|cuda]\n" +
+        (transfer
+             ? "  transfers held-out procedural clips' motion to another colour and shape under each objective (no\n"
+               "  tuning, TAV, VMC, TAV + SMA global, TAV + SMA local, TAV + SMA, VMC + SMA) on the same clips and\n"
+               "  seeds, and scores them with the procedural judge: track error against the source, target\n"
+               "  appearance, path kept, frame consistency.\n"
+             : "  edits held-out procedural clips to another colour or shape with SAVE, SAVE without its\n"
+               "  regulariser, and full W^Q tuning at the same steps and at SAVE's wall-clock time (--save-lr sets\n"
+               "  SAVE's learning rate, --lr full tuning's), scored by the procedural judge: target appearance, track\n"
+               "  error against the source, frame consistency, trained numbers, time per step.\n") +
         "  MODEL: a train-t2v model (image.safetensors). Prints a markdown table (docs/BENCHMARKS.md).\n"
-        "  Defaults: 5 clips, 60 steps, lr 5e-4, 25 sampling steps, guidance 4, 32x32, 8 frames.\n";
-    CliArgs cli({"-o", "--clips", "--steps", "--lr", "--sample-steps", "--guidance", "--seed", "--rows", "--device",
-                 "--precision"},
+        "  Defaults: 4 clips, 50 steps, lr 5e-4 (SAVE 1e-3), 20 sampling steps, guidance 4, 32x32, 8 frames.\n";
+    CliArgs cli({"-o", "--clips", "--steps", "--lr", "--save-lr", "--sample-steps", "--guidance", "--seed", "--rows",
+                 "--device", "--precision"},
                 {"--help"});
-    if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
-    if (cli.helpRequested()) return std::fputs(kUsage, stdout), 0;
-    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need the MODEL and -o DIR", kUsage);
-    tune::TransferBenchParams p;
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need the MODEL and -o DIR", usage.c_str());
+    tune::TuneBenchParams p;
     p.model = cli.positionals()[0];
     p.workDir = cli.string("-o", "");
     const auto clips = cli.integer("--clips", p.clips, 1, 1000);
-    const auto steps = cli.integer("--steps", p.steps, 0, 100000);
+    const auto steps = cli.integer("--steps", p.steps, 1, 100000);
     const auto lr = cli.real("--lr", p.learningRate, 1e-10f, 1.0f);
+    const auto saveLr = cli.real("--save-lr", p.saveLearningRate, 1e-10f, 1.0f);
     const auto sampleSteps = cli.integer("--sample-steps", p.sampleSteps, 1, 1000);
     const auto guidance = cli.real("--guidance", p.guidance, 0.0f, 50.0f);
     const auto seed = cli.integer("--seed", 0, 0, 1 << 30);
-    for (const engine::Status& s :
-         {clips.status(), steps.status(), lr.status(), sampleSteps.status(), guidance.status(), seed.status()})
+    for (const engine::Status& s : {clips.status(), steps.status(), lr.status(), saveLr.status(), sampleSteps.status(),
+                                    guidance.status(), seed.status()})
         if (!s) return fail(s);
     p.clips = *clips;
     p.steps = *steps;
     p.learningRate = *lr;
+    p.saveLearningRate = *saveLr;
     p.sampleSteps = *sampleSteps;
     p.guidance = *guidance;
     p.seed = unsigned(*seed);
@@ -209,10 +220,16 @@ int runBenchTransfer(const std::vector<std::string>& args) {
         }
     }
     if (auto s = parseCompute(cli, p.compute); !s) return fail(s);
-    tune::TransferBenchJob job(p);
+    tune::TuneBenchJob job(kind, p);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     std::printf("%s", job.result().table().c_str());
     return 0;
 }
+
+int runBenchTransfer(const std::vector<std::string>& args) {
+    return runTuneBench(args, tune::TuneBenchJob::Kind::Transfer);
+}
+
+int runBenchEdit(const std::vector<std::string>& args) { return runTuneBench(args, tune::TuneBenchJob::Kind::Edit); }
 
 }  // namespace waft::app

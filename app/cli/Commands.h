@@ -35,6 +35,7 @@ int runBenchT2v(const std::vector<std::string>& args);
 int runTransfer(const std::vector<std::string>& args);
 int runBenchTransfer(const std::vector<std::string>& args);
 int runEdit(const std::vector<std::string>& args);
+int runBenchEdit(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;

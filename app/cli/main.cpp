@@ -104,6 +104,7 @@ commands:
   transfer VIDEO --model SD -p TEXT --to TEXT -o OUT.mp4   motion transfer: tune on the clip (SMA), re-prompt
   bench-transfer MODEL -o DIR   score motion transfer objectives on procedural clips with the judge
   edit VIDEO --model SD -p TEXT --to TEXT -o OUT.mp4   text-driven editing: SAVE's spectral shift, re-prompt
+  bench-edit MODEL -o DIR       score SAVE against full W^Q tuning on procedural clips with the judge
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -155,6 +156,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "transfer") return waft::app::runTransfer(args);
     if (command == "bench-transfer") return waft::app::runBenchTransfer(args);
     if (command == "edit") return waft::app::runEdit(args);
+    if (command == "bench-edit") return waft::app::runBenchEdit(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -24,7 +24,7 @@ expect() {
   fi
 }
 
-for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert train-t2v bench-t2v transfer bench-transfer edit; do
+for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert train-t2v bench-t2v transfer bench-transfer edit bench-edit; do
   expect 0 "$c --help" -- "$CLI" "$c" --help
 done
 expect 0 "top-level --help" -- "$CLI" --help
@@ -55,6 +55,7 @@ expect fail "edit: pickle model" -- "$CLI" edit "$RES/samples/tree.avi" --model 
 expect fail "edit: bad attention" -- "$CLI" edit "$RES/samples/tree.avi" --model "$WORK/v1-5.ckpt" -p "a tree" --to "a tree in snow" -o "$WORK/e.mp4" --attention per-frame
 [ ! -e "$WORK/e.mp4" ] && ok || bad "a failed edit left $WORK/e.mp4"
 expect fail "bench-transfer: unknown row" -- "$CLI" bench-transfer "$WORK/v1-5.ckpt" -o "$WORK/bench" --rows "TAV,magic"
+expect fail "bench-edit: unknown row" -- "$CLI" bench-edit "$WORK/v1-5.ckpt" -o "$WORK/bench" --rows "SAVE,TAV"
 
 # Extraction and scene files
 expect fail "missing video" -- "$CLI" extract "$WORK/none.mp4" -o "$WORK/a.waft"

@@ -25,6 +25,7 @@
 #include "ml/tune/MotionLosses.h"
 #include "ml/tune/MotionTransfer.h"
 #include "ml/tune/SpectralShift.h"
+#include "ml/tune/TuneBenchmark.h"
 #include "ml/tune/VideoTune.h"
 
 using namespace waft::engine;
@@ -511,4 +512,47 @@ TEST(SpectralShift, EditJobReconstructsTunesAndReapplies) {
     wrong.model = model;
     auto transfer = makeMotionTransferJob(wrong, MotionTransferOptions{});
     EXPECT_NE(transfer->run(progress, CancelToken()).message().find("edit"), std::string::npos);
+}
+
+// The benchmark runner on a tiny random model: rows in order (a time-matched row brings the two it is matched
+// from), trained numbers per method, the judge's scores in range, a markdown table; unknown rows are refused.
+TEST(TuneBenchmark, RowsRunAndScore) {
+    const fs::path dir = waft::test::tempDir("tune-bench");
+    TuneBenchParams p;
+    p.model = saveTinyModel(dir / "base.safetensors", 31);
+    p.clips = 1;
+    p.steps = 2;
+    p.sampleSteps = 2;
+    p.clip.frames = 4;
+    p.clip.width = p.clip.height = 16;
+    p.workDir = (dir / "work").string();
+    p.compute.device = prior::ComputeDevice::Cpu;
+    p.rows = {"full W^Q at SAVE's time"};
+    TuneBenchJob edit(TuneBenchJob::Kind::Edit, p);
+    Progress progress;
+    const Status s = edit.run(progress, CancelToken());
+    ASSERT_TRUE(s.isOk()) << s.message();
+    const auto& rows = edit.result().rows;
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].name, "SAVE");
+    EXPECT_EQ(rows[1].name, "full W^Q");
+    EXPECT_LT(rows[0].trainedNumbers, rows[1].trainedNumbers);
+    for (const auto& r : rows) {
+        EXPECT_EQ(r.clips, 1);
+        EXPECT_GE(r.trackError, 0.0);
+        EXPECT_LE(r.trackError, 1.5);
+        EXPECT_GE(r.consistency, 0.0);
+        EXPECT_LE(r.consistency, 1.0);
+        EXPECT_GT(r.tuneSecondsPerStep, 0.0);
+    }
+    EXPECT_NE(edit.result().table().find("| full W^Q at SAVE's time | 1 |"), std::string::npos);
+    p.rows = {"no tuning", "TAV + SMA local"};
+    TuneBenchJob transfer(TuneBenchJob::Kind::Transfer, p);
+    ASSERT_TRUE(transfer.run(progress, CancelToken()).isOk());
+    ASSERT_EQ(transfer.result().rows.size(), 2u);
+    EXPECT_EQ(transfer.result().rows[0].trainedNumbers, 0);
+    EXPECT_GT(transfer.result().rows[1].trainedNumbers, 0);
+    p.rows = {"SAVE"};
+    TuneBenchJob wrong(TuneBenchJob::Kind::Transfer, p);
+    EXPECT_NE(wrong.run(progress, CancelToken()).message().find("unknown benchmark row"), std::string::npos);
 }

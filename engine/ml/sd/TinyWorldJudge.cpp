@@ -61,6 +61,10 @@ FrameShape analyse(const cv::Mat& bgr) {
     return out;
 }
 
+WorldShape shapeOfFill(double fill) {
+    return fill > 0.9 ? WorldShape::Square : fill > 0.615 ? WorldShape::Ball : WorldShape::Triangle;
+}
+
 WorldPath classifyPath(const std::vector<cv::Point2d>& track) {
     const cv::Point2d net = track.back() - track.front();
     double minX = 1, maxX = 0, minY = 1, maxY = 0, length = 0;
@@ -95,6 +99,8 @@ WorldJudgement judgeWorldClip(const std::vector<cv::Mat>& frames) {
     for (const cv::Mat& frame : frames) {
         const FrameShape s = analyse(frame);
         out.track.push_back(s.found ? std::optional<cv::Point2d>(s.centroid) : std::nullopt);
+        out.frameColours.push_back(s.found ? std::optional<WorldColour>(WorldColour(s.hueBin)) : std::nullopt);
+        out.frameShapes.push_back(s.found ? std::optional<WorldShape>(shapeOfFill(s.fill)) : std::nullopt);
         if (!s.found) continue;
         track.push_back(s.centroid);
         ++colourVotes[size_t(s.hueBin)];
@@ -105,9 +111,16 @@ WorldJudgement judgeWorldClip(const std::vector<cv::Mat>& frames) {
     out.colour = WorldColour(std::max_element(colourVotes.begin(), colourVotes.end()) - colourVotes.begin());
     std::nth_element(fills.begin(), fills.begin() + fills.size() / 2, fills.end());
     const double fill = fills[fills.size() / 2];
-    out.shape = fill > 0.9 ? WorldShape::Square : fill > 0.615 ? WorldShape::Ball : WorldShape::Triangle;
+    out.shape = shapeOfFill(fill);
     out.path = classifyPath(track);
     return out;
+}
+
+double WorldJudgement::consistency() const {
+    if (!found || frameColours.empty()) return 0.0;
+    int same = 0;
+    for (size_t i = 0; i < frameColours.size(); ++i) same += frameColours[i] == colour && frameShapes[i] == shape;
+    return double(same) / double(frameColours.size());
 }
 
 double trackDistance(const WorldJudgement& reference, const WorldJudgement& other) {

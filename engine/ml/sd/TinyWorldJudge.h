@@ -21,6 +21,11 @@ struct WorldJudgement {
     // The shape's centroid in every frame, in units of the frame's width and height (nullopt where none was
     // segmented).
     std::vector<std::optional<cv::Point2d>> track;
+    // Each frame's own reading of the shape (nullopt where none was segmented).
+    std::vector<std::optional<WorldColour>> frameColours;
+    std::vector<std::optional<WorldShape>> frameShapes;
+    // Frame consistency: the share of frames whose own colour and shape are the clip's (0 when none found).
+    double consistency() const;
 };
 
 WorldJudgement judgeWorldClip(const std::vector<cv::Mat>& frames);

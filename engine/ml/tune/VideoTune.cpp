@@ -257,6 +257,8 @@ Status VideoTuneJob::run(Progress& progress, const CancelToken& cancel) {
     if (!source) return source.status();
 
     const torch::OrderedDict<std::string, torch::Tensor> trained = m_method->prepare(sd.unet);
+    m_trainedNumbers = 0;
+    for (const auto& t : trained) m_trainedNumbers += t.value().numel();
     const std::map<std::string, std::string> identity = {
         {"waft_tuned", m_method->kind()},
         {"waft_base", hex(m_method->baseHash(sd.unet, trained))},

@@ -4,7 +4,8 @@
 // SD UNet train and on what loss, the job tunes them (AdamW, progress with every loss term and an ETA, cancel
 // between steps, a checkpoint every N steps and an exact resume), saves only the trained tensors as a small
 // safetensors (reusable on the same base model for more prompts), then DDIM-inverts the clip and samples it under
-// the new prompt with classifier-free guidance, and writes the result at the range's duration and size.
+// the new prompt with classifier-free guidance, and writes the result at the range's pace and size (its long side
+// at most 1280: the decoder's cap).
 // Engine-internal (pulls in torch).
 
 #include <torch/torch.h>
@@ -80,7 +81,8 @@ public:
     const TuneParams& params() const { return m_params; }
     std::string tunedPath() const;
     const LossTerms& lastTerms() const { return m_lastTerms; }
-    double tuneSeconds() const { return m_tuneSeconds; }  // the tuning loop's wall time (0 when none ran)
+    double tuneSeconds() const { return m_tuneSeconds; }         // the tuning loop's wall time (0 when none ran)
+    int64_t trainedNumbers() const { return m_trainedNumbers; }  // the trained tensors' element count
 
 private:
     std::string m_name, m_specKind;
@@ -90,6 +92,7 @@ private:
     std::vector<cv::Mat> m_result;
     LossTerms m_lastTerms;
     double m_tuneSeconds = 0.0;
+    int64_t m_trainedNumbers = 0;
     std::string m_summary;
 };
 
