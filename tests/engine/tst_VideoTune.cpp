@@ -389,7 +389,9 @@ TEST(SpectralShift, Sd15HoldsTheQuerySingularValuesThePaperCounts) {
 TEST(SpectralShift, OnlyTheShiftsTrain) {
     torch::manual_seed(5);
     const sd::SdConfig c = waft::test::tinySdConfig();
-    SpectralShiftMethod method{EditOptions{}};
+    EditOptions deltasOnly;
+    deltasOnly.trainTemporal = false;
+    SpectralShiftMethod method{deltasOnly};
     sd::SdUNet unet(c.unet, method.inflation());
     const auto before =
         unet->named_parameters()["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"].clone();
@@ -430,7 +432,9 @@ TEST(SpectralShift, OnlyTheShiftsTrain) {
         unet->named_modules()["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q"]->as<torch::nn::Linear>();
     EXPECT_GT(maxDiff(q->weight.detach(), before), 1e-3f);
     // Full W^Q tuning trains the matrices themselves.
-    SpectralShiftMethod full{EditOptions{1e-3f, false, true}};
+    EditOptions fullTune = deltasOnly;
+    fullTune.fullTune = true;
+    SpectralShiftMethod full{fullTune};
     sd::SdUNet other(c.unet, full.inflation());
     const auto fullTrained = full.prepare(other);
     EXPECT_EQ(fullTrained.size(), trained.size());
@@ -484,7 +488,8 @@ TEST(SpectralShift, EditJobReconstructsTunesAndReapplies) {
     // Tuned: the file holds the δ's (and nothing else), and applying it again gives the same clip.
     TuneParams t = tinyParams(model, video, dir / "edit.mp4");
     t.targetPrompt = "a green ball moving right over grass";
-    const EditOptions o;
+    EditOptions o;
+    o.trainTemporal = false;  // the paper's δ's alone: the file holds nothing else
     VideoTuneJob tuned("text-driven edit", "edit", t, std::make_shared<SpectralShiftMethod>(o), "{}");
     ASSERT_TRUE(tuned.run(progress, CancelToken()).isOk());
     const auto deltas = readTuned(defaultTunedPath(t.output));

@@ -688,6 +688,18 @@ private slots:
             QVERIFY(QTest::qWaitForWindowExposed(&dialog));
             QVERIFY(dialog.grab().save(dir + "/export-dialog.png"));
         }
+        for (ui::VideoJobKind kind : {ui::VideoJobKind::Transfer, ui::VideoJobKind::Edit}) {
+            ui::VideoJobSettings settings = ui::VideoJobSettings::defaults(kind);
+            settings.model = "/home/me/models/stable-diffusion-v1-5";
+            settings.sourcePrompt = "a tree swaying in the wind";
+            settings.targetPrompt = kind == ui::VideoJobKind::Transfer ? "a palm tree swaying in the wind"
+                                                                       : "a tree swaying in the wind, in snow";
+            ui::VideoJobDialog dialog(settings, "Clip: tree.avi, 0.00 to 7.00 s", &window);
+            dialog.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+            QVERIFY(dialog.grab().save(
+                dir + (kind == ui::VideoJobKind::Transfer ? "/transfer-dialog.png" : "/edit-dialog.png")));
+        }
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         const QPoint grab =
             viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({200, 110}).toPoint());

@@ -158,7 +158,7 @@ Expected<std::unique_ptr<Job>> editJobFromSpec(const std::string& json) {
     JsonFields m = fields->object("method");
     EditOptions o;
     o.lambda = float(m.real("lambda", o.lambda, 0.0, 100.0));
-    o.trainTemporal = m.boolean("train_temporal", false);
+    o.trainTemporal = m.boolean("train_temporal", o.trainTemporal);
     o.fullTune = m.boolean("full_tune", false);
     const std::string attention =
         m.choice("attention", "first-frame", {"sparse-causal", "first-frame", "full", "per-frame"});

@@ -4,7 +4,8 @@
 // - motion transfer: "a red ball moving in a zig-zag over sand" becomes "a blue square moving in a zig-zag over
 //   sand" under no tuning, TAV, VMC, and each with SMA's terms;
 // - text-driven editing: the same clips edited to another colour (even clips) or shape (odd clips) by SAVE, SAVE
-//   without its regulariser, and full W^Q tuning at the same steps and at SAVE's wall-clock time.
+//   without its regulariser, SAVE with the temporal attention training too, and full W^Q tuning at the same steps
+//   and at SAVE's wall-clock time.
 // Measures: motion fidelity = the mean distance between the source's and the result's tracked shape (frame units;
 // a missing shape counts 0.5), appearance = the result shows the target colour and shape, path kept, frame
 // consistency (the share of frames whose own colour and shape are the clip's), trained numbers, time per step.
@@ -36,7 +37,7 @@ struct TuneBenchParams {
 
 // "no tuning", "TAV", "VMC", "TAV + SMA global", "TAV + SMA local", "TAV + SMA", "VMC + SMA".
 const std::vector<std::string>& transferBenchRows();
-// "no tuning", "SAVE", "SAVE without regulariser", "full W^Q", "full W^Q at SAVE's time".
+// "no tuning", "SAVE", "SAVE without regulariser", "SAVE + temporal", "full W^Q", "full W^Q at SAVE's time".
 const std::vector<std::string>& editBenchRows();
 
 struct TuneBenchRow {
