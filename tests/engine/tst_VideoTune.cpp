@@ -286,6 +286,18 @@ TEST(MotionTransfer, JobTunesEditsWritesAndResumesExactly) {
         const auto b = readTuned(defaultTunedPath(cut.output));
         ASSERT_EQ(a.size(), b.size());
         for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+        // Resuming a finished run tunes nothing more; the same output for another caption starts afresh.
+        const auto stepsRun = [&](const TuneParams& q) {
+            int steps = 0;
+            Progress counting;
+            counting.setMetricObserver([&](const std::string& name, int, double) { steps += name == "denoise"; });
+            EXPECT_TRUE(makeMotionTransferJob(q, o)->run(counting, CancelToken()).isOk());
+            return steps;
+        };
+        EXPECT_EQ(stepsRun(cut), 0);
+        TuneParams other = cut;
+        other.sourcePrompt = "a red ball moving left over grass";
+        EXPECT_EQ(stepsRun(other), 4);
     }
 
     // Another base model: refused with one line.

@@ -64,7 +64,9 @@ SmaLocalTerms smaLocalLoss(const torch::Tensor& clean, const torch::Tensor& esti
     // undefined and atan2's gradient infinite: those bins are replaced before the angle, so they carry none.
     const torch::Tensor product = zc * torch::conj(ze);
     torch::Tensor re = torch::real(product), im = torch::imag(product);
-    const torch::Tensor tiny = (re * re + im * im) < 1e-20;
+    const torch::Tensor power = re * re + im * im;
+    // Relative to the largest bin: near-empty bins would give atan2 gradients of ~1/|p| that swamp the rest.
+    const torch::Tensor tiny = power < 1e-12 * power.detach().max() + 1e-30;
     re = torch::where(tiny, torch::ones_like(re), re);
     im = torch::where(tiny, torch::zeros_like(im), im);
     t.phase = (w * torch::atan2(im, re).abs()).mean();

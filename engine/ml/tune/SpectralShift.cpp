@@ -77,7 +77,9 @@ torch::OrderedDict<std::string, torch::Tensor> SpectralShiftMethod::prepare(sd::
         if (!isSaveQuery(m.key())) continue;
         Query q;
         q.name = m.key();
-        q.linear = torch::nn::Linear(std::dynamic_pointer_cast<torch::nn::LinearImpl>(m.value()));
+        auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(m.value());
+        if (!linear) continue;  // only linear query projections are factored
+        q.linear = torch::nn::Linear(linear);
         q.original = q.linear->weight;
         if (m_options.fullTune) {
             q.original.set_requires_grad(true);

@@ -142,6 +142,14 @@ Expected<int> loadTuned(const std::string& path, const torch::OrderedDict<std::s
     return prior::metadataInt(meta, "waft_step", 0);
 }
 
+// Whether the tuned file at `path` was written by the run `run` (its waft_run metadata) describes.
+bool sameRun(const std::string& path, const std::string& run) {
+    auto meta = prior::readModelMetadata(path);
+    if (!meta) return false;
+    const auto it = meta->find("waft_run");
+    return it != meta->end() && it->second == run;
+}
+
 }  // namespace
 
 uint64_t TuneMethod::baseHash(sd::SdUNet&, const torch::OrderedDict<std::string, torch::Tensor>& trained) {
@@ -189,6 +197,11 @@ Expected<PickedClip> pickClipFrames(const TuneClip& clip, Progress::Range progre
         decode.maxLongSide = kMaxDecodedLongSide;
         decoded = decodeVideo(clip.video, decode, progress, cancel);
         if (!decoded) return decoded.status();
+        if (clip.endSeconds >= 0.0 && int(decoded->frames.size()) >= kMaxRangeFrames &&
+            decoded->timesSec.back() < clip.endSeconds - 1e-6)
+            return Status::invalid(clip.video + ": the range holds more than " + std::to_string(kMaxRangeFrames) +
+                                   " frames (up to " + std::to_string(decoded->timesSec.back()).substr(0, 6) +
+                                   " s): choose a shorter range");
     }
     std::vector<size_t> inRange;
     for (size_t i = 0; i < decoded->frames.size(); ++i)
@@ -266,6 +279,19 @@ Status VideoTuneJob::run(Progress& progress, const CancelToken& cancel) {
                                (sd.unet->inflation.temporalAttention ? "+temporal" : "")}};
     std::map<std::string, std::string> meta = identity;
     meta["waft_options"] = m_method->optionsJson();
+    // What a resume must share with the run it continues (else it starts afresh): the clip, its captions, the
+    // size and the method's options.
+    meta["waft_run"] = nlohmann::json{
+        {"video", p.clip.frames8.empty() ? p.clip.video : "(in memory)"},
+        {"start", p.clip.startSeconds},
+        {"end", p.clip.endSeconds},
+        {"frames", frames},
+        {"size", std::to_string(width) + "x" + std::to_string(height)},
+        {"source", p.sourcePrompt},
+        {"options", meta["waft_options"]},
+        {"seed", p.seed},
+        {"learning_rate",
+         p.learningRate}}.dump();
     meta["waft_source_prompt"] = p.sourcePrompt;
     meta["waft_frames"] = std::to_string(frames);
     meta["waft_size"] = std::to_string(width) + "x" + std::to_string(height);
@@ -283,12 +309,14 @@ Status VideoTuneJob::run(Progress& progress, const CancelToken& cancel) {
         std::vector<torch::Tensor> params;
         for (const auto& t : trained) params.push_back(t.value());
         torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(p.learningRate).weight_decay(1e-2));
-        if (p.resume && std::filesystem::exists(tuned) && std::filesystem::exists(state)) {
+        if (p.resume && std::filesystem::exists(tuned) && std::filesystem::exists(state) &&
+            sameRun(tuned, meta.at("waft_run"))) {
             auto step = loadTuned(tuned, trained, identity);
             if (!step) return step.status();
+            // The state holds the weights too: it decides where the run continues (a crash between the two saves
+            // leaves the tuned file a checkpoint behind).
             auto s = prior::loadTrainingState(trained, optimizer, state);
             if (!s) return s.status();
-            if (*s != *step) return Status::corrupt(state + ": from another step than " + tuned);
             firstStep = std::min(*s, p.steps);
         }
         const auto save = [&](int step) {
