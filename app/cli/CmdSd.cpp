@@ -146,20 +146,7 @@ int runInvert(const std::vector<std::string>& args) {
         return fail(engine::Status::invalid(out + ": -o must be an .mp4 file"));
     sd::InvertVideoJob job(params);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
-    const auto& frames8 = job.reconstruction();
-    engine::FfmpegEncoder encoder;
-    const std::string temporary = out + ".tmp.mp4";
-    engine::Status s = encoder.open(temporary, engine::ExportFormat::Mp4, frames8[0].cols, frames8[0].rows, *fps, {});
-    for (const cv::Mat& frame : frames8)
-        if (s) s = encoder.write(frame);
-    if (s) s = encoder.finish();
-    encoder.close();
-    std::error_code ec;
-    if (s) std::filesystem::rename(temporary, out, ec);
-    if (!s || ec) {
-        std::filesystem::remove(temporary, ec);
-        return fail(s ? engine::Status::io(out + ": cannot write") : s);
-    }
+    if (auto s = engine::writeMp4Atomically(out, job.reconstruction(), *fps); !s) return fail(s);
     std::printf("wrote %s (%s)\n", out.c_str(), job.summary().c_str());
     return 0;
 }

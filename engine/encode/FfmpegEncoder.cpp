@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -352,5 +353,23 @@ Status FfmpegEncoder::finish() {
 }
 
 void FfmpegEncoder::close() { m_state.reset(); }
+
+Status writeMp4Atomically(const std::string& path, const std::vector<cv::Mat>& frames, float fps) {
+    if (frames.empty()) return Status::invalid(path + ": no frames to write");
+    const std::string temporary = path + ".tmp.mp4";
+    FfmpegEncoder encoder;
+    Status s = encoder.open(temporary, ExportFormat::Mp4, frames[0].cols, frames[0].rows, fps, {});
+    for (const cv::Mat& frame : frames)
+        if (s) s = encoder.write(frame);
+    if (s) s = encoder.finish();
+    encoder.close();
+    std::error_code ec;
+    if (s) std::filesystem::rename(temporary, path, ec);
+    if (!s || ec) {
+        std::filesystem::remove(temporary, ec);
+        return s ? Status::io(path + ": cannot write") : s.withContext(path);
+    }
+    return Status::ok();
+}
 
 }  // namespace waft::engine

@@ -3,6 +3,7 @@
 #include <memory>
 #include <opencv2/core/mat.hpp>
 #include <string>
+#include <vector>
 
 #include "core/Status.h"
 #include "encode/ExportParams.h"
@@ -42,5 +43,10 @@ private:
     std::unique_ptr<State> m_state;
     std::string m_description;
 };
+
+// Frames (BGR8, one size) as an MP4 at `fps` with the default parameters, written beside `path` and renamed onto
+// it: a failure leaves no partial file and an existing one untouched. The video jobs' and `waft-cli invert`'s
+// results.
+Status writeMp4Atomically(const std::string& path, const std::vector<cv::Mat>& frames, float fps);
 
 }  // namespace waft::engine

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -16,6 +17,7 @@
 #include "TestSupport.h"
 #include "encode/FfmpegEncoder.h"
 #include "io/SafetensorsFile.h"
+#include "io/SafetensorsWriter.h"
 #include "io/VideoReader.h"
 #include "ml/JobSpecs.h"
 #include "ml/sd/SdPipeline.h"
@@ -373,12 +375,12 @@ TEST(SpectralShift, FactorsRegulariserAndCache) {
     const torch::Tensor shifted = torch::linalg_svdvals(shiftedWeight(f, torch::randn({8})));
     EXPECT_GE(shifted.min().item<float>(), -1e-6f);
     // The regulariser on a known case: σ = {3, 1}, δ = {1, -2}: 3·1 + 1·4 = 7, gradient 2σδ = {6, -4}.
-    std::map<std::string, SpectralFactors> factors{{"a", {torch::eye(2), torch::tensor({3.0f, 1.0f}), torch::eye(2)}}};
-    std::map<std::string, torch::Tensor> deltas{{"a", torch::tensor({1.0f, -2.0f}).requires_grad_(true)}};
-    const torch::Tensor r = spectralRegulariser(factors, deltas);
+    const SpectralFactors known{torch::eye(2), torch::tensor({3.0f, 1.0f}), torch::eye(2)};
+    const torch::Tensor delta = torch::tensor({1.0f, -2.0f}).requires_grad_(true);
+    const torch::Tensor r = spectralRegulariser(known, delta);
     EXPECT_FLOAT_EQ(r.item<float>(), 7.0f);
     r.backward();
-    EXPECT_LT(maxDiff(deltas["a"].grad(), torch::tensor({6.0f, -4.0f})), 1e-6f);
+    EXPECT_LT(maxDiff(delta.grad(), torch::tensor({6.0f, -4.0f})), 1e-6f);
 }
 
 // SD 1.5's 32 query projections hold 24,960 singular values (what a SAVE tuned file stores), from the real
@@ -524,6 +526,33 @@ TEST(SpectralShift, EditJobReconstructsTunesAndReapplies) {
     auto refused = makeEditJob(again, o);
     const Status r = refused->run(progress, CancelToken());
     EXPECT_NE(r.message().find("another base model"), std::string::npos) << r.message();
+    // Hostile tuned files: garbage bytes, and the right file with one NaN shift; each is one line, nothing written.
+    {
+        const std::string good = defaultTunedPath(t.output);
+        TuneParams bad = t;
+        bad.useTuned = true;
+        bad.output = (dir / "hostile.mp4").string();
+        bad.tuned = (dir / "garbage.safetensors").string();
+        std::ofstream(bad.tuned) << "not a safetensors file at all";
+        Status g = makeEditJob(bad, o)->run(progress, CancelToken());
+        EXPECT_FALSE(g.isOk());
+        EXPECT_EQ(g.message().find('\n'), std::string::npos) << g.message();
+        auto header = SafetensorsFile::open(good);
+        ASSERT_TRUE(header.hasValue());
+        SafetensorsWriter w;
+        bool poisoned = false;
+        for (const auto& [name, info] : header->tensors()) {
+            std::vector<float> v = *header->readFloat(name);
+            if (!poisoned) v[0] = std::nanf(""), poisoned = true;
+            ASSERT_TRUE(w.addFloat(name, info.shape, v.data()).isOk());
+        }
+        for (const auto& [k, v] : header->metadata()) w.setMetadata(k, v);
+        bad.tuned = (dir / "nan.safetensors").string();
+        ASSERT_TRUE(w.save(bad.tuned).isOk());
+        const Status n = makeEditJob(bad, o)->run(progress, CancelToken());
+        EXPECT_NE(n.message().find("NaN"), std::string::npos) << n.message();
+        EXPECT_FALSE(fs::exists(bad.output));
+    }
     // A motion transfer's tuned file is not an edit's.
     TuneParams wrong = again;
     wrong.model = model;

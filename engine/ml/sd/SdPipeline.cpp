@@ -108,20 +108,39 @@ Expected<std::shared_ptr<SdModel>> buildSdModel(const std::string& path, const S
 
 }  // namespace
 
-Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& requested,
-                                               const prior::ComputeOptions& options) {
+namespace {
+
+// What both loaders start from: the checked files, the compute, and the inflation (a video model's temporal
+// layers always load).
+struct SdModelRequest {
+    SdModelFiles files;
+    prior::Compute compute;
+    InflationConfig inflation;
+};
+
+Expected<SdModelRequest> requestSdModel(const std::string& path, const InflationConfig& requested,
+                                        const prior::ComputeOptions& options, bool training) {
     auto files = openSdModel(path);
     if (!files) return files.status();
-    auto compute = prior::resolveCompute(options, false);
+    auto compute = prior::resolveCompute(options, training);
     if (!compute) return compute.status();
     InflationConfig inflation = requested;
-    inflation.temporalAttention = requested.temporalAttention || files->temporal;  // a video model's layers load
-    const auto key = cacheKey(*files, inflation, *compute);
+    inflation.temporalAttention = requested.temporalAttention || files->temporal;
+    return SdModelRequest{*files, *compute, inflation};
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const InflationConfig& requested,
+                                               const prior::ComputeOptions& options) {
+    auto r = requestSdModel(path, requested, options, false);
+    if (!r) return r.status();
+    const auto key = cacheKey(r->files, r->inflation, r->compute);
     if (!key) return key.status();
     std::lock_guard<std::mutex> lock(g_cacheMutex);
     if (const auto it = g_cache.find(*key); it != g_cache.end()) return it->second;
     g_cache.clear();  // one SD model at a time: the previous one's gigabytes go first
-    auto model = buildSdModel(path, *files, inflation, *compute, false);
+    auto model = buildSdModel(path, r->files, r->inflation, r->compute, false);
     if (!model) return model.status();
     g_cache[*key] = *model;
     return *model;
@@ -129,14 +148,10 @@ Expected<std::shared_ptr<SdModel>> loadSdModel(const std::string& path, const In
 
 Expected<std::shared_ptr<SdModel>> loadSdModelForTuning(const std::string& path, const InflationConfig& requested,
                                                         const prior::ComputeOptions& options) {
-    auto files = openSdModel(path);
-    if (!files) return files.status();
-    auto compute = prior::resolveCompute(options, true);
-    if (!compute) return compute.status();
-    InflationConfig inflation = requested;
-    inflation.temporalAttention = requested.temporalAttention || files->temporal;
+    auto r = requestSdModel(path, requested, options, true);
+    if (!r) return r.status();
     releaseCachedSdModels();  // one SD model in memory at a time
-    return buildSdModel(path, *files, inflation, *compute, true);
+    return buildSdModel(path, r->files, r->inflation, r->compute, true);
 }
 
 torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice) {

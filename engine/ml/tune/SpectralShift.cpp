@@ -1,6 +1,7 @@
 #include "ml/tune/SpectralShift.h"
 
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -51,14 +52,8 @@ torch::Tensor shiftedWeight(const SpectralFactors& f, const torch::Tensor& delta
     return torch::matmul(f.u * torch::relu(f.sigma + delta).unsqueeze(0), f.vh);
 }
 
-torch::Tensor spectralRegulariser(const std::map<std::string, SpectralFactors>& factors,
-                                  const std::map<std::string, torch::Tensor>& deltas) {
-    torch::Tensor total;
-    for (const auto& [name, delta] : deltas) {
-        const torch::Tensor term = (delta * factors.at(name).sigma * delta).sum();
-        total = total.defined() ? total + term : term;
-    }
-    return total.defined() ? total : torch::zeros({});
+torch::Tensor spectralRegulariser(const SpectralFactors& factors, const torch::Tensor& delta) {
+    return (delta * factors.sigma * delta).sum();
 }
 
 bool isSaveQuery(const std::string& name) {
@@ -123,7 +118,7 @@ torch::Tensor SpectralShiftMethod::loss(const TuneBatch& b, LossTerms& terms) {
     if (m_options.fullTune || m_options.lambda <= 0.0f) return denoise;
     torch::Tensor reg;
     for (const Query& q : m_queries) {
-        const torch::Tensor term = (q.delta * q.factors.sigma * q.delta).sum();
+        const torch::Tensor term = spectralRegulariser(q.factors, q.delta);
         reg = reg.defined() ? reg + term : term;
     }
     terms.emplace_back("regulariser", reg.item<double>());

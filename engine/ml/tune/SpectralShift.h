@@ -5,7 +5,6 @@
 // (refresh), from U, σ, V that live there; only the trained projections are rebuilt. Loss: denoising MSE +
 // λ Σ δᵢᵀ diag(σᵢ) δᵢ, each δᵢ paired with its own σᵢ by layer name. Engine-internal (pulls in torch).
 
-#include <map>
 #include <string>
 
 #include "ml/tune/VideoTune.h"
@@ -25,9 +24,8 @@ void clearSpectralCache();
 
 // Ŵ = U diag(ReLU(σ + δ)) Vh.
 torch::Tensor shiftedWeight(const SpectralFactors& f, const torch::Tensor& delta);
-// Σ δᵀ diag(σ) δ over the layers.
-torch::Tensor spectralRegulariser(const std::map<std::string, SpectralFactors>& factors,
-                                  const std::map<std::string, torch::Tensor>& deltas);
+// δᵀ diag(σ) δ of one layer (SAVE's regulariser is its sum over the shifted layers, each δ with its own σ).
+torch::Tensor spectralRegulariser(const SpectralFactors& factors, const torch::Tensor& delta);
 
 // The names of the query projections SAVE shifts: "...attn1.to_q" and "...attn2.to_q" (not the temporal ones).
 bool isSaveQuery(const std::string& linearModuleName);

@@ -94,8 +94,9 @@ std::string TuneBenchResult::table() const {
                       r.secondsPerClip);
         out += line;
     }
-    std::snprintf(line, sizeof line, "\nJudge on the sources themselves: track error %.4f. Peak RSS %ld MB.\n",
-                  sourceTrackError, peakRssMb);
+    std::snprintf(line, sizeof line,
+                  "\nThe judge reads %d of the %d source clips as their own colour, shape and path. Peak RSS %ld MB.\n",
+                  sourcesReadRight, sources, peakRssMb);
     return out + line;
 }
 
@@ -126,7 +127,10 @@ Status TuneBenchJob::run(Progress& progress, const CancelToken& cancel) {
     for (int i = 0; i < p.clips; ++i) {
         sources.push_back(sd::renderWorldClip(sourceSpec(i), p.clip, p.seed + unsigned(i)));
         truths.push_back(sd::judgeWorldClip(sources.back()));
-        m_result.sourceTrackError += sd::trackDistance(truths.back(), truths.back()) / p.clips;
+        const sd::WorldJudgement& t = truths.back();
+        const sd::WorldSpec spec = sourceSpec(i);
+        m_result.sourcesReadRight += t.found && t.colour == spec.colour && t.shape == spec.shape && t.path == spec.path;
+        ++m_result.sources;
     }
     const int total = int(rows.size()) * p.clips;
     int done = 0;

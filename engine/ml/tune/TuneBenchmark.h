@@ -54,9 +54,10 @@ struct TuneBenchRow {
 
 struct TuneBenchResult {
     std::vector<TuneBenchRow> rows;
-    double sourceTrackError = 0.0;  // the judge against itself on the sources (0 up to missed frames)
-    long peakRssMb = 0;             // the process's peak resident memory after the run
-    std::string table() const;      // markdown for docs/BENCHMARKS.md
+    int sourcesReadRight = 0;  // source clips the judge reads as their own colour, shape and path (the ceiling)
+    int sources = 0;
+    long peakRssMb = 0;         // the process's peak resident memory after the run
+    std::string table() const;  // markdown for docs/BENCHMARKS.md
 };
 
 class TuneBenchJob : public Job {

@@ -81,23 +81,6 @@ Expected<std::pair<int, int>> workSize(const TuneClip& clip, const cv::Size& sou
     return std::make_pair(w, h);
 }
 
-Status writeVideo(const std::string& path, const std::vector<cv::Mat>& frames, double fps) {
-    const std::string temporary = path + ".tmp.mp4";
-    FfmpegEncoder encoder;
-    Status s = encoder.open(temporary, ExportFormat::Mp4, frames[0].cols, frames[0].rows, float(fps), {});
-    for (const cv::Mat& frame : frames)
-        if (s) s = encoder.write(frame);
-    if (s) s = encoder.finish();
-    encoder.close();
-    std::error_code ec;
-    if (s) std::filesystem::rename(temporary, path, ec);
-    if (!s || ec) {
-        std::filesystem::remove(temporary, ec);
-        return s ? Status::io(path + ": cannot write") : s.withContext(path);
-    }
-    return Status::ok();
-}
-
 Status saveTuned(const std::string& path, const torch::OrderedDict<std::string, torch::Tensor>& trained,
                  const std::map<std::string, std::string>& meta) {
     SafetensorsWriter w;
@@ -402,7 +385,7 @@ Status VideoTuneJob::run(Progress& progress, const CancelToken& cancel) {
         cv::resize(f, r, clip->frames[0].size(), 0, 0, cv::INTER_CUBIC);
         m_result.push_back(r);
     }
-    WAFT_RETURN_IF_ERROR(writeVideo(p.output, m_result, clip->fps));
+    WAFT_RETURN_IF_ERROR(writeMp4Atomically(p.output, m_result, float(clip->fps)));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     m_summary = std::to_string(frames) + " frames at " + std::to_string(width) + "x" + std::to_string(height) + ", " +
                 (p.useTuned ? "applied " + tuned + " (tuned " + std::to_string(doneSteps) + " steps)"
