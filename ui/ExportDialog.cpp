@@ -12,6 +12,7 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <cmath>
 
@@ -63,6 +64,29 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize sceneSize, double
     m_width->setSpecialValueText(tr("scene size"));
     m_loop = new QCheckBox(tr("Seamless loop"), this);
     m_loop->setChecked(true);
+    m_renderer = new QComboBox(this);
+    m_renderer->setObjectName("renderer");
+    m_renderer->addItem(tr("Fast (pixel splatting, as the viewport shows)"));
+    m_renderer->addItem(tr("Neural (learned renderer: fills disocclusions; slower)"));
+    m_rendererModel = new QLineEdit(QSettings().value("export/rendererModel").toString(), this);
+    m_rendererModel->setObjectName("rendererModel");
+    m_rendererModel->setPlaceholderText(tr("renderer .safetensors (waft-cli train-renderer)"));
+    auto* browseModel = new QPushButton(tr("Browse…"), this);
+    auto* modelRow = new QHBoxLayout();
+    modelRow->addWidget(m_rendererModel, 1);
+    modelRow->addWidget(browseModel);
+    const auto syncRenderer = [this, browseModel] {
+        const bool neural = m_renderer->currentIndex() == 1;
+        m_rendererModel->setEnabled(neural);
+        browseModel->setEnabled(neural);
+    };
+    connect(m_renderer, &QComboBox::currentIndexChanged, this, syncRenderer);
+    connect(browseModel, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Neural renderer"), m_rendererModel->text(),
+                                                          tr("Renderer (*.safetensors)"));
+        if (!file.isEmpty()) m_rendererModel->setText(file);
+    });
+    syncRenderer();
     m_estimate = new QLabel(this);
     m_estimate->setObjectName("estimate");
     form->addRow(tr("File"), pathRow);
@@ -72,10 +96,23 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize sceneSize, double
     form->addRow(tr("Frame rate"), m_fps);
     form->addRow(tr("Width"), m_width);
     form->addRow(QString(), m_loop);
+    form->addRow(tr("Renderer"), m_renderer);
+    form->addRow(tr("Renderer model"), modelRow);
     form->addRow(tr("Estimated size"), m_estimate);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    // Neural needs its file: no export that silently falls back to the fast renderer.
+    const auto syncOk = [this, buttons] {
+        buttons->button(QDialogButtonBox::Ok)
+            ->setEnabled(m_renderer->currentIndex() == 0 || !m_rendererModel->text().trimmed().isEmpty());
+    };
+    connect(m_renderer, &QComboBox::currentIndexChanged, this, syncOk);
+    connect(m_rendererModel, &QLineEdit::textChanged, this, syncOk);
+    syncOk();
     form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+        if (m_renderer->currentIndex() == 1) QSettings().setValue("export/rendererModel", m_rendererModel->text());
+        accept();
+    });
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     // The format follows the path's extension and vice versa (an .mp4 keeps the chosen codec).
     const auto syncFormat = [this](const QString& text) {
@@ -125,6 +162,10 @@ engine::AnimateParams ExportDialog::params() const {
 }
 
 QString ExportDialog::estimateText() const { return m_estimate->text(); }
+
+QString ExportDialog::rendererModel() const {
+    return m_renderer->currentIndex() == 1 ? m_rendererModel->text() : QString();
+}
 
 void ExportDialog::updateEstimate() {
     const auto format = engine::exportFormatForPath(m_path->text().toStdString());

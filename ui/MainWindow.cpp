@@ -147,7 +147,7 @@ void MainWindow::buildMenus() {
         const QSize size = scene ? QSize(scene->volume.width, scene->volume.height) : QSize();
         const double loopSec = scene ? engine::defaultLoopSec(scene->volume, m_controller->settings()) : 0.0;
         ExportDialog dialog(QFileInfo(m_session->scenePath()).completeBaseName() + "-loop.mp4", size, loopSec, this);
-        if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params());
+        if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params(), dialog.rendererModel());
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -292,8 +292,8 @@ void MainWindow::setTool(Tool tool) {
 int MainWindow::openPath(const QString& path) { return m_session->openPath(path); }
 int MainWindow::openSample() { return m_session->openSample(); }
 int MainWindow::saveSceneTo(const QString& path) { return m_session->saveSceneTo(path); }
-int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params) {
-    return m_session->exportTo(path, params);
+int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel) {
+    return m_session->exportTo(path, params, rendererModel);
 }
 int MainWindow::applyMotionBrush() { return m_session->applyMotionBrush(); }
 int MainWindow::predictMotion() { return m_session->predictMotion(); }

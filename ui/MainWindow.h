@@ -39,7 +39,7 @@ public:
     // The session's actions (see SceneSession), here for the menus and the tests.
     int openPath(const QString& path);
     int saveSceneTo(const QString& path);
-    int exportTo(const QString& path, const engine::AnimateParams& params);
+    int exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel = {});
     int applyMotionBrush();
     int predictMotion();
     int openSample();

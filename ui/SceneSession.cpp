@@ -12,6 +12,7 @@
 #include "StrokeDocument.h"
 #include "jobs/ExtractMotionJob.h"
 #include "jobs/SceneJobs.h"
+#include "ml/render/NeuralRenderBackend.h"
 
 namespace waft::ui {
 
@@ -150,11 +151,22 @@ int SceneSession::saveSceneTo(const QString& path) {
     return m_worker->enqueue(std::make_unique<engine::SaveSceneJob>(snapshot, path.toStdString()));
 }
 
-int SceneSession::exportTo(const QString& path, const engine::AnimateParams& params) {
+int SceneSession::exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel) {
     auto snapshot = m_controller->snapshot();
     if (!snapshot) return -1;
-    return m_worker->enqueue(std::make_unique<engine::AnimateJob>(
-        std::shared_ptr<const engine::Scene>(std::move(snapshot)), path.toStdString(), params));
+    std::shared_ptr<const engine::Scene> scene(std::move(snapshot));
+    if (rendererModel.isEmpty())
+        return m_worker->enqueue(std::make_unique<engine::AnimateJob>(scene, path.toStdString(), params));
+    // The renderer file is read when the job starts, on the engine thread; a bad one fails the export in one
+    // line and changes nothing else.
+    const std::string model = rendererModel.toStdString();
+    engine::RenderBackendFactory neural =
+        [model](const engine::SpectralVolume& volume) -> engine::Expected<std::unique_ptr<engine::RenderBackend>> {
+        auto factory = engine::render::neuralRenderBackend(model, {});
+        if (!factory) return factory.status();
+        return (*factory)(volume);
+    };
+    return m_worker->enqueue(std::make_unique<engine::AnimateJob>(scene, path.toStdString(), params, neural));
 }
 
 int SceneSession::applyMotionBrush() {

@@ -32,7 +32,7 @@ public:
     // The sample on first start: tree.avi, extracted with a 12 s window at speed 2 (see README).
     int openSample();
     int saveSceneTo(const QString& path);
-    int exportTo(const QString& path, const engine::AnimateParams& params);
+    int exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel = {});
     int applyMotionBrush();
     // The current photo's motion from the configured motion model (Motion ▸ Motion Model…).
     int predictMotion();

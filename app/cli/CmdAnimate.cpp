@@ -6,6 +6,7 @@
 #include "Commands.h"
 #include "RendererChoice.h"
 #include "jobs/SceneAnimator.h"
+#include "ml/render/NeuralRenderBackend.h"
 
 namespace waft::app {
 
@@ -20,8 +21,9 @@ namespace {
 
 constexpr const char* kAnimateUsage =
     "waft-cli animate SCENE.waft -o OUT.{mp4,webm,webp,apng,gif}|DIR/ [--seconds L] [--fps F] [--gain G]\n"
-    "       [--loop|--no-loop] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
-    "       [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265] [--chroma 420|444] [--keyint N]\n"
+    "       [--loop|--no-loop] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto|neural]\n"
+    "       [--renderer-model R.safetensors] [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265]\n"
+    "       [--chroma 420|444] [--keyint N]\n"
     "  --seconds  duration (default: the scene's loop length)\n"
     "  --fps      frame rate (default 30)\n"
     "  --gain     motion amplitude multiplier on top of the scene's gains (default 1)\n"
@@ -29,19 +31,22 @@ constexpr const char* kAnimateUsage =
     "  --no-loop  play the spectral volume as analysed from t = 0\n"
     "  --size     output size (WxH; 0 for one side keeps the aspect ratio)\n"
     "  --speed    time scale (default: the scene's; 2 = twice as fast, 0.5 = slow motion)\n"
-    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)\n" WAFT_ENCODE_USAGE;
+    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available), or neural: GID's learned\n"
+    "             renderer (waft-cli train-renderer) from --renderer-model, on CUDA when there is one\n" WAFT_ENCODE_USAGE;
 
 constexpr const char* kPullUsage =
     "waft-cli pull SCENE.waft --at X,Y --drag DX,DY -o OUT.{mp4,webm,webp,apng,gif}|DIR/ [--hold SEC]\n"
-    "       [--damping XI] [--seconds L] [--fps F] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto]\n"
-    "       [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265] [--chroma 420|444] [--keyint N]\n"
+    "       [--damping XI] [--seconds L] [--fps F] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto|neural]\n"
+    "       [--renderer-model R.safetensors] [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265]\n"
+    "       [--chroma 420|444] [--keyint N]\n"
     "  --at       grabbed pixel in scene coordinates\n"
     "  --drag     drag vector in pixels (ramps in over 0.2 s)\n"
     "  --hold     seconds the pull is held before release (default 1)\n"
     "  --damping  damping ratio xi (default: the scene's, 0.08)\n"
     "  --seconds  clip length (default 4)\n"
     "  --speed    time scale of the dynamics (default: the scene's)\n"
-    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available)\n" WAFT_ENCODE_USAGE;
+    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available), or neural: GID's learned\n"
+    "             renderer (waft-cli train-renderer) from --renderer-model, on CUDA when there is one\n" WAFT_ENCODE_USAGE;
 
 const std::set<std::string> kEncodeOptions = {"--quality", "--crf", "--codec", "--chroma", "--keyint"};
 
@@ -82,6 +87,24 @@ engine::Status applySpeed(const CliArgs& cli, engine::Scene& scene) {
 
 }  // namespace
 
+namespace {
+
+// --renderer, with "neural" taking its model from --renderer-model.
+engine::Expected<engine::RenderBackendFactory> pickRenderer(const CliArgs& cli, std::string& description) {
+    const std::string name = cli.string("--renderer", "auto");
+    if (name != "neural") {
+        if (cli.has("--renderer-model")) return engine::Status::invalid("--renderer-model needs --renderer neural");
+        return chooseRenderer(name, description);
+    }
+    if (!cli.has("--renderer-model"))
+        return engine::Status::invalid(
+            "--renderer neural needs --renderer-model R.safetensors (waft-cli train-renderer)");
+    description = "neural";
+    return engine::render::neuralRenderBackend(cli.string("--renderer-model", ""), {});
+}
+
+}  // namespace
+
 engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
     if (!cli.has("--size")) return engine::Status::ok();
     auto size = cli.pair("--size", 'x');
@@ -95,7 +118,8 @@ engine::Status parseSize(const CliArgs& cli, int& width, int& height) {
 }
 
 int runAnimate(const std::vector<std::string>& args) {
-    CliArgs cli(withEncodeOptions({"-o", "--seconds", "--fps", "--gain", "--size", "--speed", "--renderer"}),
+    CliArgs cli(withEncodeOptions(
+                    {"-o", "--seconds", "--fps", "--gain", "--size", "--speed", "--renderer", "--renderer-model"}),
                 {"--loop", "--no-loop"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kAnimateUsage);
     if (cli.helpRequested()) return std::puts(kAnimateUsage), 0;
@@ -119,7 +143,7 @@ int runAnimate(const std::vector<std::string>& args) {
     if (!scene) return fail(scene.status());
     if (auto s = applySpeed(cli, *scene); !s) return fail(s);
     std::string rendererName;
-    auto renderer = chooseRenderer(cli.string("--renderer", "auto"), rendererName);
+    auto renderer = pickRenderer(cli, rendererName);
     if (!renderer) return fail(renderer.status());
     const std::string out = cli.string("-o", "");
     engine::AnimateJob job(*scene, out, params, *renderer);
@@ -135,7 +159,7 @@ int runAnimate(const std::vector<std::string>& args) {
 
 int runPull(const std::vector<std::string>& args) {
     CliArgs cli(withEncodeOptions({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size",
-                                   "--speed", "--renderer"}),
+                                   "--speed", "--renderer", "--renderer-model"}),
                 {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kPullUsage);
     if (cli.helpRequested()) return std::puts(kPullUsage), 0;
@@ -166,7 +190,7 @@ int runPull(const std::vector<std::string>& args) {
     if (!scene) return fail(scene.status());
     if (auto s = applySpeed(cli, *scene); !s) return fail(s);
     std::string rendererName;
-    auto renderer = chooseRenderer(cli.string("--renderer", "auto"), rendererName);
+    auto renderer = pickRenderer(cli, rendererName);
     if (!renderer) return fail(renderer.status());
     const std::string out = cli.string("-o", "");
     engine::PullJob job(*scene, out, params, *renderer);

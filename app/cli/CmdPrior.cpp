@@ -34,6 +34,15 @@ engine::Status parseTrainingSize(const CliArgs& cli, int& width, int& height) {
     return engine::Status::ok();
 }
 
+}  // namespace
+
+const char* const kTrainOptions =
+    "  --preset tiny|paper   model size (tiny: CPU in minutes; paper: GID's, for a GPU)\n"
+    "  --steps N --batch B --lr LR --seed S --checkpoint-every N --resume\n"
+    "  --size WxH            training size (default 64x48 tiny, 256x160 paper)\n"
+    "  --device auto|cpu|cuda --precision auto|fp32|bf16\n"
+    "                        auto: CUDA with bf16 autocast when LibTorch has a GPU, else CPU fp32";
+
 engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     if (!prior::parseModelPreset(cli.string("--preset", "paper"), p.preset))
         return engine::Status::invalid("--preset must be tiny or paper");
@@ -55,15 +64,6 @@ engine::Status parseTraining(const CliArgs& cli, prior::TrainingRunParams& p) {
     WAFT_RETURN_IF_ERROR(parseCompute(cli, p.compute));
     return parseTrainingSize(cli, p.width, p.height);
 }
-
-constexpr const char* kTrainOptions =
-    "  --preset tiny|paper   model size (tiny: CPU in minutes; paper: GID's, for a GPU)\n"
-    "  --steps N --batch B --lr LR --seed S --checkpoint-every N --resume\n"
-    "  --size WxH            training size (default 64x48 tiny, 256x160 paper)\n"
-    "  --device auto|cpu|cuda --precision auto|fp32|bf16\n"
-    "                        auto: CUDA with bf16 autocast when LibTorch has a GPU, else CPU fp32";
-
-}  // namespace
 
 engine::Status parseCompute(const CliArgs& cli, prior::ComputeOptions& c) {
     if (!prior::parseComputeDevice(cli.string("--device", "auto"), c.device))

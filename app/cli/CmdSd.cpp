@@ -11,6 +11,7 @@
 #include "ml/sd/SdModelFiles.h"
 #include "ml/sd/T2vBenchmark.h"
 #include "ml/sd/TrainT2vJob.h"
+#include "ml/sd/VaeBenchmark.h"
 
 namespace waft::app {
 
@@ -28,6 +29,8 @@ constexpr const char* kSampleOptions =
     "  --negative TEXT   the unconditional pass's prompt (default: empty)\n"
     "  --steps N         DDIM steps (default 50)   --guidance S   CFG scale (default 7.5; 1 = none)\n"
     "  --seed S          --size WxH (multiples of 8 for SD 1.5)\n"
+    "  --vae-tile N      frames whose latent is larger than N (default 64: 512 pixels) run the VAE in blended\n"
+    "                    tiles of N (memory bounded by a tile's); 0 = never tile\n"
     "  --device auto|cpu|cuda --precision auto|fp32|bf16\n";
 
 engine::Status parseSample(const CliArgs& cli, sd::SdSampleParams& p, int defaultSteps) {
@@ -38,8 +41,11 @@ engine::Status parseSample(const CliArgs& cli, sd::SdSampleParams& p, int defaul
     const auto steps = cli.integer("--steps", defaultSteps, 1, 1000);
     const auto guidance = cli.real("--guidance", 7.5f, 0.0f, 50.0f);
     const auto seed = cli.integer("--seed", 0, 0, 1 << 30);
-    for (const engine::Status& s : {steps.status(), guidance.status(), seed.status()})
+    const auto tile = cli.integer("--vae-tile", p.vaeTiling.tile, 0, 512);
+    for (const engine::Status& s : {steps.status(), guidance.status(), seed.status(), tile.status()})
         if (!s) return s;
+    p.vaeTiling.tile = int(*tile);
+    p.vaeTiling.overlap = p.vaeTiling.tile / 4;
     p.steps = *steps;
     p.guidance = *guidance;
     p.seed = unsigned(*seed);
@@ -91,9 +97,9 @@ int runGenerate(const std::vector<std::string>& args) {
                                   "waft-cli generate --model SD -p \"PROMPT\" -o OUT.png [options]\n"
                                   "  text to image with SD 1.x: DDIM with classifier-free guidance.\n") +
                               kSampleOptions;
-    CliArgs cli(
-        {"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--device", "--precision"},
-        {"--help"});
+    CliArgs cli({"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--vae-tile",
+                 "--device", "--precision"},
+                {"--help"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
     if (!cli.positionals().empty() || !cli.has("-o"))
@@ -117,8 +123,8 @@ int runInvert(const std::vector<std::string>& args) {
             "  --size WxH defaults to the clip's size rounded down to multiples of 8; --guidance to 1 (the\n"
             "  conditional ODE both ways); --attention to a video model's own mode, else sparse-causal.\n") +
         kSampleOptions;
-    CliArgs cli({"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--device",
-                 "--precision", "--frames", "--fps", "--attention"},
+    CliArgs cli({"--model", "-p", "-o", "--negative", "--steps", "--guidance", "--seed", "--size", "--vae-tile",
+                 "--device", "--precision", "--frames", "--fps", "--attention"},
                 {"--help"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
@@ -229,6 +235,34 @@ int runBenchT2v(const std::vector<std::string>& args) {
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     std::printf("%s", job.result().table().c_str());
     std::printf("%.2f s per clip (%d steps, guidance %.1f)\n", job.result().secondsPerClip, p.steps, p.guidance);
+    return 0;
+}
+
+int runBenchVae(const std::vector<std::string>& args) {
+    constexpr const char* kUsage =
+        "waft-cli bench-vae [--model SD] [--size WxH] [--frames N] [--vae-tile N] [--device] [--precision]\n"
+        "  encodes and decodes N noise frames (default one 1024x1024) with the VAE, whole or in blended tiles of\n"
+        "  N latent pixels (default 64, 0 = whole), and prints seconds per frame and the peak resident memory as\n"
+        "  JSON. Without --model: SD 1.5's VAE configuration with seeded random weights. One configuration per\n"
+        "  run (the peak is the process's).\n";
+    CliArgs cli({"--model", "--size", "--frames", "--vae-tile", "--device", "--precision"}, {"--help"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
+    if (cli.helpRequested()) return std::fputs(kUsage, stdout), 0;
+    if (!cli.positionals().empty()) return usageError("no positional arguments", kUsage);
+    sd::VaeBenchParams p;
+    p.model = cli.string("--model", "");
+    if (auto s = parseSize(cli, p.width, p.height); !s) return fail(s);
+    const auto frames = cli.integer("--frames", p.frames, 1, 64);
+    const auto tile = cli.integer("--vae-tile", p.tiling.tile, 0, 512);
+    for (const engine::Status& s : {frames.status(), tile.status()})
+        if (!s) return fail(s);
+    p.frames = int(*frames);
+    p.tiling.tile = int(*tile);
+    p.tiling.overlap = p.tiling.tile / 4;
+    if (auto s = parseCompute(cli, p.compute); !s) return fail(s);
+    sd::VaeBenchJob job(p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    std::printf("%s\n", job.result().json().c_str());
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "core/Job.h"
 #include "core/Status.h"
 #include "ml/prior/PriorConfig.h"
+#include "ml/prior/PriorPresets.h"
 
 namespace waft::app {
 
@@ -32,14 +33,22 @@ int runGenerate(const std::vector<std::string>& args);
 int runInvert(const std::vector<std::string>& args);
 int runTrainT2v(const std::vector<std::string>& args);
 int runBenchT2v(const std::vector<std::string>& args);
+int runBenchVae(const std::vector<std::string>& args);
 int runTransfer(const std::vector<std::string>& args);
 int runBenchTransfer(const std::vector<std::string>& args);
 int runEdit(const std::vector<std::string>& args);
 int runBenchEdit(const std::vector<std::string>& args);
+int runTrainRenderer(const std::vector<std::string>& args);
+int runBenchRenderer(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;
 engine::Status parseSize(const CliArgs& cli, int& width, int& height);
+
+// The training runs' shared options (--preset --steps --batch --lr --seed --checkpoint-every --resume --size
+// --device --precision), and their usage text.
+engine::Status parseTraining(const CliArgs& cli, engine::prior::TrainingRunParams& params);
+extern const char* const kTrainOptions;
 
 // --device auto|cpu|cuda and --precision auto|fp32|bf16|fp16 (the prior's and SD's commands).
 engine::Status parseCompute(const CliArgs& cli, engine::prior::ComputeOptions& compute);

@@ -99,11 +99,14 @@ commands:
   models PATH                   what an SD 1.x model folder or .safetensors file holds, as JSON
   generate --model SD -p TEXT -o OUT.png   text to image with SD 1.x (DDIM + CFG)
   invert VIDEO --model SD -p TEXT -o RECON.mp4   DDIM-invert a clip and sample it back; prints the error
+  bench-vae [--size WxH]        the VAE's seconds and peak memory per frame, whole or in tiles
   train-t2v -o DIR              train SD's classes at a tiny size on a procedural captioned-video world
   bench-t2v MODEL               score a train-t2v model's clips for held-out captions with a procedural judge
   transfer VIDEO --model SD -p TEXT --to TEXT -o OUT.mp4   motion transfer: tune on the clip (SMA), re-prompt
   bench-transfer MODEL -o DIR   score motion transfer objectives on procedural clips with the judge
   edit VIDEO --model SD -p TEXT --to TEXT -o OUT.mp4   text-driven editing: SAVE's spectral shift, re-prompt
+  train-renderer DIR -o R       train GID's neural renderer on pairs of the clips in DIR
+  bench-renderer R VIDEO...     neural renderer vs pixel splatting on held-out frames (PSNR, SSIM)
   bench-edit MODEL -o DIR       score SAVE against full W^Q tuning on procedural clips with the judge
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
@@ -153,10 +156,13 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "invert") return waft::app::runInvert(args);
     if (command == "train-t2v") return waft::app::runTrainT2v(args);
     if (command == "bench-t2v") return waft::app::runBenchT2v(args);
+    if (command == "bench-vae") return waft::app::runBenchVae(args);
     if (command == "transfer") return waft::app::runTransfer(args);
     if (command == "bench-transfer") return waft::app::runBenchTransfer(args);
     if (command == "edit") return waft::app::runEdit(args);
     if (command == "bench-edit") return waft::app::runBenchEdit(args);
+    if (command == "train-renderer") return waft::app::runTrainRenderer(args);
+    if (command == "bench-renderer") return waft::app::runBenchRenderer(args);
     std::fprintf(stderr, "waft-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -4,6 +4,7 @@
 #include "core/JsonLimits.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
+#include "ml/render/TrainRendererJob.h"
 #include "ml/sd/TrainT2vJob.h"
 #include "ml/tune/TuneParams.h"
 
@@ -53,15 +54,20 @@ Expected<std::unique_ptr<Job>> jobFromSpec(const JobSpec& spec) {
         prior::parseComputeDevice(device, p.compute.device);
         p.resume = true;  // a journalled run continues from its checkpoints
         job = std::make_unique<sd::TrainT2vJob>(out, p);
+    } else if (spec.kind == "train-renderer") {
+        auto renderer = render::trainRendererJobFromSpec(spec.paramsJson);
+        if (!renderer) return renderer.status();
+        job = std::move(*renderer);
     } else if (spec.kind == "transfer" || spec.kind == "edit") {
         auto tuned = spec.kind == "transfer" ? tune::motionTransferJobFromSpec(spec.paramsJson)
                                              : tune::editJobFromSpec(spec.paramsJson);
         if (!tuned) return tuned.status();
         job = std::move(*tuned);
     } else {
-        return Status::error(StatusCode::Unsupported,
-                             "unknown job kind " + quoteForError(spec.kind, 40) +
-                                 " (this Waft resumes train-vae, train-prior, train-t2v, transfer and edit)");
+        return Status::error(
+            StatusCode::Unsupported,
+            "unknown job kind " + quoteForError(spec.kind, 40) +
+                " (this Waft resumes train-vae, train-prior, train-t2v, train-renderer, transfer and edit)");
     }
     return job;
 }

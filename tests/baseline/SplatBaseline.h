@@ -8,11 +8,11 @@
 
 namespace waft::engine {
 
-// The straightforward LibTorch formulation of softmax splatting (bilinear taps gathered into flat indices,
-// four index_add_ calls, normalise), with the same semantics as SoftmaxSplatter minus hole filling (holes
-// stay 0). It exists as the yardstick for the CPU splatter's speed and as an independent check of its
-// numbers; nothing renders with it.
-Status splatIndexAddBaseline(const cv::Mat& image, const DisplacementField& field, const std::vector<float>& weights,
-                             cv::Mat& out);
+// The LibTorch formulation of softmax splatting (bilinear taps as flat indices, four scatter-adds, normalise:
+// the engine's differentiable splat, render::softmaxSplat, which the neural renderer trains through), with the
+// same semantics as SoftmaxSplatter minus hole filling (holes stay 0). Here it is the yardstick for the CPU
+// splatter's speed and an independent check of its numbers.
+Status splatTorchBaseline(const cv::Mat& image, const DisplacementField& field, const std::vector<float>& weights,
+                          cv::Mat& out);
 
 }  // namespace waft::engine

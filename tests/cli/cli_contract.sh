@@ -24,7 +24,7 @@ expect() {
   fi
 }
 
-for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert train-t2v bench-t2v transfer bench-transfer edit bench-edit; do
+for c in extract animate pull flow info brush check-loop bench-export jobs resume tokenize models generate invert train-t2v bench-t2v transfer bench-transfer edit bench-edit bench-vae train-renderer bench-renderer; do
   expect 0 "$c --help" -- "$CLI" "$c" --help
 done
 expect 0 "top-level --help" -- "$CLI" --help
@@ -57,6 +57,16 @@ expect fail "edit: bad attention" -- "$CLI" edit "$RES/samples/tree.avi" --model
 expect fail "bench-transfer: unknown row" -- "$CLI" bench-transfer "$WORK/v1-5.ckpt" -o "$WORK/bench" --rows "TAV,magic"
 expect fail "bench-edit: unknown row" -- "$CLI" bench-edit "$WORK/v1-5.ckpt" -o "$WORK/bench" --rows "SAVE,TAV"
 
+expect fail "bench-vae: size not a multiple of 8" -- "$CLI" bench-vae --size 100x100
+expect fail "bench-vae: absurd tile" -- "$CLI" bench-vae --vae-tile 9999
+
+# The neural renderer: bad files and folders are one line
+expect fail "train-renderer: no videos" -- "$CLI" train-renderer "$WORK/state" -o "$WORK/r.safetensors"
+expect fail "train-renderer: bad gaps" -- "$CLI" train-renderer "$RES/samples" -o "$WORK/r.safetensors" --gaps 3-1
+expect fail "train-renderer: bad loss" -- "$CLI" train-renderer "$RES/samples" -o "$WORK/r.safetensors" --loss l3
+expect fail "bench-renderer: garbage renderer" -- "$CLI" bench-renderer "$WORK/corrupt-model.safetensors" "$RES/samples/tree.avi"
+expect fail "bench-renderer: from after to" -- "$CLI" bench-renderer "$WORK/corrupt-model.safetensors" "$RES/samples/tree.avi" --from 0.9 --to 0.5
+
 # Extraction and scene files
 expect fail "missing video" -- "$CLI" extract "$WORK/none.mp4" -o "$WORK/a.waft"
 printf 'not a video at all' >"$WORK/corrupt.mp4"
@@ -73,6 +83,13 @@ expect fail "info on text file" -- "$CLI" info "$WORK/text.waft"
 head -c 5000 "$WORK/tree.waft" >"$WORK/truncated.waft"
 expect fail "info on truncated scene" -- "$CLI" info "$WORK/truncated.waft"
 expect fail "animate truncated scene" -- "$CLI" animate "$WORK/truncated.waft" -o "$WORK/x.mp4"
+
+# The neural renderer in animate: it needs its file, and a bad file is one line and writes nothing
+expect fail "animate: neural without a model" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/n.mp4" --renderer neural
+expect fail "animate: model without neural" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/n.mp4" --renderer-model "$WORK/corrupt-model.safetensors"
+expect fail "animate: garbage renderer" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/n.mp4" --renderer neural --renderer-model "$WORK/corrupt-model.safetensors"
+expect fail "pull: garbage renderer" -- "$CLI" pull "$WORK/tree.waft" --at 100,100 --drag 10,0 -o "$WORK/n.mp4" --renderer neural --renderer-model "$WORK/corrupt-model.safetensors"
+[ ! -e "$WORK/n.mp4" ] && ok || bad "a failed neural animate left $WORK/n.mp4"
 
 # Animate: every format, and absurd parameters
 for out in loop.mp4 loop.webm loop.webp loop.apng loop.gif frames/; do

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "SdTestModels.h"
+#include "ml/render/NeuralRenderer.h"
 #include "ml/sd/AutoencoderKl.h"
 #include "ml/sd/ClipTextModel.h"
 #include "ml/sd/SdModelLoader.h"
@@ -24,6 +25,11 @@ std::string writeTinySdModel(const std::string& path, uint64_t seed, float unetO
     const auto s =
         engine::sd::saveSdSingleFile(*text, *vae, *unet, c, {engine::sd::FrameAttention::PerFrame, false}, path);
     return s ? path : std::string();
+}
+
+bool writeFreshRenderer(const std::string& path) {
+    engine::render::NeuralRenderer model(engine::render::rendererPreset(engine::prior::ModelPreset::Tiny));
+    return engine::render::saveNeuralRenderer(model, path).isOk();
 }
 
 }  // namespace waft::test

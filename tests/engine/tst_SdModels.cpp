@@ -181,6 +181,42 @@ TEST(SdModels, VaeEncodesByItsFactorAndSlicesAgree) {
     EXPECT_LT(maxDiff(back, vae->decode(z, 1)), 1e-5f);
 }
 
+// Frames larger than a tile decode and encode as blended tiles: sizes that are no multiple of the stride come out
+// whole, a frame that fits one tile is exact, and a tiled result approaches the untiled one as tiles and overlaps
+// grow (each tile's GroupNorm sees only its tile; the ramps hide the seams that abutting tiles show). Bounds from
+// this random tiny VAE on noise, the worst case for tile statistics.
+TEST(SdModels, VaeTilesApproachTheWholeFrame) {
+    torch::manual_seed(6);
+    torch::NoGradGuard noGrad;
+    const SdConfig c = tinyConfig();
+    AutoencoderKl vae(c.vae);
+    const auto relative = [](const torch::Tensor& a, const torch::Tensor& b) {
+        return ((a - b).norm() / b.norm()).item<float>();
+    };
+    const torch::Tensor z = torch::randn({2, 4, 37, 23});
+    const torch::Tensor whole = vae->decode(z, 1, VaeTiling{0, 0});
+    EXPECT_EQ(maxDiff(whole, vae->decode(z, 1, VaeTiling{37, 8})), 0.0f);  // one tile: the whole frame
+    std::vector<float> errors;
+    for (const VaeTiling tiling : {VaeTiling{12, 5}, VaeTiling{16, 4}, VaeTiling{36, 16}}) {
+        const torch::Tensor tiled = vae->decode(z, 2, tiling);
+        ASSERT_EQ(tiled.sizes(), whole.sizes());
+        EXPECT_TRUE(torch::isfinite(tiled).all().item<bool>());
+        errors.push_back(relative(tiled, whole));
+        EXPECT_LT(errors.back(), 0.6f * relative(vae->decode(z, 2, VaeTiling{tiling.tile, 0}), whole));
+    }
+    EXPECT_LT(errors[0], 0.2f);
+    EXPECT_LT(errors[1], 0.12f);
+    EXPECT_LT(errors[2], 0.03f);
+    const torch::Tensor images = torch::rand({1, 3, 70, 46}) * 2 - 1;
+    const torch::Tensor latents = vae->encode(images, 1, VaeTiling{0, 0});
+    const torch::Tensor small = vae->encode(images, 1, VaeTiling{12, 4}),
+                        large = vae->encode(images, 1, VaeTiling{24, 6});
+    ASSERT_EQ(small.sizes(), (std::vector<int64_t>{1, 4, 35, 23}));
+    EXPECT_LT(relative(large, latents), 0.06f);
+    EXPECT_LT(relative(large, latents), relative(small, latents));
+    EXPECT_LT(relative(small, latents), relative(vae->encode(images, 1, VaeTiling{12, 0}), latents));
+}
+
 // The fallback path chunks queries to bound its score matrix; any chunking gives the same result as one shot
 // and as the fused kernel where LibTorch has one, and the causal mask holds across chunk boundaries.
 TEST(SdModels, ChunkedAttentionMatchesOneShot) {

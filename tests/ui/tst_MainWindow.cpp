@@ -2,9 +2,11 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
@@ -504,9 +506,9 @@ private slots:
     // the size estimate follows the settings.
     void exportDialogFormatsAndEstimate() {
         ui::ExportDialog dialog("out/loop.mp4", QSize(640, 480), 8.0);
-        auto* path = dialog.findChild<QLineEdit*>();
+        auto* path = dialog.findChildren<QLineEdit*>().value(0);
         const auto combos = dialog.findChildren<QComboBox*>();
-        QVERIFY(path && combos.size() == 2);
+        QVERIFY(path && combos.size() == 3);
         QComboBox* format = combos[0];
         QComboBox* quality = combos[1];
         QCOMPARE(format->currentText(), QString("MP4 (H.264)"));
@@ -524,6 +526,56 @@ private slots:
         QCOMPARE(dialog.params().encode.codec, engine::VideoCodec::H265);
         format->setCurrentText("PNG frames (folder)");
         QCOMPARE(dialog.path(), QString("out/loop/"));
+        // Fast by default; neural hands the chosen renderer file to the export.
+        auto* renderer = dialog.findChild<QComboBox*>("renderer");
+        auto* model = dialog.findChild<QLineEdit*>("rendererModel");
+        QVERIFY(renderer && model);
+        QCOMPARE(dialog.rendererModel(), QString());
+        QVERIFY(!model->isEnabled());
+        renderer->setCurrentIndex(1);
+        QVERIFY(model->isEnabled());
+        auto* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        model->setText("");
+        QVERIFY(!ok->isEnabled());  // neural without its file: no silent fallback to the fast renderer
+        model->setText("/models/renderer.safetensors");
+        QVERIFY(ok->isEnabled());
+        QCOMPARE(dialog.rendererModel(), QString("/models/renderer.safetensors"));
+    }
+
+    // Exporting with the neural renderer: a fresh renderer file (exactly the fast renderer, by construction)
+    // gives the fast export's frames; a bad file fails the export in one line and the scene stays.
+    void exportWithTheNeuralRenderer() {
+        ui::MainWindow window;
+        QVERIFY(showWithScene(window, m_scenePath));
+        engine::AnimateParams params;
+        params.seconds = 0.5f;
+        params.fps = 8.0f;
+        params.encode.quality = engine::ExportQuality::Lossless;
+        const std::string renderer = m_dir + "/renderer.safetensors";
+        QVERIFY(test::writeFreshRenderer(renderer));
+        const QString fast = QString::fromStdString(m_dir + "/fast/"),
+                      neural = QString::fromStdString(m_dir + "/neural/");
+        QCOMPARE(runJob(window.worker(), [&] { return window.exportTo(fast, params); }), QString("done"));
+        QCOMPARE(
+            runJob(window.worker(), [&] { return window.exportTo(neural, params, QString::fromStdString(renderer)); }),
+            QString("done"));
+        int frames = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(neural.toStdString())) {
+            const cv::Mat a = cv::imread(entry.path().string());
+            const cv::Mat b = cv::imread(fast.toStdString() + entry.path().filename().string());
+            QVERIFY(!a.empty() && a.size() == b.size());
+            QVERIFY2(cv::norm(a, b, cv::NORM_INF) <= 1.0, entry.path().c_str());
+            ++frames;
+        }
+        QCOMPARE(frames, 4);
+        const std::string garbage = m_dir + "/garbage.safetensors";
+        std::ofstream(garbage) << "no renderer here";
+        QVERIFY(runJob(window.worker(), [&] {
+                    return window.exportTo(QString::fromStdString(m_dir + "/bad.mp4"), params,
+                                           QString::fromStdString(garbage));
+                }) != QString("done"));
+        QVERIFY(window.controller()->scene() != nullptr);
+        QVERIFY(!std::filesystem::exists(m_dir + "/bad.mp4"));
     }
 
     // A bare photo lands in the motion brush; painted arrows become motion, anchors stay still.

@@ -8,12 +8,10 @@
 
 namespace waft::engine::prior {
 
-namespace {
-
 using Json = nlohmann::json;
 
-// The model's config as a checked reader: format and kind first, then JsonFields for every field.
-Expected<JsonFields> readConfig(const ModelMetadata& meta, const std::string& kind, const std::string& path) {
+Expected<JsonFields> readModelConfigFields(const ModelMetadata& meta, const std::string& kind,
+                                           const std::string& path) {
     const auto format = meta.find("format");
     const auto k = meta.find("kind");
     const auto config = meta.find("config");
@@ -26,8 +24,6 @@ Expected<JsonFields> readConfig(const ModelMetadata& meta, const std::string& ki
     if (config == meta.end()) return Status::corrupt(path + ": model has no config");
     return JsonFields::parse(config->second, path + ": model config", 64 * 1024, 4);
 }
-
-}  // namespace
 
 std::string configJson(const VaeConfig& c) {
     const Json j = {{"in_channels", c.inChannels},
@@ -53,7 +49,7 @@ std::string configJson(const UNetConfig& c) {
 }
 
 Expected<VaeConfig> readVaeConfig(const ModelMetadata& metadata, const std::string& path) {
-    auto json = readConfig(metadata, "vae", path);
+    auto json = readModelConfigFields(metadata, "vae", path);
     if (!json) return json.status();
     VaeConfig c;
     c.inChannels = json->integer("in_channels", c.inChannels, 1, 64);
@@ -66,7 +62,7 @@ Expected<VaeConfig> readVaeConfig(const ModelMetadata& metadata, const std::stri
 }
 
 Expected<UNetConfig> readUNetConfig(const ModelMetadata& metadata, const std::string& path) {
-    auto json = readConfig(metadata, "unet", path);
+    auto json = readModelConfigFields(metadata, "unet", path);
     if (!json) return json.status();
     UNetConfig c;
     c.latentChannels = json->integer("latent_channels", c.latentChannels, 1, 64);

@@ -6,12 +6,18 @@
 #include <map>
 #include <string>
 
+#include "core/JsonFields.h"
 #include "core/Status.h"
 #include "ml/prior/PriorConfig.h"
 
 namespace waft::engine::prior {
 
 using ModelMetadata = std::map<std::string, std::string>;
+
+// A model file's config as a checked reader (format "waft-model" and `kind` checked first, then the config text
+// size- and depth-capped), for every model kind's config reader.
+Expected<JsonFields> readModelConfigFields(const ModelMetadata& metadata, const std::string& kind,
+                                           const std::string& path);
 
 // The config JSON written into a model file's metadata ("config"), next to format "waft-model" and the kind.
 std::string configJson(const VaeConfig& config);

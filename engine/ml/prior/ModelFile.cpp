@@ -31,8 +31,10 @@ Expected<torch::Tensor> readTensor(const SafetensorsFile& file, const std::strin
         .to(like.device(), like.scalar_type(), false, true);
 }
 
-Status save(torch::nn::Module& module, const std::string& kind, const std::string& config, const std::string& path,
-            const ModelMetadata& extra) {
+}  // namespace
+
+Status saveModel(torch::nn::Module& module, const std::string& kind, const std::string& config, const std::string& path,
+                 const ModelMetadata& extra) {
     SafetensorsWriter writer;
     const auto add = [&](const std::string& name, const torch::Tensor& tensor) {
         return addTensor(writer, name, tensor);
@@ -46,6 +48,8 @@ Status save(torch::nn::Module& module, const std::string& kind, const std::strin
     return writer.save(path).withContext(path);
 }
 
+namespace {
+
 Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::string& path) {
     return ml::loadWeights(module, file, path).status();
 }
@@ -53,10 +57,10 @@ Status load(torch::nn::Module& module, const SafetensorsFile& file, const std::s
 }  // namespace
 
 Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra) {
-    return save(*model, "vae", configJson(model->config), path, extra);
+    return saveModel(*model, "vae", configJson(model->config), path, extra);
 }
 Status saveDenoiser(DenoiserUNet& model, const std::string& path, const ModelMetadata& extra) {
-    return save(*model, "unet", configJson(model->config), path, extra);
+    return saveModel(*model, "unet", configJson(model->config), path, extra);
 }
 
 Status loadWeightsInto(torch::nn::Module& module, const std::string& path) {

@@ -14,6 +14,10 @@
 
 namespace waft::engine::prior {
 
+// Any module's parameters and buffers by module path, F32, atomically, with format "waft-model", `kind`,
+// `config` (JSON text) and `extra` in the metadata: the one writer of every Waft model kind.
+Status saveModel(torch::nn::Module& module, const std::string& kind, const std::string& config, const std::string& path,
+                 const ModelMetadata& extra = {});
 // Every parameter and buffer by its module path, F32, atomically; metadata: format, kind ("vae"/"unet"),
 // config, plus `extra` (normalisation stats, frequencies, training step, ...).
 Status saveMotionVae(MotionVae& model, const std::string& path, const ModelMetadata& extra = {});

@@ -22,20 +22,23 @@ void seedForStep(torch::Generator& generator, unsigned long seed, int64_t step) 
 
 }  // namespace
 
+torch::Tensor multiScaleGradientL1(const torch::Tensor& a, const torch::Tensor& b) {
+    torch::Tensor sum = torch::zeros({}, b.options());
+    int scales = 0;
+    for (int factor : {1, 2, 4}) {
+        if (b.size(2) < 2 * factor || b.size(3) < 2 * factor) break;
+        sum = sum + gradientL1(factor == 1 ? a : torch::avg_pool2d(a, factor),
+                               factor == 1 ? b : torch::avg_pool2d(b, factor));
+        ++scales;
+    }
+    return scales > 0 ? sum / double(scales) : sum;
+}
+
 VaeLoss vaeLoss(const torch::Tensor& reconstruction, const torch::Tensor& target, const torch::Tensor& mean,
                 const torch::Tensor& logvar, float gradientWeight, float klWeight) {
     VaeLoss loss;
     loss.l1 = (reconstruction - target).abs().mean();
-    loss.gradient = torch::zeros({}, target.options());
-    int scales = 0;
-    for (int factor : {1, 2, 4}) {
-        if (target.size(2) < 2 * factor || target.size(3) < 2 * factor) break;
-        const torch::Tensor a = factor == 1 ? reconstruction : torch::avg_pool2d(reconstruction, factor);
-        const torch::Tensor b = factor == 1 ? target : torch::avg_pool2d(target, factor);
-        loss.gradient = loss.gradient + gradientL1(a, b);
-        ++scales;
-    }
-    if (scales > 0) loss.gradient = loss.gradient / double(scales);
+    loss.gradient = multiScaleGradientL1(reconstruction, target);
     loss.kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).mean();
     loss.total = loss.l1 + gradientWeight * loss.gradient + klWeight * loss.kl;
     return loss;

@@ -14,6 +14,10 @@
 
 namespace waft::engine::prior {
 
+// Mean L1 of the x and y finite differences of a and b [N, C, H, W] at scales 1, 2 and 4 (average-pooled; scales
+// the image is too small for are skipped): the structural term of the VAE's and the renderer's losses.
+torch::Tensor multiScaleGradientL1(const torch::Tensor& a, const torch::Tensor& b);
+
 // GID §7 VAE loss: L1 reconstruction + 0.2 * multi-scale gradient L1 (scales 1, 2, 4) + 1e-6 * KL to N(0, I).
 struct VaeLoss {
     torch::Tensor total, l1, gradient, kl;

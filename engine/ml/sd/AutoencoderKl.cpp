@@ -1,5 +1,8 @@
 #include "ml/sd/AutoencoderKl.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace waft::engine::sd {
 
 namespace nn = torch::nn;
@@ -111,17 +114,93 @@ torch::Tensor AutoencoderKlImpl::decodeUnscaled(const torch::Tensor& latents) {
     return m_decoder.convOut(torch::silu(groupNormF32(m_decoder.normOut, h)));
 }
 
-torch::Tensor AutoencoderKlImpl::encode(const torch::Tensor& images, int slice) {
+namespace {
+
+// The tiles along an axis of `length`: as few as cover it with neighbours sharing at least `overlap`, each
+// shrunk to the smallest size that still does (so a frame just over one tile does not pay for whole tiles), spread
+// evenly, the last one flush with the end; all in multiples of `unit` (the VAE's factor when encoding).
+struct TileAxis {
+    int64_t size = 0;
+    std::vector<int64_t> starts;
+};
+
+TileAxis tileAxis(int64_t length, int64_t tile, int64_t overlap, int64_t unit) {
+    const int64_t l = length / unit, t = tile / unit, o = overlap / unit;
+    if (l <= t) return {length, {0}};
+    const int64_t n = (l - o + (t - o) - 1) / (t - o);
+    TileAxis axis;
+    axis.size = std::min(t, (l + (n - 1) * o + n - 1) / n) * unit;
+    const int64_t span = l - axis.size / unit;
+    for (int64_t i = 0; i < n; ++i) axis.starts.push_back(span * i / (n - 1) * unit);
+    return axis;
+}
+
+// A tile's blend weight along one axis of its output: 1 inside, a linear ramp over `ramp` pixels at every edge
+// that borders another tile (not at the frame's border). Neighbours overlap by at least `ramp`, so the weights
+// of all tiles are positive everywhere and the blend is their normalised sum.
+torch::Tensor axisWeights(int64_t start, int64_t size, int64_t length, int64_t ramp, const torch::TensorOptions& o) {
+    const torch::Tensor x = torch::arange(size, o) + 0.5;
+    torch::Tensor w = torch::ones({size}, o);
+    if (start > 0) w = torch::minimum(w, x / double(ramp));
+    if (start + size < length) w = torch::minimum(w, (double(size) - x) / double(ramp));
+    return w;
+}
+
+// Runs `run` over overlapping tiles of x [N, C, H, W] (`tile` and `overlap` in x's pixels, multiples of `den`)
+// whose outputs are `num / den` times their input's size, blending them into one output. Only one tile's activations
+// live at once.
+template <typename Run>
+torch::Tensor runTiled(const torch::Tensor& x, int64_t tile, int64_t overlap, int64_t num, int64_t den, Run run) {
+    const int64_t h = x.size(2), w = x.size(3);
+    const TileAxis rows = tileAxis(h, tile, overlap, den), cols = tileAxis(w, tile, overlap, den);
+    torch::Tensor sum, weight;
+    for (const int64_t r : rows.starts) {
+        for (const int64_t c : cols.starts) {
+            const int64_t th = rows.size, tw = cols.size;
+            const torch::Tensor out = run(x.narrow(2, r, th).narrow(3, c, tw)).to(torch::kFloat32);
+            if (!sum.defined()) {
+                sum = torch::zeros({out.size(0), out.size(1), h * num / den, w * num / den}, out.options());
+                weight = torch::zeros({1, 1, h * num / den, w * num / den}, out.options());
+            }
+            const auto o = out.options();
+            const int64_t ramp = std::max<int64_t>(1, overlap * num / den);
+            const torch::Tensor wy = axisWeights(r * num / den, out.size(2), sum.size(2), ramp, o);
+            const torch::Tensor wx = axisWeights(c * num / den, out.size(3), sum.size(3), ramp, o);
+            const torch::Tensor tw2 = (wy.unsqueeze(1) * wx.unsqueeze(0)).view({1, 1, out.size(2), out.size(3)});
+            sum.narrow(2, r * num / den, out.size(2)).narrow(3, c * num / den, out.size(3)).add_(out * tw2);
+            weight.narrow(2, r * num / den, out.size(2)).narrow(3, c * num / den, out.size(3)).add_(tw2);
+        }
+    }
+    return (sum / weight).to(x.scalar_type());
+}
+
+int64_t clampedOverlap(const VaeTiling& t) { return std::clamp<int64_t>(t.overlap, 0, std::max(0, t.tile / 2 - 1)); }
+
+}  // namespace
+
+torch::Tensor AutoencoderKlImpl::encode(const torch::Tensor& images, int slice, const VaeTiling& tiling) {
+    const int64_t f = downsampleFactor(), tile = int64_t(tiling.tile) * f, overlap = clampedOverlap(tiling) * f;
+    const bool tiled = tiling.tile > 0 && (images.size(2) > tile || images.size(3) > tile);
     std::vector<torch::Tensor> out;
-    for (int64_t i = 0; i < images.size(0); i += std::max(1, slice))
-        out.push_back(encodeSlice(images.narrow(0, i, std::min<int64_t>(std::max(1, slice), images.size(0) - i))));
+    for (int64_t i = 0; i < images.size(0); i += std::max(1, slice)) {
+        const torch::Tensor part = images.narrow(0, i, std::min<int64_t>(std::max(1, slice), images.size(0) - i));
+        out.push_back(tiled
+                          ? runTiled(part, tile, overlap, 1, f, [&](const torch::Tensor& t) { return encodeSlice(t); })
+                          : encodeSlice(part));
+    }
     return torch::cat(out, 0);
 }
 
-torch::Tensor AutoencoderKlImpl::decode(const torch::Tensor& latents, int slice) {
+torch::Tensor AutoencoderKlImpl::decode(const torch::Tensor& latents, int slice, const VaeTiling& tiling) {
+    const int64_t f = downsampleFactor(), tile = tiling.tile, overlap = clampedOverlap(tiling);
+    const bool tiled = tile > 0 && (latents.size(2) > tile || latents.size(3) > tile);
     std::vector<torch::Tensor> out;
-    for (int64_t i = 0; i < latents.size(0); i += std::max(1, slice))
-        out.push_back(decodeSlice(latents.narrow(0, i, std::min<int64_t>(std::max(1, slice), latents.size(0) - i))));
+    for (int64_t i = 0; i < latents.size(0); i += std::max(1, slice)) {
+        const torch::Tensor part = latents.narrow(0, i, std::min<int64_t>(std::max(1, slice), latents.size(0) - i));
+        out.push_back(tiled
+                          ? runTiled(part, tile, overlap, f, 1, [&](const torch::Tensor& t) { return decodeSlice(t); })
+                          : decodeSlice(part));
+    }
     return torch::cat(out, 0);
 }
 

@@ -8,6 +8,15 @@
 
 namespace waft::engine::sd {
 
+// Tiles within a frame, in latent pixels (image tiles are `tile` times the downsampling factor): a frame whose
+// latent is larger than `tile` on either side runs as tiles of tile×tile, `overlap` apart-sharing, blended with
+// linear ramps across the overlap (each tile's GroupNorm sees only its tile, so a tiled result differs slightly
+// from an untiled one; frames that fit one tile are exact). tile = 0: never tile.
+struct VaeTiling {
+    int tile = 64;     // SD 1.5: 512×512 images decode whole, bigger ones in 512-pixel tiles
+    int overlap = 16;  // clamped below tile / 2
+};
+
 // CLIP ViT-L/14's text tower (transformers CLIPTextModel): quick-GELU MLP, causal self-attention, final
 // LayerNorm. SD 1.x conditions on the last layer's normalised output (clip-skip 1).
 struct ClipTextConfig {

@@ -72,7 +72,7 @@ Status GenerateJob::run(Progress& progress, const CancelToken& cancel) {
                        });
     if (!latents.defined()) return Status::cancelled();
     progress.report(0.95f, "decoding");
-    m_image = tensorToFrames(vaeDecode(sd, latents)).front();
+    m_image = tensorToFrames(vaeDecode(sd, latents, 1, m_params.vaeTiling)).front();
     m_summary = std::to_string(m_params.width) + "x" + std::to_string(m_params.height) + ", " +
                 std::to_string(m_params.steps) + " DDIM steps, guidance " +
                 std::to_string(m_params.guidance).substr(0, 4) + ", seed " + std::to_string(m_params.seed) +
@@ -121,7 +121,8 @@ Status InvertVideoJob::run(Progress& progress, const CancelToken& cancel) {
     std::string warning;
     auto guidance = guidanceFor(sd, m_params.sample, warning);
     if (!guidance) return guidance.status();
-    const torch::Tensor latents = vaeEncode(sd, framesToTensor(m_input, sd.compute.device));
+    const torch::Tensor latents =
+        vaeEncode(sd, framesToTensor(m_input, sd.compute.device), 1, m_params.sample.vaeTiling);
     // Inversion follows the conditional ODE (no guidance), as Tune-A-Video's and SAVE's do.
     SdGuidance inversionGuidance{guidance->conditional, {}, 1.0};
     const auto options = sdDdimOptions(m_params.sample.steps);
@@ -139,7 +140,7 @@ Status InvertVideoJob::run(Progress& progress, const CancelToken& cancel) {
                        });
     if (!back.defined()) return Status::cancelled();
     progress.report(0.95f, "decoding");
-    m_output = tensorToFrames(vaeDecode(sd, back));
+    m_output = tensorToFrames(vaeDecode(sd, back, 1, m_params.sample.vaeTiling));
     double sumAbs = 0.0, sumSq = 0.0, count = 0.0;
     for (int i = 0; i < frames; ++i) {
         cv::Mat diff;

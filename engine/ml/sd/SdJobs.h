@@ -24,6 +24,7 @@ struct SdSampleParams {
     // Multiples of the VAE's factor (8 for SD 1.5), at most 2048 x 2048 and 65,536 latent positions (the
     // attention cost grows with their square).
     int width = 512, height = 512;
+    VaeTiling vaeTiling;  // frames larger than a tile encode and decode in tiles
     prior::ComputeOptions compute;
 };
 

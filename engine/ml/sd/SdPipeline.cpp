@@ -154,16 +154,16 @@ Expected<std::shared_ptr<SdModel>> loadSdModelForTuning(const std::string& path,
     return buildSdModel(path, r->files, r->inflation, r->compute, true);
 }
 
-torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice) {
+torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice, const VaeTiling& tiling) {
     prior::AutocastScope autocast(model.vaeCompute);
     const auto dtype = model.vaeCompute.autocast.value_or(at::kFloat);
-    return model.vae->encode(images.to(model.vaeCompute.device, dtype), slice).to(torch::kFloat32);
+    return model.vae->encode(images.to(model.vaeCompute.device, dtype), slice, tiling).to(torch::kFloat32);
 }
 
-torch::Tensor vaeDecode(SdModel& model, const torch::Tensor& latents, int slice) {
+torch::Tensor vaeDecode(SdModel& model, const torch::Tensor& latents, int slice, const VaeTiling& tiling) {
     prior::AutocastScope autocast(model.vaeCompute);
     const auto dtype = model.vaeCompute.autocast.value_or(at::kFloat);
-    return model.vae->decode(latents.to(model.vaeCompute.device, dtype), slice).to(torch::kFloat32);
+    return model.vae->decode(latents.to(model.vaeCompute.device, dtype), slice, tiling).to(torch::kFloat32);
 }
 
 size_t cachedSdModelCount() {

@@ -48,9 +48,9 @@ torch::Tensor framesToTensor(const std::vector<cv::Mat>& frames, const torch::De
 std::vector<cv::Mat> tensorToFrames(const torch::Tensor& images);
 
 // The VAE in its compute: images [N, 3, H, W] in [-1, 1] -> scaled latents, and back; fp32 results, `slice`
-// images at a time.
-torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice = 1);
-torch::Tensor vaeDecode(SdModel& model, const torch::Tensor& latents, int slice = 1);
+// images at a time, frames larger than a tile in tiles (AutoencoderKl.h).
+torch::Tensor vaeEncode(SdModel& model, const torch::Tensor& images, int slice = 1, const VaeTiling& tiling = {});
+torch::Tensor vaeDecode(SdModel& model, const torch::Tensor& latents, int slice = 1, const VaeTiling& tiling = {});
 
 // The cached SD models (0 or 1) and dropping them (prior/ModelMemory.h's release frees them too).
 size_t cachedSdModelCount();

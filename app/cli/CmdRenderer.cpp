@@ -1,0 +1,139 @@
+// The neural renderer's commands (GID §5): train-renderer and bench-renderer.
+#include <cstdio>
+#include <string>
+
+#include "CliArgs.h"
+#include "Commands.h"
+#include "ml/render/RendererBenchJob.h"
+#include "ml/render/TrainRendererJob.h"
+
+namespace waft::app {
+
+namespace render = engine::render;
+
+namespace {
+
+constexpr const char* kPairOptions =
+    "  --max-side N          frames downscaled to at most N pixels on the long side (default 320)\n"
+    "  --gaps A-B            frames between reference and target, cycled (default 1-4)\n"
+    "  --pairs N             pairs per clip, spread over the range (default 48)\n";
+
+engine::Status parsePairs(const CliArgs& cli, render::RendererPairParams& p) {
+    const auto side = cli.integer("--max-side", p.maxLongSide, 32, 1024);
+    const auto count = cli.integer("--pairs", p.pairsPerClip, 1, 4096);
+    for (const engine::Status& s : {side.status(), count.status()})
+        if (!s) return s;
+    p.maxLongSide = int(*side);
+    p.pairsPerClip = int(*count);
+    if (cli.has("--gaps")) {
+        auto gaps = cli.pair("--gaps", '-');
+        if (!gaps || gaps->first < 1 || gaps->second < gaps->first || gaps->second > 64)
+            return engine::Status::invalid("--gaps must be A-B with 1 <= A <= B <= 64");
+        p.minGap = int(gaps->first);
+        p.maxGap = int(gaps->second);
+    }
+    return engine::Status::ok();
+}
+
+engine::Status parseRange(const CliArgs& cli, const char* flag, double fallback, double& out) {
+    const auto value = cli.real(flag, float(fallback), 0.0f, 1.0f);
+    if (!value) return value.status();
+    out = *value;
+    return engine::Status::ok();
+}
+
+}  // namespace
+
+int runTrainRenderer(const std::vector<std::string>& args) {
+    const std::string usage =
+        std::string(
+            "waft-cli train-renderer VIDEO_DIR -o RENDERER.safetensors [options]\n"
+            "  trains GID's neural renderer (feature pyramid, softmax splatting per level, synthesis network) on\n"
+            "  pairs of every clip in VIDEO_DIR: a frame, the DIS flow to a later frame, that frame. Pixel loss\n"
+            "  + 0.2 x multi-scale gradient L1, AdamW, EMA weights saved; --resume continues exactly.\n"
+            "  --train-to F          pairs from the first fraction F of each clip (default 0.7; the rest is for\n"
+            "                        bench-renderer --from F)\n"
+            "  --loss l2|l1          the pixel term: 10 x MSE (default) or L1 (which did not learn on real clips)\n"
+            "  --vgg VGG16.safetensors [--perceptual-weight W]   adds W (default 0.1) x the VGG16 perceptual loss\n"
+            "                        (relu1_2, relu2_2, relu3_3; torchvision's tensor names; none ship)\n") +
+        kPairOptions + kTrainOptions +
+        "\n  defaults here: --steps 2000 --batch 4 --lr 2e-4 --checkpoint-every 250 --size 128x128";
+    CliArgs cli(
+        {"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device",
+         "--precision", "--train-to", "--max-side", "--gaps", "--pairs", "--loss", "--vgg", "--perceptual-weight"},
+        {"--resume"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
+    if (cli.positionals().size() != 1 || !cli.has("-o"))
+        return usageError("need VIDEO_DIR and -o RENDERER.safetensors", usage.c_str());
+    render::TrainRendererParams p;
+    const render::TrainRendererParams defaults;
+    if (auto s = parseTraining(cli, p.run); !s) return fail(s);
+    if (!cli.has("--steps")) p.run.steps = 2000;
+    if (!cli.has("--batch")) p.run.batch = defaults.run.batch;
+    if (!cli.has("--lr")) p.run.learningRate = defaults.run.learningRate;
+    if (!cli.has("--checkpoint-every")) p.run.checkpointEvery = defaults.run.checkpointEvery;
+    if (!cli.has("--size")) p.run.width = p.run.height = 128;
+    if (auto s = parsePairs(cli, p.pairs); !s) return fail(s);
+    if (auto s = parseRange(cli, "--train-to", 0.7, p.pairs.to); !s) return fail(s);
+    if (p.pairs.to <= 0.0) return fail(engine::Status::invalid("--train-to must be above 0"));
+    const std::string loss = cli.string("--loss", "l2");
+    if (loss != "l1" && loss != "l2") return fail(engine::Status::invalid("--loss must be l1 or l2"));
+    p.loss = loss == "l1" ? render::RendererLoss::L1 : render::RendererLoss::L2;
+    p.vggPath = cli.string("--vgg", "");
+    const auto weight = cli.real("--perceptual-weight", p.perceptualWeight, 0.0f, 100.0f);
+    if (!weight) return fail(weight.status());
+    p.perceptualWeight = *weight;
+    render::TrainRendererJob job(cli.positionals()[0], cli.string("-o", ""), p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    std::printf("%s: %s\n", cli.string("-o", "").c_str(), job.summary().c_str());
+    return 0;
+}
+
+int runBenchRenderer(const std::vector<std::string>& args) {
+    const std::string usage =
+        std::string(
+            "waft-cli bench-renderer RENDERER.safetensors VIDEO... [--from F] [--to F] [--picture OUT.png]\n"
+            "       [--timing WxH] [--device] [--precision]\n"
+            "  renders held-out pairs of each clip (frames from F on; default 0.7, what train-renderer left out; 0\n"
+            "  for a clip never trained on) from the reference and its flow with pixel splatting + push-pull and\n"
+            "  with the neural renderer, and prints PSNR and SSIM against the real frame over the whole frame and\n"
+            "  over disoccluded pixels (splat density < 0.5), then each renderer's frame time at --timing (default\n"
+            "  1280x720; 0x0 skips it). --picture: reference | real | fast | neural for the most disoccluded pair.\n") +
+        kPairOptions;
+    CliArgs cli(
+        {"--from", "--to", "--picture", "--timing", "--device", "--precision", "--max-side", "--gaps", "--pairs"},
+        {"--help"});
+    if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
+    if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
+    if (cli.positionals().size() < 2) return usageError("need RENDERER and at least one VIDEO", usage.c_str());
+    render::RendererBenchParams p;
+    p.model = cli.positionals()[0];
+    p.videos.assign(cli.positionals().begin() + 1, cli.positionals().end());
+    p.pairs.from = 0.7;
+    p.pairs.pairsPerClip = 24;
+    if (auto s = parsePairs(cli, p.pairs); !s) return fail(s);
+    if (auto s = parseRange(cli, "--from", p.pairs.from, p.pairs.from); !s) return fail(s);
+    if (auto s = parseRange(cli, "--to", p.pairs.to, p.pairs.to); !s) return fail(s);
+    if (p.pairs.from >= p.pairs.to) return fail(engine::Status::invalid("--from must be below --to"));
+    p.picture = cli.string("--picture", "");
+    if (cli.has("--timing")) {
+        auto size = cli.pair("--timing", 'x');
+        const bool off = size && size->first == 0 && size->second == 0;
+        if (!size || (!off && (size->first < 16 || size->second < 16 || size->first > 4096 || size->second > 4096)))
+            return fail(engine::Status::invalid("--timing must be WxH within 16..4096, or 0x0"));
+        p.timingWidth = int(size->first);
+        p.timingHeight = int(size->second);
+    }
+    if (auto s = parseCompute(cli, p.compute); !s) return fail(s);
+    render::RendererBenchJob job(p);
+    if (auto s = runJobWithProgress(job); !s) return fail(s);
+    std::printf("%s", job.table().c_str());
+    if (p.timingWidth > 0 && p.timingHeight > 0)
+        std::printf("frame time at %dx%d: fast %.1f ms, neural tiny %.1f ms, neural paper %.1f ms\n", p.timingWidth,
+                    p.timingHeight, 1e3 * job.fastSecondsPerFrame(), 1e3 * job.tinySecondsPerFrame(),
+                    1e3 * job.paperSecondsPerFrame());
+    return 0;
+}
+
+}  // namespace waft::app

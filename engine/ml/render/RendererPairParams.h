@@ -1,0 +1,15 @@
+#pragma once
+// Which pairs of a clip the neural renderer trains or is tested on (torch-free). A pair is a reference frame, the
+// flow from it to a later frame (FlowEstimator, DIS) and that frame: the renderer must rebuild the later frame
+// from the reference and the flow.
+
+namespace waft::engine::render {
+
+struct RendererPairParams {
+    double from = 0.0, to = 1.0;  // the part of each clip pairs come from (fractions of its decoded frames)
+    int maxLongSide = 320;        // frames are downscaled to it (32..1024), then cut to multiples of 16
+    int minGap = 1, maxGap = 4;   // frames between reference and target, cycled
+    int pairsPerClip = 48;        // spread evenly over the range
+};
+
+}  // namespace waft::engine::render

@@ -1,0 +1,262 @@
+#include "ml/render/TrainRendererJob.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/JsonFields.h"
+#include "core/JsonLimits.h"
+#include "ml/prior/Compute.h"
+#include "ml/prior/ModelFile.h"
+#include "ml/prior/PriorTraining.h"
+#include "ml/prior/TrainingData.h"
+#include "ml/render/NeuralRenderer.h"
+#include "ml/render/RendererPairs.h"
+#include "ml/render/Vgg16Features.h"
+
+namespace fs = std::filesystem;
+
+namespace waft::engine::render {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Where one batch item comes from: a pair, a crop's corner and a horizontal flip.
+struct CropDraw {
+    int64_t pair = 0;
+    int x = 0, y = 0;
+    bool flip = false;
+};
+
+// Every draw of a run comes from one generator seeded by the run, in a fixed count per step, so a resumed run
+// replays the steps before it and draws what an uninterrupted one would.
+class CropSampler {
+public:
+    CropSampler(const std::vector<RendererPair>& pairs, int cropWidth, int cropHeight, unsigned long seed)
+        : m_pairs(pairs), m_w(cropWidth), m_h(cropHeight), m_rng(unsigned(seed)) {}
+    CropDraw draw() {
+        CropDraw d;
+        d.pair = std::uniform_int_distribution<int64_t>(0, int64_t(m_pairs.size()) - 1)(m_rng);
+        const RendererPair& p = m_pairs[size_t(d.pair)];
+        d.x = std::uniform_int_distribution<int>(0, int(p.target.size(2)) - m_w)(m_rng);
+        d.y = std::uniform_int_distribution<int>(0, int(p.target.size(1)) - m_h)(m_rng);
+        d.flip = std::uniform_int_distribution<int>(0, 1)(m_rng) == 1;
+        return d;
+    }
+    // [B, C, h, w] stacks of every pair tensor for `count` draws.
+    std::vector<torch::Tensor> batch(int count) {
+        std::vector<std::vector<torch::Tensor>> parts(5);
+        for (int i = 0; i < count; ++i) {
+            const CropDraw d = draw();
+            const RendererPair& p = m_pairs[size_t(d.pair)];
+            const auto crop = [&](const torch::Tensor& t) { return t.narrow(1, d.y, m_h).narrow(2, d.x, m_w); };
+            torch::Tensor items[5] = {crop(p.reference), crop(p.flow), crop(p.weights), crop(p.baseline),
+                                      crop(p.target)};
+            if (d.flip) {
+                for (torch::Tensor& t : items) t = t.flip({2});
+                items[1] = items[1] * torch::tensor({-1.0f, 1.0f}).view({2, 1, 1});  // x displacements change sign
+            }
+            for (int k = 0; k < 5; ++k) parts[size_t(k)].push_back(items[k]);
+        }
+        std::vector<torch::Tensor> out;
+        for (auto& list : parts) out.push_back(torch::stack(list));
+        return out;
+    }
+
+private:
+    const std::vector<RendererPair>& m_pairs;
+    int m_w, m_h;
+    std::mt19937 m_rng;
+};
+
+// The renderer's loss (GID §5 without the optional perceptual term): a pixel term + 0.2 × multi-scale gradient L1.
+// The pixel term is L1 or 10 × MSE (RendererLoss): with L1 the network stayed at the fast renderer's output on
+// real clips, since where the flow is wrong the median target is the warped frame itself (docs/BENCHMARKS.md).
+torch::Tensor rendererLoss(const torch::Tensor& frame, const torch::Tensor& target, RendererLoss kind) {
+    const torch::Tensor pixel =
+        kind == RendererLoss::L1 ? (frame - target).abs().mean() : 10.0 * (frame - target).pow(2).mean();
+    return pixel + 0.2 * prior::multiScaleGradientL1(frame, target);
+}
+
+}  // namespace
+
+Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
+    const prior::TrainingRunParams& run = m_params.run;
+    if (run.width % 16 || run.height % 16 || run.width < 16 || run.height < 16)
+        return Status::invalid("the training crop must be multiples of 16 (--size)");
+    const std::vector<std::string> videos = videosIn(m_videoDir);
+    if (videos.empty()) return Status::invalid(m_videoDir + ": no video files (.avi, .mp4, .mov, .mkv, .webm)");
+    std::vector<RendererPair> pairs;
+    int64_t bytes = 0;
+    for (size_t i = 0; i < videos.size(); ++i) {
+        const float a = 0.2f * float(i) / float(videos.size()), b = 0.2f * float(i + 1) / float(videos.size());
+        auto clip = rendererPairsFromVideo(videos[i], m_params.pairs, progress, a, b, cancel);
+        if (!clip) return clip.status();
+        for (RendererPair& p : *clip) {
+            if (p.target.size(1) < run.height || p.target.size(2) < run.width) continue;
+            bytes += pairBytes(p);
+            if (bytes > kMaxPairBytes)
+                return Status::invalid("the pairs of " + std::to_string(i + 1) +
+                                       " clips need more than 6 GiB; use fewer pairs or a smaller --max-side");
+            pairs.push_back(std::move(p));
+        }
+    }
+    if (pairs.empty()) return Status::invalid("no pair is at least as large as the training crop");
+    m_pairs = int(pairs.size());
+
+    torch::manual_seed(run.seed);
+    NeuralRenderer model(rendererPreset(run.preset));
+    // Training keeps about three times inference's activations per crop (forward, backward, optimizer).
+    if (rendererActivationBytes(model->config, run.width, run.height) * run.batch * 3 > 2 * kMaxRendererActivationBytes)
+        return Status::invalid("a batch of " + std::to_string(run.batch) + " crops of " + std::to_string(run.width) +
+                               "x" + std::to_string(run.height) +
+                               " needs more than 12 GiB; use a smaller batch or crop");
+    int firstStep = 0;
+    const bool resumed = run.resume && fs::exists(m_outPath);
+    if (resumed) {
+        auto loaded = loadNeuralRenderer(m_outPath);
+        if (!loaded) return loaded.status();
+        model = *loaded;
+        auto meta = prior::readModelMetadata(m_outPath);
+        if (!meta) return meta.status();
+        firstStep = std::clamp(prior::metadataInt(*meta, "step", 0), 0, run.steps);
+    }
+    auto compute = prior::resolveCompute(run.compute, true);
+    if (!compute) return compute.status();
+    Vgg16Features vgg{nullptr};
+    if (!m_params.vggPath.empty()) {
+        auto loaded = loadVgg16Features(m_params.vggPath, compute->device);
+        if (!loaded) return loaded.status();
+        vgg = *loaded;
+    }
+    const auto totalLoss = [&](const torch::Tensor& frame, const torch::Tensor& target) {
+        torch::Tensor l = rendererLoss(frame, target, m_params.loss);
+        return vgg ? l + m_params.perceptualWeight * vgg->perceptualLoss(frame, target) : l;
+    };
+    model->to(compute->device);
+    model->train();
+    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(run.learningRate).weight_decay(0.0));
+    prior::EmaWeights ema(*model, 0.999f);
+    NeuralRenderer averaged(model->config);
+    CropSampler sampler(pairs, run.width, run.height, run.seed);
+    if (resumed) {
+        ema.setUpdates(firstStep);
+        for (int s = 0; s < firstStep * run.batch; ++s) sampler.draw();
+        const std::string statePath = prior::trainingStatePath(m_outPath);
+        if (fs::exists(statePath)) {
+            auto meta = prior::readModelMetadata(statePath);
+            if (!meta) return meta.status();
+            if (prior::metadataInt(*meta, "step", -1) == firstStep) {
+                auto state = prior::loadTrainingState(*model, optimizer, statePath);
+                if (!state) return state.status();
+            } else {
+                progress.report(0.2f, "training state is from another step: resuming from the EMA weights");
+            }
+        } else {
+            progress.report(0.2f, "no training state beside the model: resuming from the EMA weights");
+        }
+    }
+    m_firstStep = firstStep;
+    const auto save = [&](int step) {
+        ema.copyTo(*averaged);
+        WAFT_RETURN_IF_ERROR(saveNeuralRenderer(averaged, m_outPath,
+                                                {{"step", std::to_string(step)}, {"pairs", std::to_string(m_pairs)}}));
+        return prior::saveTrainingState(*model, optimizer, step, prior::trainingStatePath(m_outPath));
+    };
+    for (int step = firstStep; step < run.steps; ++step) {
+        if (cancel.isCancelled()) return Status::cancelled();
+        std::vector<torch::Tensor> b = sampler.batch(run.batch);
+        for (torch::Tensor& t : b) t = t.to(compute->device);
+        torch::Tensor loss;
+        {
+            prior::AutocastScope autocast(*compute);
+            const torch::Tensor frame = model->forward(b[0], b[1], b[2], b[3]);
+            loss = totalLoss(frame.to(torch::kFloat32), b[4]);
+        }
+        if (!std::isfinite(loss.item<float>()))
+            return Status::error(StatusCode::Internal, "renderer loss is not finite");
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        ema.update(*model);
+        // Means over the last 50 steps, and the fast renderer's loss on the same crops: what training has won.
+        float fast = 0.0f;
+        {
+            torch::NoGradGuard noGrad;
+            fast = totalLoss(b[3], b[4]).item<float>();
+        }
+        const float a = 1.0f / float(std::min(50, step - firstStep + 1));
+        m_lastLoss += a * (loss.item<float>() - m_lastLoss);
+        m_fastLoss += a * (fast - m_fastLoss);
+        progress.metric("loss", step + 1, loss.item<float>());
+        progress.metric("fast renderer loss", step + 1, fast);
+        progress.report(0.2f + 0.8f * float(step + 1) / float(run.steps), "training");
+        if (run.checkpointEvery > 0 && (step + 1) % run.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
+    }
+    return save(std::max(firstStep, run.steps));
+}
+
+std::string TrainRendererJob::summary() const {
+    char fast[64];
+    std::snprintf(fast, sizeof fast, " (fast renderer %.5f on the same crops)", m_fastLoss);
+    return prior::trainingSummary(m_firstStep, m_params.run.steps, m_lastLoss) + fast + ", " + std::to_string(m_pairs) +
+           " pairs";
+}
+
+namespace {
+
+Json pairsJson(const RendererPairParams& p) {
+    return {{"from", p.from},      {"to", p.to},          {"max_long_side", p.maxLongSide},
+            {"min_gap", p.minGap}, {"max_gap", p.maxGap}, {"pairs_per_clip", p.pairsPerClip}};
+}
+
+RendererPairParams pairsFromJson(JsonFields& f) {
+    RendererPairParams p;
+    p.from = f.real("from", p.from, 0.0, 1.0);
+    p.to = f.real("to", p.to, 0.0, 1.0);
+    p.maxLongSide = f.integer("max_long_side", p.maxLongSide, 32, 1024);
+    p.minGap = f.integer("min_gap", p.minGap, 1, 64);
+    p.maxGap = f.integer("max_gap", p.maxGap, 1, 64);
+    p.pairsPerClip = f.integer("pairs_per_clip", p.pairsPerClip, 1, 4096);
+    return p;
+}
+
+}  // namespace
+
+std::optional<JobSpec> TrainRendererJob::resumeSpec() const {
+    for (const std::string* p : {&m_videoDir, &m_outPath, &m_params.vggPath})
+        if (!isValidUtf8(*p)) return std::nullopt;
+    std::error_code ec;
+    const Json params = {
+        {"videos", fs::absolute(m_videoDir, ec).string()},
+        {"out", fs::absolute(m_outPath, ec).string()},
+        {"run", Json::parse(prior::trainingRunToJson(m_params.run))},
+        {"pairs", pairsJson(m_params.pairs)},
+        {"loss", m_params.loss == RendererLoss::L1 ? "l1" : "l2"},
+        {"vgg", m_params.vggPath.empty() ? std::string() : fs::absolute(m_params.vggPath, ec).string()},
+        {"perceptual_weight", m_params.perceptualWeight}};
+    return JobSpec{"train-renderer", "train neural renderer → " + fs::path(m_outPath).filename().string(),
+                   params.dump()};
+}
+
+Expected<std::unique_ptr<Job>> trainRendererJobFromSpec(const std::string& paramsJson) {
+    auto fields = JsonFields::parse(paramsJson, "job spec 'train-renderer'", 64 * 1024, 4);
+    if (!fields) return fields.status();
+    const std::string videos = fields->string("videos", "", 4096), out = fields->string("out", "", 4096);
+    JsonFields run = fields->object("run");
+    JsonFields pairs = fields->object("pairs");
+    TrainRendererParams p;
+    p.run = prior::trainingRunFromJson(run);
+    p.pairs = pairsFromJson(pairs);
+    p.loss = fields->choice("loss", "l2", {"l1", "l2"}) == "l1" ? RendererLoss::L1 : RendererLoss::L2;
+    p.vggPath = fields->string("vgg", "", 4096);
+    p.perceptualWeight = float(fields->real("perceptual_weight", p.perceptualWeight, 0.0, 100.0));
+    WAFT_RETURN_IF_ERROR(fields->status());
+    if (videos.empty() || out.empty()) return Status::corrupt("job spec 'train-renderer' names no videos or output");
+    p.run.resume = true;
+    std::unique_ptr<Job> job = std::make_unique<TrainRendererJob>(videos, out, p);
+    return job;
+}
+
+}  // namespace waft::engine::render

@@ -1,0 +1,59 @@
+#pragma once
+// Training the neural renderer on pairs cut from real clips, as an engine Job (torch-free: the CLI includes it).
+
+#include <memory>
+#include <string>
+
+#include "core/Job.h"
+#include "ml/prior/PriorPresets.h"
+#include "ml/render/RendererPairParams.h"
+
+namespace waft::engine::render {
+
+// The pixel term of the training loss (beside 0.2 × multi-scale gradient L1).
+enum class RendererLoss { L1, L2 };
+
+struct TrainRendererParams {
+    prior::TrainingRunParams run;  // steps, batch, lr, checkpoints, resume, seed, preset, compute; width x height:
+                                   // the training crop (multiples of 16)
+    RendererPairParams pairs;
+    RendererLoss loss = RendererLoss::L2;
+    // Optional perceptual term (GID §5): VGG16 weights the user supplies (torchvision names, safetensors), times
+    // perceptualWeight; none ship.
+    std::string vggPath;
+    float perceptualWeight = 0.1f;
+    TrainRendererParams() {
+        run.width = run.height = 128;
+        run.batch = 4;
+        run.learningRate = 2e-4f;
+        run.checkpointEvery = 250;
+        pairs.to = 0.7;
+    }
+};
+
+// Trains a renderer on every video of a folder (not recursive) and writes it (EMA weights) to `outPath`, with
+// the training state beside it for an exact resume.
+class TrainRendererJob : public Job {
+public:
+    TrainRendererJob(std::string videoDir, std::string outPath, TrainRendererParams params)
+        : m_videoDir(std::move(videoDir)), m_outPath(std::move(outPath)), m_params(params) {}
+    std::string name() const override { return "train neural renderer"; }
+    JobLane lane() const override { return JobLane::Compute; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    std::optional<JobSpec> resumeSpec() const override;
+    std::string summary() const override;
+    float lastLoss() const { return m_lastLoss; }
+    float fastLoss() const { return m_fastLoss; }
+    int pairCount() const { return m_pairs; }
+
+private:
+    std::string m_videoDir, m_outPath;
+    TrainRendererParams m_params;
+    float m_lastLoss = 0.0f, m_fastLoss = 0.0f;  // means over the last steps
+    int m_firstStep = 0, m_pairs = 0;
+};
+
+// Rebuilds a training job from its spec's JSON (kind "train-renderer"; untrusted: every field checked).
+Expected<std::unique_ptr<Job>> trainRendererJobFromSpec(const std::string& paramsJson);
+
+}  // namespace waft::engine::render

@@ -1,0 +1,286 @@
+// GID §5's neural renderer: its splatting is the CPU reference's sum and differentiable, a fresh renderer is the
+// fast renderer exactly, training makes it beat the fast renderer on the pairs it trained on (held-out frames are
+// bench-renderer's job), training resumes exactly, and hostile renderer files are one line. GoogleTest, no Qt.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "TestSupport.h"
+#include "core/Job.h"
+#include "ml/JobSpecs.h"
+#include "ml/prior/ModelFile.h"
+#include "ml/render/FeatureSplat.h"
+#include "ml/render/NeuralRenderer.h"
+#include "ml/render/RendererBenchJob.h"
+#include "ml/render/RendererPairs.h"
+#include "ml/render/TrainRendererJob.h"
+#include "ml/render/Vgg16Features.h"
+#include "raster/SoftmaxSplatter.h"
+
+using namespace waft::engine;
+using namespace waft::engine::render;
+
+namespace {
+
+float maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<float>(); }
+
+// A lossless clip of a textured square gliding over a plain background of the clip's own colour (with faint
+// grain), so every step disoccludes a strip of background beside the square: the fast renderer's push-pull fills
+// it with a blend of background and square, while the right fill is the background the renderer can see on the
+// other side. 64×64, `frames` frames.
+std::string writeGlidingSquareClip(const std::string& dir, const std::string& name, int frames, float speed, int seed) {
+    const std::string path = dir + "/" + name + ".avi";
+    const int w = 64, h = 64;
+    cv::VideoWriter writer(path, cv::CAP_FFMPEG, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), 10.0, cv::Size(w, h));
+    if (!writer.isOpened()) return {};
+    cv::RNG rng(static_cast<uint64_t>(seed));
+    cv::Mat patch(16, 16, CV_8UC3);
+    rng.fill(patch, cv::RNG::UNIFORM, cv::Scalar(150, 20, 20), cv::Scalar(255, 90, 90));
+    const cv::Scalar ground(rng.uniform(20, 120), rng.uniform(60, 200), rng.uniform(20, 120));
+    cv::Mat grain(h, w, CV_8UC3);
+    rng.fill(grain, cv::RNG::UNIFORM, cv::Scalar::all(0), cv::Scalar::all(8));
+    const int span = w - 16 - 4;
+    for (int n = 0; n < frames; ++n) {
+        cv::Mat frame(h, w, CV_8UC3, ground);
+        frame += grain;
+        const float t = std::fmod(float(n) * speed, 2.0f * span);
+        const int px = 2 + int(t < span ? t : 2.0f * span - t);
+        const int py = 24 + int(8 * std::sin(0.3 * n + seed));
+        patch.copyTo(frame(cv::Rect(px, py, 16, 16)));
+        writer.write(frame);
+    }
+    return path;
+}
+
+TrainRendererParams tinyRun(int steps) {
+    TrainRendererParams p;
+    p.run.preset = prior::ModelPreset::Tiny;
+    p.run.steps = steps;
+    p.run.batch = 4;
+    p.run.width = p.run.height = 64;
+    p.run.checkpointEvery = 0;
+    p.run.compute.device = prior::ComputeDevice::Cpu;
+    p.pairs.maxLongSide = 64;
+    p.pairs.minGap = 1;
+    p.pairs.maxGap = 3;
+    p.pairs.pairsPerClip = 24;
+    p.pairs.to = 0.7;
+    return p;
+}
+
+}  // namespace
+
+// The torch splat (training's, differentiable) and the CPU reference (the fast renderer's) compute the same
+// normalised softmax sum, holes included, for any channel count the reference takes.
+TEST(NeuralRenderer, FeatureSplatIsTheCpuReferenceSum) {
+    torch::manual_seed(0);
+    for (int channels : {3, 7}) {
+        const int w = 37, h = 29;
+        cv::Mat image(h, w, CV_32FC(channels));
+        cv::randu(image, -1.0f, 1.0f);
+        DisplacementField field;
+        field.resize(w, h);
+        cv::RNG rng(5);
+        for (size_t i = 0; i < field.size(); ++i) {
+            field.dx[i] = rng.uniform(-6.0f, 6.0f);
+            field.dy[i] = rng.uniform(-4.0f, 4.0f);
+        }
+        field.dx[17] = NAN;
+        std::vector<float> weights(field.size());
+        for (float& v : weights) v = rng.uniform(0.01f, 1.0f);
+        SoftmaxSplatter splatter;
+        splatter.setFillHoles(false);
+        cv::Mat reference;
+        ASSERT_TRUE(splatter.splat(image, field, weights, reference).isOk());
+        ASSERT_GT(splatter.lastHoleCount(), 0u);
+
+        const torch::Tensor values =
+            torch::from_blob(image.data, {h, w, channels}, torch::kFloat32).permute({2, 0, 1}).unsqueeze(0);
+        const torch::Tensor flow = torch::stack({torch::from_blob(field.dx.data(), {h, w}, torch::kFloat32),
+                                                 torch::from_blob(field.dy.data(), {h, w}, torch::kFloat32)})
+                                       .unsqueeze(0);
+        const torch::Tensor wt = torch::from_blob(weights.data(), {1, 1, h, w}, torch::kFloat32);
+        const Splatted got = softmaxSplat(values, flow, wt);
+        const torch::Tensor expected =
+            torch::from_blob(reference.data, {h, w, channels}, torch::kFloat32).permute({2, 0, 1}).unsqueeze(0);
+        EXPECT_LT(maxDiff(got.values, expected), 2e-5f) << channels << " channels";
+        EXPECT_EQ((got.density == 0).sum().item<int64_t>(), int64_t(splatter.lastHoleCount()));
+    }
+}
+
+// Gradients reach the splatted values: with no motion and uniform weights the splat is the identity, so the
+// gradient of the sum is 1 everywhere.
+TEST(NeuralRenderer, FeatureSplatPassesGradientsToValues) {
+    const torch::Tensor values = torch::randn({2, 5, 8, 12}).requires_grad_(true);
+    const Splatted s = softmaxSplat(values, torch::zeros({2, 2, 8, 12}), torch::full({2, 1, 8, 12}, 0.3f));
+    EXPECT_LT(maxDiff(s.values, values), 1e-6f);
+    EXPECT_LT(maxDiff(s.density, torch::ones({2, 1, 8, 12})), 1e-6f);
+    s.values.sum().backward();
+    EXPECT_LT(maxDiff(values.grad(), torch::ones_like(values)), 1e-6f);
+}
+
+// The last layer starts at zero: an untrained renderer returns the fast renderer's frame exactly, whatever the
+// features; the parameter count the budget check uses is the module's.
+TEST(NeuralRenderer, FreshRendererIsTheFastRenderer) {
+    torch::manual_seed(1);
+    for (prior::ModelPreset preset : {prior::ModelPreset::Tiny, prior::ModelPreset::Paper}) {
+        NeuralRenderer model(rendererPreset(preset));
+        int64_t count = 0;
+        for (const auto& p : model->parameters()) count += p.numel();
+        EXPECT_EQ(count, rendererParameterCount(model->config));
+        torch::NoGradGuard noGrad;
+        const torch::Tensor reference = torch::rand({2, 3, 32, 48}), baseline = torch::rand({2, 3, 32, 48});
+        const torch::Tensor out =
+            model->forward(reference, torch::randn({2, 2, 32, 48}) * 4, torch::rand({2, 1, 32, 48}), baseline);
+        EXPECT_EQ(maxDiff(out, baseline), 0.0f);
+    }
+}
+
+// Learning, end to end through the splat and the synthesis network: trained on the pairs of one clip, the
+// renderer must rebuild those frames better than pixel splatting + push-pull (by 1 dB PSNR), where an untrained
+// one is exactly as good (FreshRendererIsTheFastRenderer). Generalisation to frames and clips never seen is what
+// `waft-cli bench-renderer` measures on real clips (docs/BENCHMARKS.md).
+TEST(NeuralRenderer, TrainingBeatsPixelSplattingOnItsPairs) {
+    const std::string dir = waft::test::tempDir("renderer-learn");
+    ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 1).empty());
+    const std::string out = dir + "/renderer.safetensors";
+    TrainRendererParams run = tinyRun(400);
+    run.run.learningRate = 1e-3f;
+    run.pairs.to = 1.0;
+    run.pairs.pairsPerClip = 12;
+    TrainRendererJob job(dir, out, run);
+    Progress progress;
+    ASSERT_TRUE(job.run(progress, CancelToken()).isOk());
+    EXPECT_EQ(job.pairCount(), 12);
+    EXPECT_LT(job.lastLoss(), 0.9f * job.fastLoss()) << job.summary();
+
+    RendererBenchParams bench;
+    bench.model = out;
+    bench.videos = {dir + "/a.avi"};
+    bench.pairs = run.pairs;
+    bench.timingWidth = 0;
+    bench.compute.device = prior::ComputeDevice::Cpu;
+    RendererBenchJob fit(bench);
+    ASSERT_TRUE(fit.run(progress, CancelToken()).isOk());
+    const RendererBenchRow& all = fit.rows().back();
+    std::printf("%s%s\n", fit.table().c_str(), job.summary().c_str());
+    EXPECT_EQ(all.pairs, 12);
+    EXPECT_GT(all.disoccludedFraction, 0.005);
+    EXPECT_GT(all.psnrNeural, all.psnrFast + 0.5);
+}
+
+// Stopped and resumed, a run ends where an uninterrupted one does (the training state holds the live weights and
+// AdamW's moments; the crop draws are replayed).
+TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
+    const std::string dir = waft::test::tempDir("renderer-resume");
+    ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 4).empty());
+    Progress progress;
+    TrainRendererJob straight(dir, dir + "/straight.safetensors", tinyRun(12));
+    ASSERT_TRUE(straight.run(progress, CancelToken()).isOk());
+    TrainRendererJob first(dir, dir + "/resumed.safetensors", tinyRun(6));
+    ASSERT_TRUE(first.run(progress, CancelToken()).isOk());
+    TrainRendererParams rest = tinyRun(12);
+    rest.run.resume = true;
+    TrainRendererJob second(dir, dir + "/resumed.safetensors", rest);
+    ASSERT_TRUE(second.run(progress, CancelToken()).isOk());
+    auto a = loadNeuralRenderer(dir + "/straight.safetensors");
+    auto b = loadNeuralRenderer(dir + "/resumed.safetensors");
+    ASSERT_TRUE(a.hasValue() && b.hasValue());
+    const auto pa = (*a)->named_parameters(), pb = (*b)->named_parameters();
+    for (const auto& p : pa) EXPECT_LT(maxDiff(p.value(), pb[p.key()]), 1e-6f) << p.key();
+    // The journal's spec rebuilds the same run.
+    const auto spec = second.resumeSpec();
+    ASSERT_TRUE(spec.has_value());
+    auto rebuilt = jobFromSpec(*spec);
+    ASSERT_TRUE(rebuilt.hasValue()) << rebuilt.status().message();
+    EXPECT_EQ((*rebuilt)->name(), "train neural renderer");
+}
+
+// Hostile renderer files are refused in one line before a module is built or a tensor used.
+TEST(NeuralRenderer, HostileRendererFilesAreOneLine) {
+    const std::string dir = waft::test::tempDir("renderer-hostile");
+    const auto refused = [](const std::string& path, const std::string& needle) {
+        auto r = loadNeuralRenderer(path);
+        ASSERT_FALSE(r.hasValue()) << path;
+        EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().message();
+        EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+    };
+    { std::ofstream(dir + "/garbage.safetensors") << "not a safetensors file at all"; }
+    refused(dir + "/garbage.safetensors", "garbage.safetensors");
+    NeuralRenderer model(rendererPreset(prior::ModelPreset::Tiny));
+    ASSERT_TRUE(prior::saveModel(*model, "vae", rendererConfigJson(model->config), dir + "/kind.safetensors").isOk());
+    refused(dir + "/kind.safetensors", "expected 'renderer'");
+    ASSERT_TRUE(prior::saveModel(*model, "renderer", R"({"features":[8,16,24,32,40,48],"synthesis":[8,8,8,8,8,8]})",
+                                 dir + "/levels.safetensors")
+                    .isOk());
+    refused(dir + "/levels.safetensors", "features");
+    ASSERT_TRUE(prior::saveModel(*model, "renderer", R"({"features":[512,512,512],"synthesis":[512,100000,512]})",
+                                 dir + "/wide.safetensors")
+                    .isOk());
+    refused(dir + "/wide.safetensors", "synthesis");
+    ASSERT_TRUE(prior::saveModel(*model, "renderer", R"({"features":[512,512,512],"synthesis":[512,512,512]})",
+                                 dir + "/big.safetensors")
+                    .isOk());
+    refused(dir + "/big.safetensors", "8 M parameters");  // within every field's range, over the budget
+    ASSERT_TRUE(
+        prior::saveModel(*model, "renderer", R"({"features":[8,16],"synthesis":[16,24]})", dir + "/shape.safetensors")
+            .isOk());
+    refused(dir + "/shape.safetensors", "shape.safetensors");
+    {
+        torch::NoGradGuard noGrad;
+        model->named_parameters()["out.weight"].fill_(NAN);
+    }
+    ASSERT_TRUE(saveNeuralRenderer(model, dir + "/nan.safetensors").isOk());
+    refused(dir + "/nan.safetensors", "out.weight");
+}
+
+// The optional perceptual term reads the user's VGG16 file by torchvision's names (a full VGG16's deeper layers
+// and classifier are ignored), is zero for equal images and passes gradients; a file without a needed layer is
+// one line naming it; a training run takes it.
+TEST(NeuralRenderer, PerceptualTermFromTheUsersVgg16) {
+    const std::string dir = waft::test::tempDir("renderer-vgg");
+    torch::manual_seed(3);
+    Vgg16Features vgg;
+    {
+        torch::nn::Module full;  // what a converted torchvision vgg16 holds: more layers and a classifier
+        auto features = full.register_module("features", std::make_shared<torch::nn::Module>());
+        const auto convs = vgg->named_children()["features"]->named_children();
+        for (const auto& c : convs) features->register_module(c.key(), c.value());
+        features->register_module("17", torch::nn::Conv2d(torch::nn::Conv2dOptions(256, 512, 3)));
+        full.register_module("classifier", torch::nn::Linear(8, 4));
+        ASSERT_TRUE(prior::saveModel(full, "vgg16", "{}", dir + "/vgg16.safetensors").isOk());
+        torch::nn::Module partial;
+        auto few = partial.register_module("features", std::make_shared<torch::nn::Module>());
+        for (const auto& c : convs)
+            if (c.key() != "14") few->register_module(c.key(), c.value());
+        ASSERT_TRUE(prior::saveModel(partial, "vgg16", "{}", dir + "/partial.safetensors").isOk());
+    }
+    auto loaded = loadVgg16Features(dir + "/vgg16.safetensors", torch::kCPU);
+    ASSERT_TRUE(loaded.hasValue()) << loaded.status().message();
+    const torch::Tensor a = torch::rand({2, 3, 32, 32}).requires_grad_(true), b = torch::rand({2, 3, 32, 32});
+    EXPECT_EQ((*loaded)->perceptualLoss(b, b).item<float>(), 0.0f);
+    const torch::Tensor loss = (*loaded)->perceptualLoss(a, b);
+    EXPECT_GT(loss.item<float>(), 0.0f);
+    loss.backward();
+    EXPECT_GT(a.grad().abs().sum().item<float>(), 0.0f);
+    auto partial = loadVgg16Features(dir + "/partial.safetensors", torch::kCPU);
+    ASSERT_FALSE(partial.hasValue());
+    EXPECT_NE(partial.status().message().find("features.14.weight"), std::string::npos) << partial.status().message();
+
+    ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 12, 3.0f, 5).empty());
+    TrainRendererParams run = tinyRun(3);
+    run.vggPath = dir + "/vgg16.safetensors";
+    TrainRendererJob job(dir, dir + "/renderer.safetensors", run);
+    Progress progress;
+    const Status s = job.run(progress, CancelToken());
+    EXPECT_TRUE(s.isOk()) << s.message();
+    run.vggPath = dir + "/partial.safetensors";
+    TrainRendererJob bad(dir, dir + "/bad.safetensors", run);
+    EXPECT_FALSE(bad.run(progress, CancelToken()).isOk());
+    EXPECT_FALSE(std::filesystem::exists(dir + "/bad.safetensors"));
+}
