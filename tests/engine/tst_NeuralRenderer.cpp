@@ -192,7 +192,20 @@ TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
     auto b = loadNeuralRenderer(dir + "/resumed.safetensors");
     ASSERT_TRUE(a.hasValue() && b.hasValue());
     const auto pa = (*a)->named_parameters(), pb = (*b)->named_parameters();
-    for (const auto& p : pa) EXPECT_LT(maxDiff(p.value(), pb[p.key()]), 1e-6f) << p.key();
+    // Equal up to the float reordering of multi-threaded reductions (1.7e-6 seen under a parallel ctest); a resume
+    // that lost AdamW's moments or replayed other crops differs by about the learning rate (2e-4) per step.
+    for (const auto& p : pa) EXPECT_LT(maxDiff(p.value(), pb[p.key()]), 2e-5f) << p.key();
+    // Without the training state (EMA weights, fresh moments) the same resume ends elsewhere: the check can fail.
+    TrainRendererJob cut(dir, dir + "/cut.safetensors", tinyRun(6));
+    ASSERT_TRUE(cut.run(progress, CancelToken()).isOk());
+    std::filesystem::remove(dir + "/cut.train-state.safetensors");
+    TrainRendererJob fresh(dir, dir + "/cut.safetensors", rest);
+    ASSERT_TRUE(fresh.run(progress, CancelToken()).isOk());
+    auto c = loadNeuralRenderer(dir + "/cut.safetensors");
+    ASSERT_TRUE(c.hasValue());
+    float largest = 0.0f;
+    for (const auto& p : (*c)->named_parameters()) largest = std::max(largest, maxDiff(p.value(), pa[p.key()]));
+    EXPECT_GT(largest, 1e-4f);
     // The journal's spec rebuilds the same run.
     const auto spec = second.resumeSpec();
     ASSERT_TRUE(spec.has_value());
