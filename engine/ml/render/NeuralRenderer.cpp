@@ -57,7 +57,9 @@ torch::Tensor NeuralRendererImpl::forward(const torch::Tensor& reference, const 
     }
     torch::Tensor x;
     for (int l = levels - 1; l >= 0; --l) {
-        std::vector<torch::Tensor> parts{splatted[size_t(l)]};
+        std::vector<torch::Tensor> parts;
+        parts.reserve(3);
+        parts.push_back(splatted[size_t(l)]);
         if (x.defined())
             parts.push_back(
                 torch::upsample_bilinear2d(x, {splatted[size_t(l)].size(2), splatted[size_t(l)].size(3)}, false));
