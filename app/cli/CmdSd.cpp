@@ -33,6 +33,15 @@ constexpr const char* kSampleOptions =
     "                    tiles of N (memory bounded by a tile's); 0 = never tile\n"
     "  --device auto|cpu|cuda --precision auto|fp32|bf16\n";
 
+// --vae-tile N (0..512 latent pixels, 0 = never tile); the overlap is a quarter of the tile.
+engine::Status parseVaeTile(const CliArgs& cli, sd::VaeTiling& tiling) {
+    const auto tile = cli.integer("--vae-tile", tiling.tile, 0, 512);
+    if (!tile) return tile.status();
+    tiling.tile = int(*tile);
+    tiling.overlap = tiling.tile / 4;
+    return engine::Status::ok();
+}
+
 engine::Status parseSample(const CliArgs& cli, sd::SdSampleParams& p, int defaultSteps) {
     p.model = cli.string("--model", "");
     p.prompt = cli.string("-p", "");
@@ -41,11 +50,8 @@ engine::Status parseSample(const CliArgs& cli, sd::SdSampleParams& p, int defaul
     const auto steps = cli.integer("--steps", defaultSteps, 1, 1000);
     const auto guidance = cli.real("--guidance", 7.5f, 0.0f, 50.0f);
     const auto seed = cli.integer("--seed", 0, 0, 1 << 30);
-    const auto tile = cli.integer("--vae-tile", p.vaeTiling.tile, 0, 512);
-    for (const engine::Status& s : {steps.status(), guidance.status(), seed.status(), tile.status()})
+    for (const engine::Status& s : {steps.status(), guidance.status(), seed.status(), parseVaeTile(cli, p.vaeTiling)})
         if (!s) return s;
-    p.vaeTiling.tile = int(*tile);
-    p.vaeTiling.overlap = p.vaeTiling.tile / 4;
     p.steps = *steps;
     p.guidance = *guidance;
     p.seed = unsigned(*seed);
@@ -253,12 +259,9 @@ int runBenchVae(const std::vector<std::string>& args) {
     p.model = cli.string("--model", "");
     if (auto s = parseSize(cli, p.width, p.height); !s) return fail(s);
     const auto frames = cli.integer("--frames", p.frames, 1, 64);
-    const auto tile = cli.integer("--vae-tile", p.tiling.tile, 0, 512);
-    for (const engine::Status& s : {frames.status(), tile.status()})
+    for (const engine::Status& s : {frames.status(), parseVaeTile(cli, p.tiling)})
         if (!s) return fail(s);
     p.frames = int(*frames);
-    p.tiling.tile = int(*tile);
-    p.tiling.overlap = p.tiling.tile / 4;
     if (auto s = parseCompute(cli, p.compute); !s) return fail(s);
     sd::VaeBenchJob job(p);
     if (auto s = runJobWithProgress(job); !s) return fail(s);

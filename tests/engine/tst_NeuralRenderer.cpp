@@ -239,7 +239,15 @@ TEST(NeuralRenderer, HostileRendererFilesAreOneLine) {
     ASSERT_TRUE(prior::saveModel(*model, "renderer", R"({"features":[512,512,512],"synthesis":[512,512,512]})",
                                  dir + "/big.safetensors")
                     .isOk());
-    refused(dir + "/big.safetensors", "8 M parameters");  // within every field's range, over the budget
+    refused(dir + "/big.safetensors", "8 M parameters");
+    ASSERT_TRUE(
+        prior::saveModel(*model, "renderer", R"({"features":[8,16],"synthesis":[16]})", dir + "/lengths.safetensors")
+            .isOk());
+    refused(dir + "/lengths.safetensors", "as many levels");  // each field in range, inconsistent together
+    ASSERT_TRUE(prior::saveModel(*model, "renderer", R"({"features":[8,-16,24],"synthesis":[16,24,32]})",
+                                 dir + "/negative.safetensors")
+                    .isOk());
+    refused(dir + "/negative.safetensors", "features");  // within every field's range, over the budget
     ASSERT_TRUE(
         prior::saveModel(*model, "renderer", R"({"features":[8,16],"synthesis":[16,24]})", dir + "/shape.safetensors")
             .isOk());

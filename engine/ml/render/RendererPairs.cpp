@@ -56,7 +56,7 @@ Expected<RendererPair> makeRendererPair(const cv::Mat& reference, const cv::Mat&
     cv::Mat baseline;
     WAFT_RETURN_IF_ERROR(splatter.splat(rgb, field, weights, baseline));
     p.baseline = torch::from_blob(baseline.data, {h, w, 3}, torch::kFloat32).permute({2, 0, 1}).clone();
-    p.reference = bgrToTensor(reference);
+    p.reference = torch::from_blob(rgb.data, {h, w, 3}, torch::kFloat32).permute({2, 0, 1}).clone();
     p.target = bgrToTensor(target);
     p.flow = torch::stack({torch::from_blob(field.dx.data(), {h, w}, torch::kFloat32),
                            torch::from_blob(field.dy.data(), {h, w}, torch::kFloat32)})
