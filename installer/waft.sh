@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(cmake ninja-build g++ ccache qt6-base-dev libtorch-dev libopencv-dev libvulkan-dev mesa-vulkan-drivers
   vulkan-tools vulkan-validationlayers qt6-qpa-plugins glslc glslang-tools libglm-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev xvfb xauth
   imagemagick ffmpeg libopenblas0-pthread pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-  libwebp-dev clang-format python3 clang libclang-rt-14-dev libicu-dev zlib1g-dev)
+  libwebp-dev clang-format python3 clang libclang-rt-14-dev libicu-dev zlib1g-dev
+  libgloo-dev libgoogle-glog-dev)
 BUILD_DIR=${WAFT_BUILD_DIR:-build}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -76,10 +76,12 @@ engine::Status parseCompute(const CliArgs& cli, prior::ComputeOptions& c) {
 int runDataset(const std::vector<std::string>& args) {
     constexpr const char* kUsage =
         "waft-cli dataset VIDEO_DIR -o DATASET_DIR [--every 10] [--frames 149] [--k 16] [--size 256x160]\n"
-        "       [--min-motion 0.05] [--max-motion 20]\n"
+        "       [--min-motion 0.05] [--max-motion 20] [--shard I/N]\n"
         "  every n-th frame becomes a reference image with the spectral volume of the following frames;\n"
-        "  clips whose mean motion (px) is outside [min, max] are skipped; existing outputs are kept (resumable)";
-    CliArgs cli({"-o", "--every", "--frames", "--k", "--size", "--min-motion", "--max-motion"}, {});
+        "  clips whose mean motion (px) is outside [min, max] are skipped; existing outputs are kept (resumable)\n"
+        "  --shard I/N  builds part I (0-based) of N disjoint parts, e.g. one per machine; run every part into one\n"
+        "               folder (or copy the folders together): training checks that all N finished";
+    CliArgs cli({"-o", "--every", "--frames", "--k", "--size", "--min-motion", "--max-motion", "--shard"}, {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
     if (cli.helpRequested()) return std::puts(kUsage), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need VIDEO_DIR and -o DATASET_DIR", kUsage);
@@ -98,6 +100,16 @@ int runDataset(const std::vector<std::string>& args) {
     p.minMotionPx = *minMotion;
     p.maxMotionPx = *maxMotion;
     if (auto s = parseTrainingSize(cli, p.width, p.height); !s) return fail(s);
+    if (cli.has("--shard")) {
+        int index = -1, count = 0;
+        char extra = 0;
+        const std::string shard = cli.string("--shard", "");
+        if (std::sscanf(shard.c_str(), "%d/%d%c", &index, &count, &extra) != 2 || count < 1 || count > 4096 ||
+            index < 0 || index >= count)
+            return fail(engine::Status::invalid("--shard must be I/N with 0 <= I < N <= 4096"));
+        p.shardIndex = index;
+        p.shardCount = count;
+    }
     prior::DatasetJob job(cli.positionals()[0], cli.string("-o", ""), p);
     if (auto s = runJobWithProgress(job); !s) return fail(s);
     std::printf("%d written, %d kept, %d skipped\n", job.written(), job.kept(), job.skipped());
@@ -116,9 +128,14 @@ int runTrainVae(const std::vector<std::string>& args) {
         return usageError("need DATASET_DIR and -o VAE", usage.c_str());
     prior::TrainingRunParams p;
     if (auto s = parseTraining(cli, p); !s) return fail(s);
+    auto process = joinTrainingRun(p.compute);
+    if (!process) return fail(process.status());
     prior::TrainVaeJob job(cli.positionals()[0], cli.string("-o", ""), p);
-    if (auto s = runJobWithProgress(job); !s) return fail(s);
-    std::printf("%s: %d steps, last loss %.5f\n", cli.string("-o", "").c_str(), p.steps, job.lastLoss());
+    job.joinRun(process->communicator);
+    if (auto s = runJobWithProgress(job, {}, process->quiet); !s) return fail(process->annotate(s));
+    if (!process->quiet)
+        std::printf("%s: %d steps, last loss %.5f%s\n", cli.string("-o", "").c_str(), p.steps, job.lastLoss(),
+                    job.communication().c_str());
     return 0;
 }
 
@@ -139,11 +156,15 @@ int runTrainPrior(const std::vector<std::string>& args) {
     if (!stage) return fail(stage.status());
     prior::TrainingRunParams p;
     if (auto s = parseTraining(cli, p); !s) return fail(s);
+    auto process = joinTrainingRun(p.compute);
+    if (!process) return fail(process.status());
     prior::TrainPriorJob job(cli.positionals()[0], cli.string("--vae", ""), cli.string("-o", ""), *stage,
                              cli.string("--init", ""), p);
-    if (auto s = runJobWithProgress(job); !s) return fail(s);
-    std::printf("%s: stage %d, %d steps, last loss %.5f\n", cli.string("-o", "").c_str(), *stage, p.steps,
-                job.lastLoss());
+    job.joinRun(process->communicator);
+    if (auto s = runJobWithProgress(job, {}, process->quiet); !s) return fail(process->annotate(s));
+    if (!process->quiet)
+        std::printf("%s: stage %d, %d steps, last loss %.5f%s\n", cli.string("-o", "").c_str(), *stage, p.steps,
+                    job.lastLoss(), job.communication().c_str());
     return 0;
 }
 

@@ -51,6 +51,8 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "  trains GID's neural renderer (feature pyramid, softmax splatting per level, synthesis network) on\n"
             "  pairs of every clip in VIDEO_DIR: a frame, the DIS flow to a later frame, that frame. Pixel loss\n"
             "  + 0.2 x multi-scale gradient L1, AdamW, EMA weights saved; --resume continues exactly.\n"
+            "  --lr-schedule constant|cosine   cosine: the rate decays to a tenth over --steps (a resume must\n"
+            "                        keep --steps to continue exactly)\n"
             "  --train-to F          pairs from the first fraction F of each clip (default 0.7; the rest is for\n"
             "                        bench-renderer --from F)\n"
             "  --loss l2|l1          the pixel term: 10 x MSE (default) or L1 (which did not learn on real clips)\n"
@@ -58,10 +60,10 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "                        (relu1_2, relu2_2, relu3_3; torchvision's tensor names; none ship)\n") +
         kPairOptions + kTrainOptions +
         "\n  defaults here: --steps 2000 --batch 4 --lr 2e-4 --checkpoint-every 250 --size 128x128";
-    CliArgs cli(
-        {"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device",
-         "--precision", "--train-to", "--max-side", "--gaps", "--pairs", "--loss", "--vgg", "--perceptual-weight"},
-        {"--resume"});
+    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device",
+                 "--precision", "--train-to", "--max-side", "--gaps", "--pairs", "--loss", "--vgg",
+                 "--perceptual-weight", "--lr-schedule"},
+                {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o"))
@@ -80,13 +82,21 @@ int runTrainRenderer(const std::vector<std::string>& args) {
     const std::string loss = cli.string("--loss", "l2");
     if (loss != "l1" && loss != "l2") return fail(engine::Status::invalid("--loss must be l1 or l2"));
     p.loss = loss == "l1" ? render::RendererLoss::L1 : render::RendererLoss::L2;
+    const std::string schedule = cli.string("--lr-schedule", "constant");
+    if (schedule != "constant" && schedule != "cosine")
+        return fail(engine::Status::invalid("--lr-schedule must be constant or cosine"));
+    p.cosineDecay = schedule == "cosine";
     p.vggPath = cli.string("--vgg", "");
     const auto weight = cli.real("--perceptual-weight", p.perceptualWeight, 0.0f, 100.0f);
     if (!weight) return fail(weight.status());
     p.perceptualWeight = *weight;
+    auto process = joinTrainingRun(p.run.compute);
+    if (!process) return fail(process.status());
     render::TrainRendererJob job(cli.positionals()[0], cli.string("-o", ""), p);
-    if (auto s = runJobWithProgress(job); !s) return fail(s);
-    std::printf("%s: %s\n", cli.string("-o", "").c_str(), job.summary().c_str());
+    job.joinRun(process->communicator);
+    if (auto s = runJobWithProgress(job, {}, process->quiet); !s) return fail(process->annotate(s));
+    if (!process->quiet)
+        std::printf("%s: %s%s\n", cli.string("-o", "").c_str(), job.summary().c_str(), job.communication().c_str());
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,10 @@
 #include "core/Status.h"
 #include "ml/prior/PriorConfig.h"
 #include "ml/prior/PriorPresets.h"
+
+namespace waft::engine::dist {
+class Communicator;
+}
 
 namespace waft::app {
 
@@ -40,6 +45,7 @@ int runEdit(const std::vector<std::string>& args);
 int runBenchEdit(const std::vector<std::string>& args);
 int runTrainRenderer(const std::vector<std::string>& args);
 int runBenchRenderer(const std::vector<std::string>& args);
+int runLaunch(const std::vector<std::string>& args);
 
 // --size WxH (0 for one side keeps the aspect ratio) into width/height; absent leaves them unchanged.
 class CliArgs;
@@ -55,7 +61,18 @@ engine::Status parseCompute(const CliArgs& cli, engine::prior::ComputeOptions& c
 
 // Runs a job on this thread with a one-line progress readout on stderr (when it is a terminal).
 // replacesJournalId: the interrupted entry this run resumes, removed once the run's own entry is written.
-engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJournalId = {});
+// quiet: no readout and no journal entry (the ranks of a distributed run other than rank 0).
+engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJournalId = {}, bool quiet = false);
+
+// A training command in one process, or one rank of a data-parallel run when WORLD_SIZE is set (torchrun, srun,
+// `waft-cli launch`): joined here. Rank 0 reports and journals; the other ranks run quiet.
+struct TrainingProcess {
+    std::shared_ptr<engine::dist::Communicator> communicator;  // null: one process
+    bool quiet = false;
+    std::string label;  // "rank 1" before a rank's errors; empty in one process
+    engine::Status annotate(const engine::Status& s) const { return label.empty() ? s : s.withContext(label); }
+};
+engine::Expected<TrainingProcess> joinTrainingRun(const engine::prior::ComputeOptions& compute);
 
 // Prints "waft-cli: <message>" and returns 1 (or 2 for usage errors).
 int fail(const engine::Status& status);

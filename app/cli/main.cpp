@@ -30,8 +30,8 @@ void onInterrupt(int signal) {
 }
 }  // namespace
 
-engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJournalId) {
-    const bool tty = isatty(STDERR_FILENO) != 0;
+engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJournalId, bool quiet) {
+    const bool tty = !quiet && isatty(STDERR_FILENO) != 0;
     int lastPercent = -1;
     std::string latest;  // the newest metric, e.g. "loss 0.0834"
     engine::Progress progress([&](float fraction, const std::string& stage) {
@@ -49,7 +49,7 @@ engine::Status runJobWithProgress(engine::Job& job, const std::string& replacesJ
     // (a logout, a shutdown), it is listed by `waft-cli jobs` and offered by the app at its next start. It
     // ends by itself or by Ctrl-C: nothing to resume.
     const engine::JobJournal journal(engine::JobJournal::defaultDir());
-    const std::string journalId = journal.recordJob(job);
+    const std::string journalId = quiet ? std::string() : journal.recordJob(job);
     if (!journalId.empty() && !replacesJournalId.empty()) journal.remove(replacesJournalId);
     auto previousInt = std::signal(SIGINT, onInterrupt);
     auto previousTerm = std::signal(SIGTERM, onInterrupt);
@@ -108,6 +108,7 @@ commands:
   train-renderer DIR -o R       train GID's neural renderer on pairs of the clips in DIR
   bench-renderer R VIDEO...     neural renderer vs pixel splatting on held-out frames (PSNR, SSIM)
   bench-edit MODEL -o DIR       score SAVE against full W^Q tuning on procedural clips with the judge
+  launch --nproc N -- COMMAND   run a training command as N data-parallel ranks on this machine
 
 exit status: 0 success, 1 bad input or failed job (one line on stderr), 2 usage error.
 )";
@@ -143,6 +144,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "dataset") return waft::app::runDataset(args);
     if (command == "train-vae") return waft::app::runTrainVae(args);
     if (command == "train-prior") return waft::app::runTrainPrior(args);
+    if (command == "launch") return waft::app::runLaunch(args);
     if (command == "predict") return waft::app::runPredict(args);
     if (command == "bench-prior") return waft::app::runBenchPrior(args);
     if (command == "bench-export") return waft::app::runBenchExport(args);

@@ -200,6 +200,17 @@ expect 0 "dataset" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds" --every 16 --f
 [ "$(ls "$WORK/ds" | wc -l)" -ge 2 ] && ok || bad "dataset wrote fewer than 2 scenes"
 expect 0 "dataset resumes" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds" --every 16 --frames 30 --k 6 --size 32x32
 grep -q "^0 written" "$WORK/stdout" && ok || bad "dataset did not resume: $(cat "$WORK/stdout")"
+# Sharded: two disjoint parts into one folder give the same scenes; training waits for every part.
+expect 0 "dataset --shard 0/2" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds-sh" --every 16 --frames 30 --k 6 --size 32x32 --shard 0/2
+expect fail "train-vae on half a sharded dataset" -- "$CLI" train-vae "$WORK/ds-sh" -o "$WORK/x.safetensors" --preset tiny --size 32x32 --steps 1
+grep -q "shard 1/2 is missing" "$WORK/stderr" && ok || bad "a missing shard was not named: $(cat "$WORK/stderr")"
+expect 0 "dataset --shard 1/2" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds-sh" --every 16 --frames 30 --k 6 --size 32x32 --shard 1/2
+expect 0 "dataset --shard 1/2 again" -- "$CLI" dataset "$WORK/videos" -o "$WORK/ds-sh" --every 16 --frames 30 --k 6 --size 32x32 --shard 1/2
+grep -q "^0 written" "$WORK/stdout" && ok || bad "re-running a shard wrote again: $(cat "$WORK/stdout")"
+[ "$(ls "$WORK/ds-sh"/*.waft | xargs -n1 basename | sort)" = "$(ls "$WORK/ds"/*.waft | xargs -n1 basename | sort)" ] && ok || bad "the shards do not make up the dataset"
+mkdir -p "$WORK/ds-badshard" && cp "$WORK/ds"/*.waft "$WORK/ds-badshard/" && : >"$WORK/ds-badshard/dataset-shard-99999999999-of-2.shard"
+expect fail "a dataset with a hostile shard marker" -- "$CLI" train-vae "$WORK/ds-badshard" -o "$WORK/x.safetensors" --preset tiny --size 32x32 --steps 1
+for sh in 2/2 -1/2 1 a/b 0/0; do expect fail "dataset --shard $sh" -- "$CLI" dataset "$WORK/videos" -o "$WORK/x" --shard "$sh"; done
 TRAIN="--preset tiny --size 32x32 --batch 4 --checkpoint-every 0"
 expect 0 "train-vae" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae.safetensors" $TRAIN --steps 8 --lr 2e-3
 [ -f "$WORK/vae.train-state.safetensors" ] && ok || bad "train-vae wrote no training state"
@@ -238,6 +249,38 @@ expect 0 "jobs --discard an unreadable entry" -- "$CLI" jobs --discard 1-1-3
 expect 0 "jobs --discard" -- "$CLI" jobs --discard 1-1-1
 expect 0 "jobs --discard" -- "$CLI" jobs --discard 1-1-2
 expect fail "jobs --discard twice" -- "$CLI" jobs --discard 1-1-2
+
+# Distributed training (Gloo over loopback): `launch` runs ranks as torchrun would; ranks started by hand with
+# torchrun's variables are the same thing. A killed rank ends the other within the timeout with one line naming
+# it; resuming from the last checkpoint equals the run that was never interrupted, byte for byte.
+expect 0 "launch --help" -- "$CLI" launch --help
+expect fail "launch without a command" -- "$CLI" launch --nproc 2
+expect fail "launch of a non-training command" -- "$CLI" launch --nproc 2 -- animate x.waft -o y.mp4
+expect fail "launch --nproc 0" -- "$CLI" launch --nproc 0 -- train-vae "$WORK/ds" -o "$WORK/x.safetensors"
+DIST="--preset tiny --size 32x32 --batch 2 --lr 2e-3 --checkpoint-every 20"
+expect 0 "launch 2 ranks" -- env OMP_NUM_THREADS=1 "$CLI" launch --nproc 2 -- train-vae "$WORK/ds" -o "$WORK/vae-2r.safetensors" $DIST --steps 160
+grep -q "2 ranks, collectives" "$WORK/stdout" && ok || bad "launch printed no collectives share: $(cat "$WORK/stdout")"
+[ "$(grep -c "vae-2r.safetensors" "$WORK/stdout")" -eq 1 ] && ok || bad "more than rank 0 reported: $(cat "$WORK/stdout")"
+expect fail "a rank with a bad WORLD_SIZE" -- env WORLD_SIZE=two RANK=0 "$CLI" train-vae "$WORK/ds" -o "$WORK/x.safetensors" $DIST --steps 2
+port=$((20000 + RANDOM % 20000))
+# exec: $! is the rank itself. One thread each, as launch gives them on 2 cores: the same arithmetic, bit for bit.
+rank() { exec env WORLD_SIZE=2 RANK=$1 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WAFT_DIST_TIMEOUT=30 OMP_NUM_THREADS=1 \
+  "$CLI" train-vae "$WORK/ds" -o "$WORK/vae-2k.safetensors" $DIST --steps 160; }
+rank 0 >/dev/null 2>"$WORK/rank0.err" &
+rank0=$!
+rank 1 >/dev/null 2>&1 &
+rank1=$!
+for _ in $(seq 1 600); do [ -f "$WORK/vae-2k.safetensors" ] && break; sleep 0.05; done
+kill -9 "$rank1"; wait "$rank1" 2>/dev/null
+start=$(date +%s)
+wait "$rank0"; code=$?
+[ "$code" -ne 0 ] && [ "$(wc -l <"$WORK/rank0.err")" -eq 1 ] && grep -q "rank 1 has exited" "$WORK/rank0.err" && ok ||
+  bad "rank 0 after rank 1 was killed: exit $code, stderr: $(head -c 300 "$WORK/rank0.err")"
+[ $(($(date +%s) - start)) -le 40 ] && ok || bad "rank 0 took over the 30 s timeout to stop"
+expect 0 "launch --resume after a killed rank" -- env OMP_NUM_THREADS=1 "$CLI" launch --nproc 2 -- train-vae "$WORK/ds" -o "$WORK/vae-2k.safetensors" $DIST --steps 160 --resume
+cmp -s "$WORK/vae-2k.safetensors" "$WORK/vae-2r.safetensors" && ok || bad "2 ranks killed and resumed differ from 2 ranks uninterrupted"
+cmp -s "$WORK/vae-2k.train-state.safetensors" "$WORK/vae-2r.train-state.safetensors" && ok || bad "the training states differ"
+expect 0 "resume a 2-rank run in one process" -- "$CLI" train-vae "$WORK/ds" -o "$WORK/vae-2k.safetensors" $DIST --steps 170 --resume
 
 expect 0 "train-prior stage 1" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 1 -o "$WORK/p1.safetensors" $TRAIN --steps 6
 expect 0 "train-prior stage 2" -- "$CLI" train-prior "$WORK/ds" --vae "$WORK/vae.safetensors" --stage 2 --init "$WORK/p1.safetensors" -o "$WORK/p2.safetensors" $TRAIN --steps 3

@@ -296,7 +296,7 @@ TEST(MotionPrior, TrainersLearn) {
     VaeTrainer vae(MotionVae(tinyVae()), params);
     double first = 0, last = 0;
     for (int step = 0; step < 120; ++step) {
-        const double loss = vae.step(slices).total.item<double>();
+        const double loss = vae.step(slices)->total.item<double>();
         if (step < 5) first += loss / 5;
         if (step >= 115) last += loss / 5;
     }
@@ -312,7 +312,7 @@ TEST(MotionPrior, TrainersLearn) {
     DenoiserTrainer denoiser(DenoiserUNet(tinyUNet(false)), dparams, 1);
     first = last = 0;
     for (int step = 0; step < 150; ++step) {
-        const double loss = denoiser.step(latents, conditions).item<double>();
+        const double loss = denoiser.step(latents, conditions)->item<double>();
         if (step < 20) first += loss / 20;
         if (step >= 130) last += loss / 20;
     }
@@ -357,12 +357,12 @@ TEST(MotionPrior, Bf16TrainingStep) {
     params.compute = *resolveCompute({ComputeDevice::Cpu, Precision::Bf16}, true);
     DenoiserTrainer trainer(DenoiserUNet(tinyUNet(false)), params, 1);
     const torch::Tensor before = trainer.model()->convIn->weight.clone();
-    const float loss = trainer.step(torch::randn({2, 4, 4, 8, 8}), torch::randn({2, 4, 8, 8})).item<float>();
+    const float loss = trainer.step(torch::randn({2, 4, 4, 8, 8}), torch::randn({2, 4, 8, 8}))->item<float>();
     EXPECT_TRUE(std::isfinite(loss) && loss > 0.0f) << "loss " << loss;
     EXPECT_FALSE(torch::equal(before, trainer.model()->convIn->weight));
     EXPECT_TRUE(trainer.model()->convIn->weight.dtype() == torch::kFloat32);  // weights stay fp32
     VaeTrainer vae(MotionVae(tinyVae()), params);
-    EXPECT_TRUE(std::isfinite(vae.step(torch::randn({4, 4, 16, 16})).total.item<float>()));
+    EXPECT_TRUE(std::isfinite(vae.step(torch::randn({4, 4, 16, 16}))->total.item<float>()));
 }
 
 // Resume is exact: a trainer restored from a training state takes the same next step as the one that saved it
@@ -374,7 +374,7 @@ TEST(MotionPrior, TrainingStateResumesExactly) {
     TrainParams params;
     params.learningRate = 1e-3f;
     VaeTrainer original(MotionVae(tinyVae()), params);
-    for (int step = 0; step < 3; ++step) original.step(batch);
+    for (int step = 0; step < 3; ++step) ASSERT_TRUE(original.step(batch).hasValue());
     const std::string path = dir + "/vae.train-state.safetensors";
     ASSERT_TRUE(saveTrainingState(*original.model(), original.optimizer(), 3, path).isOk());
     EXPECT_EQ(trainingStatePath(dir + "/vae.safetensors"), path);
@@ -391,7 +391,7 @@ TEST(MotionPrior, TrainingStateResumesExactly) {
         for (auto& p : weightsOnly.model()->named_parameters())
             p.value().copy_(original.model()->named_parameters()[p.key()]);
     }
-    for (VaeTrainer* t : {&original, &restored, &weightsOnly}) t->step(batch);
+    for (VaeTrainer* t : {&original, &restored, &weightsOnly}) ASSERT_TRUE(t->step(batch).hasValue());
     const auto same = [&](VaeTrainer& a) {
         for (const auto& p : original.model()->named_parameters())
             if (!torch::equal(p.value(), a.model()->named_parameters()[p.key()])) return false;
@@ -416,7 +416,7 @@ TEST(MotionPrior, Stage2TrainsOnlyFrequencyAttention) {
     TrainParams params;
     params.learningRate = 1e-2f;
     DenoiserTrainer trainer(net, params, 2);
-    trainer.step(torch::randn({2, 4, 4, 8, 8}), torch::randn({2, 4, 8, 8}));
+    ASSERT_TRUE(trainer.step(torch::randn({2, 4, 4, 8, 8}), torch::randn({2, 4, 8, 8})).hasValue());
     int changedAttention = 0;
     for (const auto& p : net->named_parameters()) {
         const bool changed = !torch::equal(p.value(), before[p.key()]);

@@ -4,15 +4,22 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <thread>
 
 #include "TestSupport.h"
 #include "core/Job.h"
 #include "ml/JobSpecs.h"
+#include "ml/dist/Communicator.h"
+#include "ml/dist/DataParallel.h"
 #include "ml/prior/ModelFile.h"
 #include "ml/render/FeatureSplat.h"
 #include "ml/render/NeuralRenderer.h"
@@ -212,6 +219,63 @@ TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
     auto rebuilt = jobFromSpec(*spec);
     ASSERT_TRUE(rebuilt.hasValue()) << rebuilt.status().message();
     EXPECT_EQ((*rebuilt)->name(), "train neural renderer");
+}
+
+// Data parallel (ml/dist/, ranks as threads over Gloo on loopback): 2 ranks of 2 crops equal one process of 4
+// (||w2 - w1|| / ||w1|| < 1e-6 over every weight), and only rank 0 writes.
+TEST(NeuralRenderer, TwoRanksOfTwoCropsEqualOneProcessOfFour) {
+    const std::string dir = waft::test::tempDir("renderer-ranks");
+    ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 5).empty());
+    Progress progress;
+    TrainRendererJob single(dir, dir + "/one.safetensors", tinyRun(4));
+    ASSERT_TRUE(single.run(progress, CancelToken()).isOk());
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    socklen_t length = sizeof addr;
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+    close(fd);
+    std::vector<Status> results(2);
+    std::vector<std::thread> ranks;
+    for (int r = 0; r < 2; ++r)
+        ranks.emplace_back([&, r] {
+            dist::DistributedEnv env;
+            env.enabled = true;
+            env.rank = r;
+            env.worldSize = 2;
+            env.masterPort = ntohs(addr.sin_port);
+            env.timeoutSeconds = 60;
+            auto communicator = dist::joinRun(env, {prior::ComputeDevice::Cpu});
+            if (!communicator) {
+                results[size_t(r)] = communicator.status();
+                return;
+            }
+            TrainRendererParams half = tinyRun(4);
+            half.run.batch = 2;
+            TrainRendererJob job(dir, dir + "/two.safetensors", half);
+            job.joinRun(*communicator);
+            Progress quiet;
+            results[size_t(r)] = job.run(quiet, CancelToken());
+        });
+    for (std::thread& t : ranks) t.join();
+    if (results[0].code() == StatusCode::Unsupported) GTEST_SKIP() << results[0].message();
+    for (const Status& s : results) ASSERT_TRUE(s.isOk()) << s.message();
+    auto a = loadNeuralRenderer(dir + "/one.safetensors");
+    auto b = loadNeuralRenderer(dir + "/two.safetensors");
+    ASSERT_TRUE(a.hasValue() && b.hasValue());
+    double diff = 0.0, norm = 0.0, moved = 0.0;
+    auto pb = (*b)->named_parameters();
+    NeuralRenderer fresh =
+        dist::seededModel(tinyRun(4).run.seed, [] { return NeuralRenderer(rendererPreset(prior::ModelPreset::Tiny)); });
+    auto pf = fresh->named_parameters();
+    for (const auto& p : (*a)->named_parameters()) {
+        diff += (p.value() - pb[p.key()]).to(torch::kFloat64).pow(2).sum().item<double>();
+        norm += p.value().to(torch::kFloat64).pow(2).sum().item<double>();
+        moved = std::max(moved, double(maxDiff(p.value(), pf[p.key()])));
+    }
+    EXPECT_LT(std::sqrt(diff / norm), 1e-6);
+    EXPECT_GT(moved, 1e-4);  // training moved the weights: the comparison can fail
 }
 
 // Hostile renderer files are refused in one line before a module is built or a tensor used.

@@ -1,5 +1,6 @@
 #include "ml/prior/DatasetJob.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "analysis/MotionExtractor.h"
@@ -23,8 +24,10 @@ Status DatasetJob::run(Progress& progress, const CancelToken& cancel) {
         auto video = decodeVideo(videos[v].string(), decode, Progress::Range(decodeProgress, 0, 1), cancel);
         if (!video) return video.status();
         const size_t n = video->frames.size();
-        for (size_t start = 0; start + 5 <= n; start += size_t(std::max(1, m_params.every))) {
+        size_t window = 0;
+        for (size_t start = 0; start + 5 <= n; start += size_t(std::max(1, m_params.every)), ++window) {
             if (cancel.isCancelled()) return Status::cancelled();
+            if ((v + window) % size_t(m_params.shardCount) != size_t(m_params.shardIndex)) continue;
             const fs::path out =
                 fs::path(m_outDir) / (videos[v].stem().string() + "-" + std::to_string(start) + ".waft");
             progress.report((float(v) + float(start) / float(n)) / float(videos.size()),
@@ -57,6 +60,13 @@ Status DatasetJob::run(Progress& progress, const CancelToken& cancel) {
             WAFT_RETURN_IF_ERROR(saveScene(out.string(), scene));
             ++m_written;
         }
+    }
+    if (m_params.shardCount > 1) {
+        const fs::path marker = fs::path(m_outDir) / shardMarkerName(m_params.shardIndex, m_params.shardCount);
+        std::FILE* f = std::fopen(marker.c_str(), "w");
+        if (!f || std::fprintf(f, "%d written, %d kept, %d skipped\n", m_written, m_kept, m_skipped) < 0 ||
+            std::fclose(f) != 0)
+            return Status::io("cannot write " + marker.string());
     }
     progress.report(1.0f, "done");
     return Status::ok();

@@ -20,6 +20,10 @@ struct DatasetParams {
     float minMotionPx = 0.05f;
     float maxMotionPx = 20.0f;
     FlowMethod flow = FlowMethod::Dis;
+    // Shard shardIndex of shardCount: the windows (v + w) % count == index, v the video's index, w the window's
+    // in its video (disjoint, and within one window per video of an even split); a marker file when finished.
+    int shardIndex = 0;
+    int shardCount = 1;
 };
 
 class DatasetJob : public Job {

@@ -76,8 +76,9 @@ std::string trainingStatePath(const std::string& modelPath) {
     return p.replace_extension(".train-state.safetensors").string();
 }
 
-Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path) {
-    return saveTrainingState(live.named_parameters(), optimizer, step, path);
+Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path,
+                         int worldSize) {
+    return saveTrainingState(live.named_parameters(), optimizer, step, path, worldSize);
 }
 
 Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path) {
@@ -85,7 +86,7 @@ Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& op
 }
 
 Status saveTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live, torch::optim::AdamW& optimizer,
-                         int step, const std::string& path) {
+                         int step, const std::string& path, int worldSize) {
     SafetensorsWriter writer;
     int64_t adamStep = 0;
     for (const auto& p : live) {
@@ -100,6 +101,7 @@ Status saveTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& l
     writer.setMetadata("format", "waft-training-state");
     writer.setMetadata("step", std::to_string(step));
     writer.setMetadata("adam_step", std::to_string(adamStep));
+    writer.setMetadata("world_size", std::to_string(worldSize));
     return writer.save(path).withContext(path);
 }
 

@@ -31,11 +31,12 @@ Expected<ModelMetadata> readModelMetadata(const std::string& path);
 // count, as fp32 safetensors ("weight/<name>", "exp_avg/<name>", "exp_avg_sq/<name>") with the run's step.
 // Loading copies into `live` in place (the optimizer keeps its parameters) and installs the moments; it returns
 // the saved step. Parameters without moments (frozen in stage 2) are only copied.
-Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path);
+Status saveTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, int step, const std::string& path,
+                         int worldSize = 1);
 Expected<int> loadTrainingState(torch::nn::Module& live, torch::optim::AdamW& optimizer, const std::string& path);
 // The same for a named subset of a model's tensors (a fine-tune's trained tensors, not the whole UNet).
 Status saveTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live, torch::optim::AdamW& optimizer,
-                         int step, const std::string& path);
+                         int step, const std::string& path, int worldSize = 1);
 Expected<int> loadTrainingState(const torch::OrderedDict<std::string, torch::Tensor>& live,
                                 torch::optim::AdamW& optimizer, const std::string& path);
 // Where a model's training state lives: vae.safetensors -> vae.train-state.safetensors.

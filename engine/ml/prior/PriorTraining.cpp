@@ -1,5 +1,7 @@
 #include "ml/prior/PriorTraining.h"
 
+#include "ml/dist/Communicator.h"
+
 namespace waft::engine::prior {
 
 namespace {
@@ -18,6 +20,23 @@ torch::Tensor randn(const std::vector<int64_t>& shape, torch::Generator& generat
 // one would have, on any device.
 void seedForStep(torch::Generator& generator, unsigned long seed, int64_t step) {
     generator.set_current_seed(uint64_t(seed) * 0x9E3779B97F4A7C15ull + uint64_t(step));
+}
+
+// This rank's rows [index * n, (index + 1) * n) of a tensor drawn for the whole global batch.
+torch::Tensor shardRows(const torch::Tensor& global, const dist::Communicator* communicator, int64_t n) {
+    return communicator ? global.narrow(0, communicator->rank() * n, n) : global;
+}
+
+int64_t shards(const dist::Communicator* communicator) { return communicator ? communicator->worldSize() : 1; }
+
+// Between backward and the optimiser step: the mean gradient (and loss) over the ranks.
+Status averageOverRanks(dist::Communicator* communicator, const std::vector<torch::Tensor>& parameters,
+                        torch::Tensor& loss) {
+    if (!communicator) return Status::ok();
+    torch::Tensor mean = loss.detach();
+    WAFT_RETURN_IF_ERROR(communicator->averageGradients(parameters, &mean));
+    loss = mean;
+    return Status::ok();
 }
 
 }  // namespace
@@ -72,20 +91,24 @@ VaeTrainer::VaeTrainer(MotionVae model, TrainParams params)
     m_model->train();
 }
 
-VaeLoss VaeTrainer::step(const torch::Tensor& batch) {
+Expected<VaeLoss> VaeTrainer::step(const torch::Tensor& batch) {
     const torch::Tensor slices = batch.to(m_params.compute.device);
+    dist::Communicator* communicator = m_params.communicator;
     VaeLoss loss;
     {
         AutocastScope autocast(m_params.compute);
         const auto [mean, logvar] = m_model->encode(slices);
         seedForStep(m_generator, m_params.seed, m_step++);
-        const torch::Tensor z = mean + torch::exp(0.5 * logvar) *
-                                           randn(mean.sizes().vec(), m_generator).to(mean.device(), mean.scalar_type());
+        std::vector<int64_t> shape = mean.sizes().vec();
+        shape[0] *= shards(communicator);
+        const torch::Tensor noise = shardRows(randn(shape, m_generator), communicator, mean.size(0));
+        const torch::Tensor z = mean + torch::exp(0.5 * logvar) * noise.to(mean.device(), mean.scalar_type());
         loss = vaeLoss(m_model->decode(z).to(torch::kFloat32), slices, mean.to(torch::kFloat32),
                        logvar.to(torch::kFloat32));
     }
     m_optimizer.zero_grad();
     loss.total.backward();
+    WAFT_RETURN_IF_ERROR(averageOverRanks(communicator, m_model->parameters(), loss.total));
     m_optimizer.step();
     m_ema.update(*m_model);
     return loss;
@@ -110,23 +133,31 @@ DenoiserTrainer::DenoiserTrainer(DenoiserUNet model, TrainParams params, int sta
     m_model->train();
 }
 
-torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::Tensor& conditions) {
+Expected<torch::Tensor> DenoiserTrainer::step(const torch::Tensor& latents, const torch::Tensor& conditions) {
     const torch::Device device = m_params.compute.device;
+    dist::Communicator* communicator = m_params.communicator;
     const int64_t b = latents.size(0), k = latents.size(1), h = latents.size(3), w = latents.size(4);
+    const int64_t global = b * shards(communicator);
     const torch::Tensor x0 = latents.reshape({b * k, latents.size(2), h, w}).to(device);
     // One timestep per sample, shared by its K slices (they are denoised together). Random numbers come from the
     // seeded CPU generator on every device, so a seed means the same noise everywhere.
     seedForStep(m_generator, m_params.seed, m_step++);
-    const torch::Tensor t = at::randint(0, m_schedule.steps(), {b}, m_generator, torch::kLong);
+    const torch::Tensor t =
+        shardRows(at::randint(0, m_schedule.steps(), {global}, m_generator, torch::kLong), communicator, b);
     const torch::Tensor abar = m_schedule.alphasCumprod.index_select(0, t)
                                    .to(torch::kFloat32)
                                    .repeat_interleave(k)
                                    .view({-1, 1, 1, 1})
                                    .to(device);
-    const torch::Tensor noise = randn(x0.sizes().vec(), m_generator).to(device);
+    std::vector<int64_t> shape = x0.sizes().vec();
+    shape[0] = global * k;
+    const torch::Tensor noise = shardRows(randn(shape, m_generator), communicator, b * k).to(device);
     const torch::Tensor xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise;
     const torch::Tensor keep =
-        (at::rand({b}, m_generator) >= m_params.conditionDropout).to(torch::kFloat32).view({-1, 1, 1, 1}).to(device);
+        (shardRows(at::rand({global}, m_generator), communicator, b) >= m_params.conditionDropout)
+            .to(torch::kFloat32)
+            .view({-1, 1, 1, 1})
+            .to(device);
     const torch::Tensor cond = (conditions.to(device) * keep).repeat_interleave(k, 0);
     const torch::Tensor frequency = torch::arange(k, torch::kLong).repeat({b}).to(device);
     torch::Tensor loss;
@@ -139,6 +170,7 @@ torch::Tensor DenoiserTrainer::step(const torch::Tensor& latents, const torch::T
     }
     m_optimizer->zero_grad();
     loss.backward();
+    WAFT_RETURN_IF_ERROR(averageOverRanks(communicator, m_model->parameters(), loss));
     m_optimizer->step();
     m_ema.update(*m_model);
     return loss.detach();

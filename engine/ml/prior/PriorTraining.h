@@ -12,6 +12,10 @@
 #include "ml/prior/DdimSampler.h"
 #include "ml/prior/MotionModels.h"
 
+namespace waft::engine::dist {
+class Communicator;
+}
+
 namespace waft::engine::prior {
 
 // Mean L1 of the x and y finite differences of a and b [N, C, H, W] at scales 1, 2 and 4 (average-pooled; scales
@@ -48,13 +52,17 @@ struct TrainParams {
     float conditionDropout = 0.1f;  // CFG: the condition is zeroed for this fraction of samples
     unsigned long seed = 0;
     Compute compute;  // the model must already be on compute.device; batches are moved there
+    // Data parallel (null: one process). A step's batch is this rank's shard of the global batch: its random
+    // numbers are the global batch's (drawn whole, this rank's rows kept), its gradients and loss are averaged
+    // over the ranks before the optimiser steps, so N ranks of B equal one process of N x B.
+    dist::Communicator* communicator = nullptr;
 };
 
 // One AdamW step of the VAE on a batch of normalised frequency slices [N, 4, H, W] (reparameterised sample).
 class VaeTrainer {
 public:
     VaeTrainer(MotionVae model, TrainParams params);
-    VaeLoss step(const torch::Tensor& slices);  // moved to the compute device here
+    Expected<VaeLoss> step(const torch::Tensor& slices);  // moved to the compute device here
     MotionVae& model() { return m_model; }
     EmaWeights& ema() { return m_ema; }
     torch::optim::AdamW& optimizer() { return m_optimizer; }
@@ -76,7 +84,7 @@ private:
 class DenoiserTrainer {
 public:
     DenoiserTrainer(DenoiserUNet model, TrainParams params, int stage);
-    torch::Tensor step(const torch::Tensor& latents, const torch::Tensor& conditions);
+    Expected<torch::Tensor> step(const torch::Tensor& latents, const torch::Tensor& conditions);
     DenoiserUNet& model() { return m_model; }
     EmaWeights& ema() { return m_ema; }
     torch::optim::AdamW& optimizer() { return *m_optimizer; }

@@ -1,11 +1,13 @@
 #include "ml/prior/TrainPriorJob.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/JsonLimits.h"
+#include "ml/dist/DataParallel.h"
 #include "ml/prior/FrequencyNormalization.h"
 #include "ml/prior/ModelFile.h"
 #include "ml/prior/PriorTraining.h"
@@ -65,30 +67,39 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     allLatents = allLatents * latentScale;
     progress.report(0.0f, "latent scale " + std::to_string(latentScale));
 
-    torch::manual_seed(m_params.seed);
     UNetConfig config = unetPreset(m_params.preset, bands);
     config.frequencyAttention = m_stage == 2;
-    DenoiserUNet model(config);
+    DenoiserUNet model = dist::seededModel(m_params.seed, [&] { return DenoiserUNet(config); });
     int firstStep = 0;
     if (resumed) {
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_outPath));
         auto meta = readModelMetadata(m_outPath);
         if (!meta) return meta.status();
         firstStep = std::max(0, metadataInt(*meta, "step", 0));
+        // Already there (or beyond): nothing to train, and the file stays as it is. This also bounds the
+        // sampler's catch-up below by the run's own --steps, whatever step the file claims.
+        if (firstStep >= m_params.steps) {
+            m_firstStep = m_params.steps;
+            return Status::ok();
+        }
     } else if (m_stage == 2) {
         if (m_initPath.empty()) return Status::invalid("stage 2 starts from a stage-1 model: give --init");
         WAFT_RETURN_IF_ERROR(loadWeightsInto(*model, m_initPath));
     }
     model->to(compute->device);
+    dist::Communicator* communicator = m_communicator.get();
+    const int world = dist::worldSizeOf(communicator);
     TrainParams train;
     train.learningRate = m_params.learningRate;
     train.seed = m_params.seed;
     train.compute = *compute;
+    train.communicator = communicator;
     DenoiserTrainer trainer(model, train, m_stage);
     DenoiserUNet ema(config);
     std::vector<float> bandHz;
     for (auto& f : frequencies) bandHz.push_back(median(f));
     const auto save = [&](int step) {
+        if (!dist::writesFiles(communicator)) return Status::ok();
         trainer.ema().copyTo(*ema);
         WAFT_RETURN_IF_ERROR(saveDenoiser(ema, m_outPath,
                                           {{"frequency_scales", Json(scales).dump()},
@@ -99,29 +110,41 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
                                            {"width", std::to_string(m_params.width)},
                                            {"height", std::to_string(m_params.height)},
                                            {"stage", std::to_string(m_stage)},
-                                           {"step", std::to_string(step)}}));
-        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
+                                           {"step", std::to_string(step)},
+                                           {"world_size", std::to_string(world)}}));
+        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath), world);
     };
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, allLatents.size(0) - 1);
     if (resumed)
-        WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+        WAFT_RETURN_IF_ERROR(
+            resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, world, rng, pick, progress));
+    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, firstStep, allLatents.size(0)));
     m_firstStep = firstStep;
+    const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < m_params.steps; ++step) {
-        if (cancel.isCancelled()) return Status::cancelled();
-        std::vector<int64_t> index(size_t(m_params.batch));
+        auto stop = dist::stopBeforeStep(communicator, step, cancel);
+        if (!stop) return stop.status();
+        if (*stop) return Status::cancelled();
+        std::vector<int64_t> index(size_t(m_params.batch) * size_t(world));
         for (int64_t& i : index) i = pick(rng);
-        const torch::Tensor idx = torch::tensor(index);
-        m_lastLoss = trainer.step(allLatents.index_select(0, idx), allConditions.index_select(0, idx)).item<float>();
+        const torch::Tensor idx = torch::tensor(dist::rankShare(communicator, index));
+        auto loss = trainer.step(allLatents.index_select(0, idx), allConditions.index_select(0, idx));
+        if (!loss) return loss.status();
+        m_lastLoss = loss->item<float>();
         progress.metric("loss", step + 1, m_lastLoss);
         progress.report(float(step + 1) / float(m_params.steps), "training");
         if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0)
             WAFT_RETURN_IF_ERROR(save(step + 1));
     }
+    m_communication = dist::communicationSummary(
+        communicator, std::chrono::duration<double>(std::chrono::steady_clock::now() - loopStart).count());
     return save(std::max(firstStep, m_params.steps));
 }
 
-std::string TrainPriorJob::summary() const { return trainingSummary(m_firstStep, m_params.steps, m_lastLoss); }
+std::string TrainPriorJob::summary() const {
+    return trainingSummary(m_firstStep, m_params.steps, m_lastLoss) + m_communication;
+}
 
 std::optional<JobSpec> TrainPriorJob::resumeSpec() const {
     for (const std::string* p : {&m_datasetDir, &m_outPath, &m_vaePath, &m_initPath})

@@ -1,11 +1,13 @@
 #include "ml/prior/TrainVaeJob.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/JsonLimits.h"
+#include "ml/dist/DataParallel.h"
 #include "ml/prior/FrequencyNormalization.h"
 #include "ml/prior/ModelFile.h"
 #include "ml/prior/PriorTraining.h"
@@ -27,8 +29,7 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     for (const Scene& s : *scenes) slices.push_back(normalizeSpectral(coefficients(s.volume), scales));
     const torch::Tensor data = torch::cat(slices, 0);  // [N*K, 4, H, W]
 
-    torch::manual_seed(m_params.seed);
-    MotionVae model(vaePreset(m_params.preset));
+    MotionVae model = dist::seededModel(m_params.seed, [&] { return MotionVae(vaePreset(m_params.preset)); });
     int firstStep = 0;
     const bool resumed = m_params.resume && fs::exists(m_outPath);
     if (resumed) {
@@ -38,43 +39,67 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
         auto meta = readModelMetadata(m_outPath);
         if (!meta) return meta.status();
         firstStep = std::max(0, metadataInt(*meta, "step", 0));
+        // Already there (or beyond): nothing to train, and the file stays as it is. This also bounds the
+        // sampler's catch-up below by the run's own --steps, whatever step the file claims.
+        if (firstStep >= m_params.steps) {
+            m_firstStep = m_params.steps;
+            return Status::ok();
+        }
     }
     if (m_params.height % model->downsampleFactor() || m_params.width % model->downsampleFactor())
         return Status::invalid("training size must be a multiple of " + std::to_string(model->downsampleFactor()));
     auto compute = resolveCompute(m_params.compute, true);
     if (!compute) return compute.status();
     model->to(compute->device);
+    dist::Communicator* communicator = m_communicator.get();
+    const int world = dist::worldSizeOf(communicator);
     TrainParams train;
     train.learningRate = m_params.learningRate;
     train.seed = m_params.seed;
     train.compute = *compute;
+    train.communicator = communicator;
     VaeTrainer trainer(model, train);
     MotionVae ema(model->config);
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, data.size(0) - 1);
     if (resumed)
-        WAFT_RETURN_IF_ERROR(resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, rng, pick, progress));
+        WAFT_RETURN_IF_ERROR(
+            resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, world, rng, pick, progress));
+    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, firstStep, data.size(0)));
     m_firstStep = firstStep;
     const auto save = [&](int step) {
+        if (!dist::writesFiles(communicator)) return Status::ok();
         trainer.ema().copyTo(*ema);
-        WAFT_RETURN_IF_ERROR(
-            saveMotionVae(ema, m_outPath, {{"frequency_scales", Json(scales).dump()}, {"step", std::to_string(step)}}));
-        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath));
+        WAFT_RETURN_IF_ERROR(saveMotionVae(ema, m_outPath,
+                                           {{"frequency_scales", Json(scales).dump()},
+                                            {"step", std::to_string(step)},
+                                            {"world_size", std::to_string(world)}}));
+        return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath), world);
     };
+    const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < m_params.steps; ++step) {
-        if (cancel.isCancelled()) return Status::cancelled();
-        std::vector<int64_t> index(size_t(m_params.batch));
+        auto stop = dist::stopBeforeStep(communicator, step, cancel);
+        if (!stop) return stop.status();
+        if (*stop) return Status::cancelled();
+        // Every rank draws the global batch and trains on its share: N ranks of B see what one process of N x B does.
+        std::vector<int64_t> index(size_t(m_params.batch) * size_t(world));
         for (int64_t& i : index) i = pick(rng);
-        m_lastLoss = trainer.step(data.index_select(0, torch::tensor(index))).total.item<float>();
+        auto loss = trainer.step(data.index_select(0, torch::tensor(dist::rankShare(communicator, index))));
+        if (!loss) return loss.status();
+        m_lastLoss = loss->total.item<float>();
         progress.metric("loss", step + 1, m_lastLoss);
         progress.report(float(step + 1) / float(m_params.steps), "training");
         if (m_params.checkpointEvery > 0 && (step + 1) % m_params.checkpointEvery == 0)
             WAFT_RETURN_IF_ERROR(save(step + 1));
     }
+    m_communication = dist::communicationSummary(
+        communicator, std::chrono::duration<double>(std::chrono::steady_clock::now() - loopStart).count());
     return save(std::max(firstStep, m_params.steps));
 }
 
-std::string TrainVaeJob::summary() const { return trainingSummary(m_firstStep, m_params.steps, m_lastLoss); }
+std::string TrainVaeJob::summary() const {
+    return trainingSummary(m_firstStep, m_params.steps, m_lastLoss) + m_communication;
+}
 
 std::optional<JobSpec> TrainVaeJob::resumeSpec() const {
     for (const std::string* p : {&m_datasetDir, &m_outPath})

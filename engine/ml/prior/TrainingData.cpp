@@ -1,7 +1,9 @@
 #include "ml/prior/TrainingData.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 
 namespace fs = std::filesystem;
@@ -21,6 +23,40 @@ std::vector<fs::path> filesIn(const std::string& dir, const std::vector<std::str
     return out;
 }
 
+std::string shardMarkerName(int index, int count) {
+    return "dataset-shard-" + std::to_string(index) + "-of-" + std::to_string(count) + ".shard";
+}
+
+Status checkShardsComplete(const std::string& dir) {
+    const std::vector<fs::path> markers = filesIn(dir, {".shard"});
+    if (markers.empty()) return Status::ok();
+    int count = 0;
+    std::vector<bool> done;
+    for (const fs::path& m : markers) {
+        // "dataset-shard-<i>-of-<n>.shard", exactly as shardMarkerName writes it.
+        int i = -1, n = 0;
+        const std::string name = m.filename().string();
+        const char* p = name.c_str() + std::min(name.size(), std::strlen("dataset-shard-"));
+        const char* end = name.c_str() + name.size();
+        const auto first = std::from_chars(p, end, i);
+        if (first.ec == std::errc() && end - first.ptr > 4 && std::strncmp(first.ptr, "-of-", 4) == 0)
+            std::from_chars(first.ptr + 4, end, n);
+        if (n < 1 || n > 4096 || i < 0 || i >= n || name != shardMarkerName(i, n))
+            return Status::corrupt(m.string() + ": not a dataset shard marker");
+        if (count != 0 && n != count)
+            return Status::invalid(dir + " mixes shards of " + std::to_string(count) + " and " + std::to_string(n));
+        count = n;
+        done.resize(size_t(n));
+        done[size_t(i)] = true;
+    }
+    for (int i = 0; i < count; ++i)
+        if (!done[size_t(i)])
+            return Status::invalid(dir + ": dataset shard " + std::to_string(i) + "/" + std::to_string(count) +
+                                   " is missing or unfinished (waft-cli dataset ... --shard " + std::to_string(i) +
+                                   "/" + std::to_string(count) + ")");
+    return Status::ok();
+}
+
 double meanMotion(const SpectralVolume& v) {
     double sum = 0.0;
     for (size_t i = 0; i < v.planeSize(); ++i) {
@@ -33,6 +69,7 @@ double meanMotion(const SpectralVolume& v) {
 }
 
 Expected<std::vector<Scene>> loadTrainingSet(const std::string& dir, int width, int height) {
+    WAFT_RETURN_IF_ERROR(checkShardsComplete(dir));
     std::vector<Scene> scenes;
     for (const fs::path& path : filesIn(dir, {".waft"})) {
         auto scene = loadScene(path.string());

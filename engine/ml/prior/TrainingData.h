@@ -18,7 +18,12 @@ namespace waft::engine::prior {
 std::vector<std::filesystem::path> filesIn(const std::string& dir, const std::vector<std::string>& extensions);
 // Mean over pixels of the displacement amplitude summed over bands, in pixels.
 double meanMotion(const SpectralVolume& v);
-// Every scene of a dataset folder, resized to the training size; all must share the band count.
+// A dataset built in shards (`dataset --shard I/N`, on one machine or several, into one folder or copied together)
+// leaves one "dataset-shard-I-of-N.shard" file per finished shard: all N must be there, of one N.
+std::string shardMarkerName(int index, int count);
+Status checkShardsComplete(const std::string& dir);
+// Every scene of a dataset folder, resized to the training size; all must share the band count. A sharded
+// dataset must have every shard finished.
 Expected<std::vector<Scene>> loadTrainingSet(const std::string& dir, int width, int height);
 // A volume's coefficients as a [K, 4, H, W] tensor (a copy).
 torch::Tensor coefficients(const SpectralVolume& v);
@@ -32,12 +37,22 @@ std::string trainingSummary(int firstStep, int steps, float lastLoss);
 // is from the same step; a run from before training states, or cut between the two saves, continues from the
 // EMA weights with fresh moments), the EMA warm-up and the trainer's per-step random numbers continue at the
 // step, and the batch sampler skips the batches already drawn: with a state, resuming equals not stopping.
+// `batch` is the per-rank batch; the skip uses the world size the model was saved with, so a run resumed on
+// another number of ranks continues the same sample sequence (with the new global batch).
 template <typename Trainer, typename Model>
-Status resumeRun(Trainer& trainer, Model& live, const std::string& modelPath, int step, int batch, std::mt19937& rng,
-                 std::uniform_int_distribution<int64_t>& pick, Progress& progress) {
+Status resumeRun(Trainer& trainer, Model& live, const std::string& modelPath, int step, int batch, int worldSize,
+                 std::mt19937& rng, std::uniform_int_distribution<int64_t>& pick, Progress& progress) {
     trainer.ema().setUpdates(step);
     trainer.setStepIndex(step);
-    for (int64_t i = 0; i < int64_t(step) * batch; ++i) pick(rng);
+    auto modelMeta = readModelMetadata(modelPath);
+    if (!modelMeta) return modelMeta.status();
+    const int savedWorld = std::clamp(metadataInt(*modelMeta, "world_size", 1), 1, 4096);
+    const int64_t drawn = int64_t(step) * batch * savedWorld;
+    for (int64_t i = 0; i < drawn; ++i) pick(rng);
+    if (savedWorld != worldSize)
+        progress.report(0.0f, "resuming a run of " + std::to_string(savedWorld) + " ranks on " +
+                                  std::to_string(worldSize) + ": the global batch is now " +
+                                  std::to_string(batch * worldSize));
     const std::string statePath = trainingStatePath(modelPath);
     if (!std::filesystem::exists(statePath)) return Status::ok();
     auto meta = readModelMetadata(statePath);

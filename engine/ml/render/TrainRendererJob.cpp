@@ -1,11 +1,14 @@
 #include "ml/render/TrainRendererJob.h"
 
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/JsonFields.h"
 #include "core/JsonLimits.h"
+#include "ml/dist/DataParallel.h"
 #include "ml/prior/Compute.h"
 #include "ml/prior/ModelFile.h"
 #include "ml/prior/PriorTraining.h"
@@ -105,8 +108,10 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
     if (pairs.empty()) return Status::invalid("no pair is at least as large as the training crop");
     m_pairs = int(pairs.size());
 
-    torch::manual_seed(run.seed);
-    NeuralRenderer model(rendererPreset(run.preset));
+    // The model and the EMA's copy, both drawn from the seeded default generator under its lock.
+    auto [model, averaged] = dist::seededModel(run.seed, [&] {
+        return std::pair(NeuralRenderer(rendererPreset(run.preset)), NeuralRenderer(rendererPreset(run.preset)));
+    });
     // Training keeps about three times inference's activations per crop (forward, backward, optimizer).
     if (rendererActivationBytes(model->config, run.width, run.height) * run.batch * 3 > 2 * kMaxRendererActivationBytes)
         return Status::invalid("a batch of " + std::to_string(run.batch) + " crops of " + std::to_string(run.width) +
@@ -138,11 +143,15 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
     model->train();
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(run.learningRate).weight_decay(0.0));
     prior::EmaWeights ema(*model, 0.999f);
-    NeuralRenderer averaged(model->config);
     CropSampler sampler(pairs, run.width, run.height, run.seed);
+    dist::Communicator* communicator = m_communicator.get();
+    const int world = dist::worldSizeOf(communicator);
     if (resumed) {
         ema.setUpdates(firstStep);
-        for (int s = 0; s < firstStep * run.batch; ++s) sampler.draw();
+        auto meta = prior::readModelMetadata(m_outPath);
+        if (!meta) return meta.status();
+        const int savedWorld = std::clamp(prior::metadataInt(*meta, "world_size", 1), 1, dist::kMaxWorldSize);
+        for (int64_t s = 0; s < int64_t(firstStep) * run.batch * savedWorld; ++s) sampler.draw();
         const std::string statePath = prior::trainingStatePath(m_outPath);
         if (fs::exists(statePath)) {
             auto meta = prior::readModelMetadata(statePath);
@@ -157,27 +166,50 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
             progress.report(0.2f, "no training state beside the model: resuming from the EMA weights");
         }
     }
+    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, firstStep, int64_t(pairs.size())));
     m_firstStep = firstStep;
     const auto save = [&](int step) {
+        if (!dist::writesFiles(communicator)) return Status::ok();
         ema.copyTo(*averaged);
         WAFT_RETURN_IF_ERROR(saveNeuralRenderer(averaged, m_outPath,
-                                                {{"step", std::to_string(step)}, {"pairs", std::to_string(m_pairs)}}));
-        return prior::saveTrainingState(*model, optimizer, step, prior::trainingStatePath(m_outPath));
+                                                {{"step", std::to_string(step)},
+                                                 {"pairs", std::to_string(m_pairs)},
+                                                 {"world_size", std::to_string(world)}}));
+        return prior::saveTrainingState(*model, optimizer, step, prior::trainingStatePath(m_outPath), world);
     };
+    const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < run.steps; ++step) {
-        if (cancel.isCancelled()) return Status::cancelled();
-        std::vector<torch::Tensor> b = sampler.batch(run.batch);
-        for (torch::Tensor& t : b) t = t.to(compute->device);
+        auto stop = dist::stopBeforeStep(communicator, step, cancel);
+        if (!stop) return stop.status();
+        if (*stop) return Status::cancelled();
+        if (m_params.cosineDecay) {
+            // To a tenth of the rate over the run: the last steps refine rather than wander. A function of the
+            // step and the run's length, so a resume with the same --steps follows the same curve.
+            const double lr =
+                run.learningRate * (0.1 + 0.45 * (1.0 + std::cos(M_PI * double(step) / double(run.steps))));
+            for (torch::optim::OptimizerParamGroup& group : optimizer.param_groups())
+                static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        }
+        // Every rank draws the global batch's crops and trains on its share.
+        std::vector<torch::Tensor> b = sampler.batch(run.batch * world);
+        for (torch::Tensor& t : b)
+            t = (communicator ? t.narrow(0, int64_t(communicator->rank()) * run.batch, run.batch) : t)
+                    .to(compute->device);
         torch::Tensor loss;
         {
             prior::AutocastScope autocast(*compute);
             const torch::Tensor frame = model->forward(b[0], b[1], b[2], b[3]);
             loss = totalLoss(frame.to(torch::kFloat32), b[4]);
         }
-        if (!std::isfinite(loss.item<float>()))
-            return Status::error(StatusCode::Internal, "renderer loss is not finite");
         optimizer.zero_grad();
         loss.backward();
+        if (communicator) {
+            torch::Tensor mean = loss.detach();
+            WAFT_RETURN_IF_ERROR(communicator->averageGradients(model->parameters(), &mean));
+            loss = mean;
+        }
+        if (!std::isfinite(loss.item<float>()))
+            return Status::error(StatusCode::Internal, "renderer loss is not finite");
         optimizer.step();
         ema.update(*model);
         // Means over the last 50 steps, and the fast renderer's loss on the same crops: what training has won.
@@ -194,6 +226,8 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
         progress.report(0.2f + 0.8f * float(step + 1) / float(run.steps), "training");
         if (run.checkpointEvery > 0 && (step + 1) % run.checkpointEvery == 0) WAFT_RETURN_IF_ERROR(save(step + 1));
     }
+    m_communication = dist::communicationSummary(
+        communicator, std::chrono::duration<double>(std::chrono::steady_clock::now() - loopStart).count());
     return save(std::max(firstStep, run.steps));
 }
 
@@ -234,6 +268,7 @@ std::optional<JobSpec> TrainRendererJob::resumeSpec() const {
         {"run", Json::parse(prior::trainingRunToJson(m_params.run))},
         {"pairs", pairsJson(m_params.pairs)},
         {"loss", m_params.loss == RendererLoss::L1 ? "l1" : "l2"},
+        {"lr_schedule", m_params.cosineDecay ? "cosine" : "constant"},
         {"vgg", m_params.vggPath.empty() ? std::string() : fs::absolute(m_params.vggPath, ec).string()},
         {"perceptual_weight", m_params.perceptualWeight}};
     return JobSpec{"train-renderer", "train neural renderer → " + fs::path(m_outPath).filename().string(),
@@ -250,6 +285,7 @@ Expected<std::unique_ptr<Job>> trainRendererJobFromSpec(const std::string& param
     p.run = prior::trainingRunFromJson(run);
     p.pairs = pairsFromJson(pairs);
     p.loss = fields->choice("loss", "l2", {"l1", "l2"}) == "l1" ? RendererLoss::L1 : RendererLoss::L2;
+    p.cosineDecay = fields->choice("lr_schedule", "constant", {"constant", "cosine"}) == "cosine";
     p.vggPath = fields->string("vgg", "", 4096);
     p.perceptualWeight = float(fields->real("perceptual_weight", p.perceptualWeight, 0.0, 100.0));
     WAFT_RETURN_IF_ERROR(fields->status());

@@ -8,6 +8,10 @@
 #include "ml/prior/PriorPresets.h"
 #include "ml/render/RendererPairParams.h"
 
+namespace waft::engine::dist {
+class Communicator;
+}
+
 namespace waft::engine::render {
 
 // The pixel term of the training loss (beside 0.2 × multi-scale gradient L1).
@@ -18,6 +22,9 @@ struct TrainRendererParams {
                                    // the training crop (multiples of 16)
     RendererPairParams pairs;
     RendererLoss loss = RendererLoss::L2;
+    // Cosine decay of the learning rate to a tenth over run.steps (else constant). The schedule depends on the
+    // run's length: resuming with another --steps follows another curve.
+    bool cosineDecay = false;
     // Optional perceptual term (GID §5): VGG16 weights the user supplies (torchvision names, safetensors), times
     // perceptualWeight; none ship.
     std::string vggPath;
@@ -45,12 +52,17 @@ public:
     float lastLoss() const { return m_lastLoss; }
     float fastLoss() const { return m_fastLoss; }
     int pairCount() const { return m_pairs; }
+    // Trains as one rank of a data-parallel run (ml/dist/): --batch is per rank; rank 0 writes the files.
+    void joinRun(std::shared_ptr<dist::Communicator> communicator) { m_communicator = std::move(communicator); }
+    const std::string& communication() const { return m_communication; }
 
 private:
     std::string m_videoDir, m_outPath;
     TrainRendererParams m_params;
     float m_lastLoss = 0.0f, m_fastLoss = 0.0f;  // means over the last steps
     int m_firstStep = 0, m_pairs = 0;
+    std::shared_ptr<dist::Communicator> m_communicator;
+    std::string m_communication;
 };
 
 // Rebuilds a training job from its spec's JSON (kind "train-renderer"; untrusted: every field checked).
