@@ -30,6 +30,11 @@ engine::Expected<TrainingProcess> joinTrainingRun(const engine::prior::ComputeOp
     if (!env) return env.status();
     if (!env->enabled) return TrainingProcess{};
     const std::string label = "rank " + std::to_string(env->rank);
+    // One GPU per rank on a machine: the LOCAL_RANK-th, unless the launcher already chose (torchrun users often
+    // set CUDA_VISIBLE_DEVICES themselves). Before anything initialises CUDA; a rank beyond the machine's GPUs
+    // then sees none (auto falls back to the CPU, --device cuda says so in one line).
+    if (env->worldSize > 1 && !std::getenv("CUDA_VISIBLE_DEVICES"))
+        setenv("CUDA_VISIBLE_DEVICES", std::to_string(env->localRank).c_str(), 1);
     auto communicator = dist::joinRun(*env, compute);
     if (!communicator) return communicator.status().withContext(label);
     return TrainingProcess{*communicator, !env->isMain(), label};
@@ -99,6 +104,7 @@ int runLaunch(const std::vector<std::string>& args) {
     argv.push_back(nullptr);
     auto previousInt = std::signal(SIGINT, forwardSignal);
     auto previousTerm = std::signal(SIGTERM, forwardSignal);
+    auto previousHup = std::signal(SIGHUP, forwardSignal);
     std::vector<pid_t> pids(size_t(n), -1);
     bool spawnFailed = false;
     for (int r = 0; r < n; ++r) {
@@ -182,9 +188,10 @@ int runLaunch(const std::vector<std::string>& args) {
     }
     std::signal(SIGINT, previousInt);
     std::signal(SIGTERM, previousTerm);
+    std::signal(SIGHUP, previousHup);
     g_rankCount = 0;
-    if (failedRank >= 0) return failedStatus;
-    return spawnFailed || alive > 0 ? 1 : 0;
+    if (spawnFailed || alive > 0) return 1;
+    return failedRank >= 0 ? failedStatus : 0;
 }
 
 }  // namespace waft::app

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
+#include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef WAFT_WITH_NCCL
@@ -118,7 +119,7 @@ Expected<std::shared_ptr<Communicator>> joinRun(const DistributedEnv& env, const
     try {
         c10d::TCPStoreOptions options;
         options.port = uint16_t(env.masterPort);
-        options.isServer = env.rank == 0;
+        options.isServer = env.rank == 0 && !env.agentStore;
         options.numWorkers = size_t(env.worldSize);
         options.waitWorkers = true;
         options.timeout = timeout;
@@ -174,10 +175,15 @@ Expected<std::shared_ptr<Communicator>> joinRun(const DistributedEnv& env, const
 Status Communicator::failed(const std::exception& e, const std::string& during) {
     const std::string tail = " (" + oneLine(e.what(), 100) + ")";
     const std::string host = hostName();
+    // A peer's sockets close while its process is still exiting: give a dying rank up to a second to be seen.
     std::vector<int> dead;
-    for (int r = 0; r < worldSize(); ++r)
-        if (r != rank() && size_t(r) < m->pids.size() && m->hosts[size_t(r)] == host && hasEnded(m->pids[size_t(r)]))
-            dead.push_back(r);
+    for (int attempt = 0; attempt < 20 && dead.empty(); ++attempt) {
+        if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        for (int r = 0; r < worldSize(); ++r)
+            if (r != rank() && size_t(r) < m->pids.size() && m->hosts[size_t(r)] == host &&
+                hasEnded(m->pids[size_t(r)]))
+                dead.push_back(r);
+    }
     const auto stopped = [&](const std::string& who) {
         return Status::error(StatusCode::Internal, "distributed training stopped during " + during + " at step " +
                                                        std::to_string(m->step) + ": " + who + tail);

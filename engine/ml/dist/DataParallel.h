@@ -28,9 +28,15 @@ auto seededModel(uint64_t seed, Make make) {
     return make();
 }
 
-// After the weights are built or resumed: every rank at the same step, over a dataset of the same size, and with
-// rank 0's weights (a fresh run's initialisation too).
-Status startRun(Communicator* communicator, torch::nn::Module& live, int firstStep, int64_t examples);
+// After the weights are built or resumed: every rank at the same step, over a dataset of the same size, with the
+// same AdamW state (a rank that found no training state beside the model would drift apart), and with rank 0's
+// weights (a fresh run's initialisation too).
+Status startRun(Communicator* communicator, torch::nn::Module& live, torch::optim::AdamW& optimizer, int firstStep,
+                int64_t examples);
+
+// After rank 0 wrote (or failed to write) a checkpoint: every rank learns the outcome, so a failed save ends the
+// run everywhere with the reason on rank 0, instead of the others reporting rank 0 as gone.
+Status settleSave(Communicator* communicator, const Status& mine);
 
 // Before each step: true when the run is to stop as cancelled (on every rank at the same step).
 Expected<bool> stopBeforeStep(Communicator* communicator, int step, const CancelToken& cancel);

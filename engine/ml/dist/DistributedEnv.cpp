@@ -53,6 +53,7 @@ Expected<DistributedEnv> readDistributedEnv(const std::function<const char*(cons
     } else if (env.worldSize > 1) {
         return Status::invalid("WORLD_SIZE is " + std::to_string(env.worldSize) + " but MASTER_PORT is not set");
     }
+    if (const char* agent = get("TORCHELASTIC_USE_AGENT_STORE")) env.agentStore = std::string(agent) == "True";
     if (const char* timeout = get("WAFT_DIST_TIMEOUT")) {
         auto t = integerVariable("WAFT_DIST_TIMEOUT", timeout, 1, 7 * 24 * 3600);
         if (!t) return t.status();

@@ -27,6 +27,9 @@ struct DistributedEnv {
     // WAFT_DIST_TIMEOUT (seconds): a rendezvous or a collective that makes no progress for this long ends the run
     // on every rank with one line naming the rank it waited for.
     int timeoutSeconds = kDefaultTimeoutSeconds;
+    // TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already hosts the store at MASTER_ADDR:MASTER_PORT, so
+    // every rank, rank 0 too, connects to it as a client.
+    bool agentStore = false;
     bool isMain() const { return rank == 0; }
 };
 

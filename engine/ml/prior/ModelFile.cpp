@@ -198,6 +198,16 @@ float metadataFloat(const ModelMetadata& meta, const std::string& key, float fal
     return j.is_number() && std::isfinite(j.get<float>()) ? j.get<float>() : fallback;
 }
 
+int64_t metadataInt64(const ModelMetadata& meta, const std::string& key, int64_t fallback) {
+    const auto it = meta.find(key);
+    if (it == meta.end()) return fallback;
+    try {
+        return std::stoll(it->second);
+    } catch (...) {
+        return fallback;
+    }
+}
+
 int metadataInt(const ModelMetadata& meta, const std::string& key, int fallback) {
     const auto it = meta.find(key);
     if (it == meta.end()) return fallback;

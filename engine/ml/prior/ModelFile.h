@@ -46,6 +46,7 @@ std::string trainingStatePath(const std::string& modelPath);
 std::vector<float> metadataFloats(const ModelMetadata& meta, const std::string& key);
 float metadataFloat(const ModelMetadata& meta, const std::string& key, float fallback);
 int metadataInt(const ModelMetadata& meta, const std::string& key, int fallback);
+int64_t metadataInt64(const ModelMetadata& meta, const std::string& key, int64_t fallback);
 // Builds the model from the file's config and loads every tensor, checking names, shapes and dtypes;
 // a missing, extra or misshapen tensor, a wrong kind or a corrupt file is a one-line error.
 Expected<MotionVae> loadMotionVae(const std::string& path);

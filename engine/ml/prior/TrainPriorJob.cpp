@@ -98,8 +98,8 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
     DenoiserUNet ema(config);
     std::vector<float> bandHz;
     for (auto& f : frequencies) bandHz.push_back(median(f));
-    const auto save = [&](int step) {
-        if (!dist::writesFiles(communicator)) return Status::ok();
+    int64_t drawn = 0;  // samples the sampler has given out, over every run of this model
+    const auto write = [&](int step) {
         trainer.ema().copyTo(*ema);
         WAFT_RETURN_IF_ERROR(saveDenoiser(ema, m_outPath,
                                           {{"frequency_scales", Json(scales).dump()},
@@ -111,15 +111,19 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
                                            {"height", std::to_string(m_params.height)},
                                            {"stage", std::to_string(m_stage)},
                                            {"step", std::to_string(step)},
-                                           {"world_size", std::to_string(world)}}));
+                                           {"world_size", std::to_string(world)},
+                                           {"samples_drawn", std::to_string(drawn)}}));
         return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath), world);
+    };
+    const auto save = [&](int step) {
+        return dist::settleSave(communicator, dist::writesFiles(communicator) ? write(step) : Status::ok());
     };
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, allLatents.size(0) - 1);
     if (resumed)
         WAFT_RETURN_IF_ERROR(
-            resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, world, rng, pick, progress));
-    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, firstStep, allLatents.size(0)));
+            resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, world, rng, pick, progress, drawn));
+    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, trainer.optimizer(), firstStep, allLatents.size(0)));
     m_firstStep = firstStep;
     const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < m_params.steps; ++step) {
@@ -128,6 +132,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
         if (*stop) return Status::cancelled();
         std::vector<int64_t> index(size_t(m_params.batch) * size_t(world));
         for (int64_t& i : index) i = pick(rng);
+        drawn += int64_t(index.size());
         const torch::Tensor idx = torch::tensor(dist::rankShare(communicator, index));
         auto loss = trainer.step(allLatents.index_select(0, idx), allConditions.index_select(0, idx));
         if (!loss) return loss.status();

@@ -62,19 +62,23 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
     MotionVae ema(model->config);
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, data.size(0) - 1);
+    int64_t drawn = 0;  // samples the sampler has given out, over every run of this model
     if (resumed)
         WAFT_RETURN_IF_ERROR(
-            resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, world, rng, pick, progress));
-    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, firstStep, data.size(0)));
+            resumeRun(trainer, model, m_outPath, firstStep, m_params.batch, world, rng, pick, progress, drawn));
+    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, trainer.optimizer(), firstStep, data.size(0)));
     m_firstStep = firstStep;
-    const auto save = [&](int step) {
-        if (!dist::writesFiles(communicator)) return Status::ok();
+    const auto write = [&](int step) {
         trainer.ema().copyTo(*ema);
         WAFT_RETURN_IF_ERROR(saveMotionVae(ema, m_outPath,
                                            {{"frequency_scales", Json(scales).dump()},
                                             {"step", std::to_string(step)},
-                                            {"world_size", std::to_string(world)}}));
+                                            {"world_size", std::to_string(world)},
+                                            {"samples_drawn", std::to_string(drawn)}}));
         return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath), world);
+    };
+    const auto save = [&](int step) {
+        return dist::settleSave(communicator, dist::writesFiles(communicator) ? write(step) : Status::ok());
     };
     const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < m_params.steps; ++step) {
@@ -84,6 +88,7 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
         // Every rank draws the global batch and trains on its share: N ranks of B see what one process of N x B does.
         std::vector<int64_t> index(size_t(m_params.batch) * size_t(world));
         for (int64_t& i : index) i = pick(rng);
+        drawn += int64_t(index.size());
         auto loss = trainer.step(data.index_select(0, torch::tensor(dist::rankShare(communicator, index))));
         if (!loss) return loss.status();
         m_lastLoss = loss->total.item<float>();

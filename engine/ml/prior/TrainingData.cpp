@@ -23,6 +23,12 @@ std::vector<fs::path> filesIn(const std::string& dir, const std::vector<std::str
     return out;
 }
 
+int64_t samplesDrawn(const ModelMetadata& meta, int step, int batch) {
+    const int world = std::clamp(metadataInt(meta, "world_size", 1), 1, 4096);
+    const int64_t recorded = metadataInt64(meta, "samples_drawn", int64_t(step) * batch * world);
+    return std::clamp(recorded, int64_t(0), int64_t(step) * batch * 4096);
+}
+
 std::string shardMarkerName(int index, int count) {
     return "dataset-shard-" + std::to_string(index) + "-of-" + std::to_string(count) + ".shard";
 }

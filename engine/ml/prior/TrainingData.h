@@ -33,22 +33,27 @@ float median(std::vector<float> v);
 // A training job's summary line: "steps 35 to 60, last loss 0.01230".
 std::string trainingSummary(int firstStep, int steps, float lastLoss);
 
+// The samples a saved run has drawn (its "samples_drawn", else step x batch x its "world_size"), at most
+// step x batch x 4096 (the largest world): a file cannot make a resume skip longer than its own run could have.
+int64_t samplesDrawn(const ModelMetadata& meta, int step, int batch);
+
 // A resumed run: the live weights and AdamW moments come from the training state saved with the model (when it
 // is from the same step; a run from before training states, or cut between the two saves, continues from the
 // EMA weights with fresh moments), the EMA warm-up and the trainer's per-step random numbers continue at the
 // step, and the batch sampler skips the batches already drawn: with a state, resuming equals not stopping.
-// `batch` is the per-rank batch; the skip uses the world size the model was saved with, so a run resumed on
-// another number of ranks continues the same sample sequence (with the new global batch).
+// `batch` is the per-rank batch. `drawn` gets the samples the run drew so far, which the sampler skips: what the
+// model file records (whatever batches and world sizes came before), else step x batch x its world size; bounded
+// by step x batch x kMaxWorldSize, whatever the file claims.
 template <typename Trainer, typename Model>
 Status resumeRun(Trainer& trainer, Model& live, const std::string& modelPath, int step, int batch, int worldSize,
-                 std::mt19937& rng, std::uniform_int_distribution<int64_t>& pick, Progress& progress) {
+                 std::mt19937& rng, std::uniform_int_distribution<int64_t>& pick, Progress& progress, int64_t& drawn) {
     trainer.ema().setUpdates(step);
     trainer.setStepIndex(step);
     auto modelMeta = readModelMetadata(modelPath);
     if (!modelMeta) return modelMeta.status();
-    const int savedWorld = std::clamp(metadataInt(*modelMeta, "world_size", 1), 1, 4096);
-    const int64_t drawn = int64_t(step) * batch * savedWorld;
+    drawn = samplesDrawn(*modelMeta, step, batch);
     for (int64_t i = 0; i < drawn; ++i) pick(rng);
+    const int savedWorld = std::clamp(metadataInt(*modelMeta, "world_size", 1), 1, 4096);
     if (savedWorld != worldSize)
         progress.report(0.0f, "resuming a run of " + std::to_string(savedWorld) + " ranks on " +
                                   std::to_string(worldSize) + ": the global batch is now " +

@@ -108,10 +108,7 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
     if (pairs.empty()) return Status::invalid("no pair is at least as large as the training crop");
     m_pairs = int(pairs.size());
 
-    // The model and the EMA's copy, both drawn from the seeded default generator under its lock.
-    auto [model, averaged] = dist::seededModel(run.seed, [&] {
-        return std::pair(NeuralRenderer(rendererPreset(run.preset)), NeuralRenderer(rendererPreset(run.preset)));
-    });
+    NeuralRenderer model = dist::seededModel(run.seed, [&] { return NeuralRenderer(rendererPreset(run.preset)); });
     // Training keeps about three times inference's activations per crop (forward, backward, optimizer).
     if (rendererActivationBytes(model->config, run.width, run.height) * run.batch * 3 > 2 * kMaxRendererActivationBytes)
         return Status::invalid("a batch of " + std::to_string(run.batch) + " crops of " + std::to_string(run.width) +
@@ -139,6 +136,8 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
         torch::Tensor l = rendererLoss(frame, target, m_params.loss);
         return vgg ? l + m_params.perceptualWeight * vgg->perceptualLoss(frame, target) : l;
     };
+    // The EMA's copy has the (possibly resumed) model's config; built under the default generator's lock too.
+    NeuralRenderer averaged = dist::seededModel(run.seed, [&] { return NeuralRenderer(model->config); });
     model->to(compute->device);
     model->train();
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(run.learningRate).weight_decay(0.0));
@@ -146,12 +145,13 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
     CropSampler sampler(pairs, run.width, run.height, run.seed);
     dist::Communicator* communicator = m_communicator.get();
     const int world = dist::worldSizeOf(communicator);
+    int64_t drawn = 0;  // crops the sampler has given out, over every run of this model
     if (resumed) {
         ema.setUpdates(firstStep);
         auto meta = prior::readModelMetadata(m_outPath);
         if (!meta) return meta.status();
-        const int savedWorld = std::clamp(prior::metadataInt(*meta, "world_size", 1), 1, dist::kMaxWorldSize);
-        for (int64_t s = 0; s < int64_t(firstStep) * run.batch * savedWorld; ++s) sampler.draw();
+        drawn = prior::samplesDrawn(*meta, firstStep, run.batch);
+        for (int64_t s = 0; s < drawn; ++s) sampler.draw();
         const std::string statePath = prior::trainingStatePath(m_outPath);
         if (fs::exists(statePath)) {
             auto meta = prior::readModelMetadata(statePath);
@@ -166,16 +166,19 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
             progress.report(0.2f, "no training state beside the model: resuming from the EMA weights");
         }
     }
-    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, firstStep, int64_t(pairs.size())));
+    WAFT_RETURN_IF_ERROR(dist::startRun(communicator, *model, optimizer, firstStep, int64_t(pairs.size())));
     m_firstStep = firstStep;
-    const auto save = [&](int step) {
-        if (!dist::writesFiles(communicator)) return Status::ok();
+    const auto write = [&](int step) {
         ema.copyTo(*averaged);
         WAFT_RETURN_IF_ERROR(saveNeuralRenderer(averaged, m_outPath,
                                                 {{"step", std::to_string(step)},
                                                  {"pairs", std::to_string(m_pairs)},
-                                                 {"world_size", std::to_string(world)}}));
+                                                 {"world_size", std::to_string(world)},
+                                                 {"samples_drawn", std::to_string(drawn)}}));
         return prior::saveTrainingState(*model, optimizer, step, prior::trainingStatePath(m_outPath), world);
+    };
+    const auto save = [&](int step) {
+        return dist::settleSave(communicator, dist::writesFiles(communicator) ? write(step) : Status::ok());
     };
     const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < run.steps; ++step) {
@@ -192,6 +195,7 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
         }
         // Every rank draws the global batch's crops and trains on its share.
         std::vector<torch::Tensor> b = sampler.batch(run.batch * world);
+        drawn += int64_t(run.batch) * world;
         for (torch::Tensor& t : b)
             t = (communicator ? t.narrow(0, int64_t(communicator->rank()) * run.batch, run.batch) : t)
                     .to(compute->device);
