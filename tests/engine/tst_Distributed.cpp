@@ -9,6 +9,7 @@
 #include "ml/prior/ModelFile.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
+#include "ml/prior/TrainingData.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -246,6 +247,20 @@ TEST(DistributedEnv, ReadsTheLaunchersVariables) {
         ASSERT_FALSE(e.hasValue()) << missing;
         EXPECT_NE(e.status().message().find(missing), std::string::npos) << e.status().message();
     }
+}
+
+// A resume's skip comes from the model file: recorded, derived, or hostile, it stays within what the run's own
+// step x batch x the largest world could have drawn.
+TEST(Distributed, SamplesDrawnFromAFileAreBounded) {
+    using prior::samplesDrawn;
+    EXPECT_EQ(samplesDrawn({}, 10, 4), 40);                           // before world sizes: one process
+    EXPECT_EQ(samplesDrawn({{"world_size", "2"}}, 10, 4), 80);        // step x batch x world
+    EXPECT_EQ(samplesDrawn({{"samples_drawn", "123"}}, 10, 4), 123);  // the recorded history wins
+    EXPECT_EQ(samplesDrawn({{"samples_drawn", "99999999999999"}}, 10, 4), 10 * 4 * 4096);
+    EXPECT_EQ(samplesDrawn({{"samples_drawn", "-5"}}, 10, 4), 0);
+    EXPECT_EQ(samplesDrawn({{"samples_drawn", "nan"}, {"world_size", "1e9"}}, 10, 4), 40);
+    EXPECT_EQ(samplesDrawn({{"world_size", "99999999999"}}, 10, 4), 40);  // out of range: the default
+    EXPECT_EQ(samplesDrawn({{"world_size", "100000"}}, 10, 4), 10 * 4 * 4096);
 }
 
 TEST(Distributed, RendezvousFailuresAreOneLine) {

@@ -37,6 +37,11 @@ Status startRun(Communicator* communicator, torch::nn::Module& live, torch::opti
 // After rank 0 wrote (or failed to write) a checkpoint: every rank learns the outcome, so a failed save ends the
 // run everywhere with the reason on rank 0, instead of the others reporting rank 0 as gone.
 Status settleSave(Communicator* communicator, const Status& mine);
+// A checkpoint: write() on rank 0 (or in one process), its outcome settled on every rank.
+template <typename Write>
+Status saveOnMain(Communicator* communicator, Write&& write) {
+    return settleSave(communicator, writesFiles(communicator) ? write() : Status::ok());
+}
 
 // Before each step: true when the run is to stop as cancelled (on every rank at the same step).
 Expected<bool> stopBeforeStep(Communicator* communicator, int step, const CancelToken& cancel);

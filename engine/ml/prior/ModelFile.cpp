@@ -1,5 +1,7 @@
 #include "ml/prior/ModelFile.h"
 
+#include <limits>
+
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -209,13 +211,8 @@ int64_t metadataInt64(const ModelMetadata& meta, const std::string& key, int64_t
 }
 
 int metadataInt(const ModelMetadata& meta, const std::string& key, int fallback) {
-    const auto it = meta.find(key);
-    if (it == meta.end()) return fallback;
-    try {
-        return std::stoi(it->second);
-    } catch (...) {
-        return fallback;
-    }
+    const int64_t value = metadataInt64(meta, key, fallback);
+    return value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max() ? fallback : int(value);
 }
 
 }  // namespace waft::engine::prior

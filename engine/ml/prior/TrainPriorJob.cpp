@@ -115,9 +115,7 @@ Status TrainPriorJob::run(Progress& progress, const CancelToken& cancel) {
                                            {"samples_drawn", std::to_string(drawn)}}));
         return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath), world);
     };
-    const auto save = [&](int step) {
-        return dist::settleSave(communicator, dist::writesFiles(communicator) ? write(step) : Status::ok());
-    };
+    const auto save = [&](int step) { return dist::saveOnMain(communicator, [&] { return write(step); }); };
     std::mt19937 rng(unsigned(m_params.seed));
     std::uniform_int_distribution<int64_t> pick(0, allLatents.size(0) - 1);
     if (resumed)

@@ -77,9 +77,7 @@ Status TrainVaeJob::run(Progress& progress, const CancelToken& cancel) {
                                             {"samples_drawn", std::to_string(drawn)}}));
         return saveTrainingState(*model, trainer.optimizer(), step, trainingStatePath(m_outPath), world);
     };
-    const auto save = [&](int step) {
-        return dist::settleSave(communicator, dist::writesFiles(communicator) ? write(step) : Status::ok());
-    };
+    const auto save = [&](int step) { return dist::saveOnMain(communicator, [&] { return write(step); }); };
     const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < m_params.steps; ++step) {
         auto stop = dist::stopBeforeStep(communicator, step, cancel);

@@ -177,9 +177,7 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
                                                  {"samples_drawn", std::to_string(drawn)}}));
         return prior::saveTrainingState(*model, optimizer, step, prior::trainingStatePath(m_outPath), world);
     };
-    const auto save = [&](int step) {
-        return dist::settleSave(communicator, dist::writesFiles(communicator) ? write(step) : Status::ok());
-    };
+    const auto save = [&](int step) { return dist::saveOnMain(communicator, [&] { return write(step); }); };
     const auto loopStart = std::chrono::steady_clock::now();
     for (int step = firstStep; step < run.steps; ++step) {
         auto stop = dist::stopBeforeStep(communicator, step, cancel);
