@@ -5,6 +5,7 @@
 #   installer/waft.sh sample   build + the main job on the bundled sample: extract motion, export a loop and a
 #                              pull, then open the desktop app on it (when there is a display)
 #   installer/waft.sh test     build + every test (CTest: QtTest suites and CLI contract checks)
+#   installer/waft.sh package  build + the .deb (build/waft_VERSION_ARCH.deb; install it with apt install ./FILE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ PACKAGES=(cmake ninja-build g++ ccache qt6-base-dev libtorch-dev libopencv-dev l
   vulkan-tools vulkan-validationlayers qt6-qpa-plugins glslc glslang-tools libglm-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev xvfb xauth
   imagemagick ffmpeg libopenblas0-pthread pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libwebp-dev clang-format python3 clang libclang-rt-14-dev libicu-dev zlib1g-dev
-  libgloo-dev libgoogle-glog-dev)
+  libgloo-dev libgoogle-glog-dev help2man desktop-file-utils appstream shared-mime-info)
 BUILD_DIR=${WAFT_BUILD_DIR:-build}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -51,6 +52,12 @@ sample() {
     exec "$BUILD_DIR/app/waft"
   fi
   echo "no display: open the desktop app later with $BUILD_DIR/app/waft"
+}
+
+package() {
+  build
+  (cd "$BUILD_DIR" && cpack -G DEB)
+  echo "wrote $(ls "$BUILD_DIR"/waft_*.deb): sudo apt install ./$(ls "$BUILD_DIR"/waft_*.deb)"
 }
 
 # The committed .clang-format decides layout; the tests fail on a file that does not follow it
@@ -103,5 +110,6 @@ case "${1:-}" in
   sample) sample ;;
   test) run_tests ;;
   format) format ;;
-  *) echo "usage: $0 deps|build|sample|test|format" >&2; exit 2 ;;
+  package) package ;;
+  *) echo "usage: $0 deps|build|sample|test|package|format" >&2; exit 2 ;;
 esac

@@ -10,23 +10,27 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QUndoStack>
 
+#include "Autosave.h"
 #include "CpuViewport.h"
 #include "EngineWorker.h"
 #include "ExportDialog.h"
 #include "JobsPanel.h"
 #include "MotionModelDialog.h"
 #include "MotionPanel.h"
+#include "RecoveryBar.h"
 #include "SceneController.h"
 #include "SceneSession.h"
 #include "StrokeDocument.h"
 #include "TimelineBar.h"
 #include "VideoJobDialog.h"
+#include "core/Version.h"
 #include "ml/prior/ModelMemory.h"
 
 namespace waft::ui {
@@ -40,6 +44,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_undo = new QUndoStack(this);
     m_strokes = new StrokeDocument(m_controller, m_undo, this);
     m_session = new SceneSession(m_worker, m_controller, m_strokes, m_undo, this);
+    m_autosave = new Autosave(m_worker, m_controller, m_strokes, m_session, m_undo, Autosave::defaultFolder(), this);
+    m_autosave->setIntervalSec(QSettings().value("autosave/intervalSec", 15.0).toDouble());
+    m_recovery = new RecoveryBar(m_autosave, m_session, m_worker, this);
+    addToolBar(Qt::TopToolBarArea, m_recovery);
     m_viewport = new ViewportHost(m_controller, this);
     setCentralWidget(m_viewport);
 
@@ -99,6 +107,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_session, &SceneSession::message, this,
             [this](const QString& text, int timeoutMs) { statusBar()->showMessage(text, timeoutMs); });
     connect(m_session, &SceneSession::recentFileUsed, this, &MainWindow::addRecent);
+    connect(m_autosave, &Autosave::saved, this, [this](bool ok, const QString& message) {
+        if (!ok && message != "cancelled") statusBar()->showMessage(tr("Autosave failed: %1").arg(message), 10000);
+    });
 
     buildMenus();
     buildTools();
@@ -106,6 +117,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     if (!settings.contains("window/geometry")) resize(1280, 800);
+    // A scene a killed session was editing, autosaved (Autosave), is offered above the viewport.
+    m_recovery->offer();
     // A training the last session did not finish (crash, kill -9, the window closed during it) is offered.
     if (const int interrupted = m_jobs->offerInterrupted()) {
         jobsDock->show();
@@ -116,7 +129,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    m_worker->shutdown();  // before any widget a job's completion could reach goes away
+    m_worker->shutdown();   // before any widget a job's completion could reach goes away
+    m_autosave->discard();  // an orderly end (a crash never gets here): nothing to recover
+}
+
+QString MainWindow::aboutText() {
+    return tr("%1\n\nInteractive image dynamics: Generative Image Dynamics, Spectral Motion Alignment and SAVE.\n"
+              "Qt %2.")
+        .arg(QString::fromStdString(engine::versionLine("Waft")), QString::fromLatin1(qVersion()));
 }
 
 void MainWindow::buildMenus() {
@@ -214,6 +234,9 @@ void MainWindow::buildMenus() {
     view->addAction(tr("&Play / Pause"), QKeySequence(Qt::Key_Space), this,
                     [this] { m_controller->setPlaying(!m_controller->isPlaying()); });
     view->addAction(tr("&Reset Motion"), QKeySequence(Qt::Key_R), m_controller, &SceneController::resetMotion);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Waft"), this, [this] { QMessageBox::about(this, tr("About Waft"), aboutText()); });
 }
 
 void MainWindow::updateVideoJobs() {
@@ -330,6 +353,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());
     m_worker->shutdown();  // running jobs are cancelled (they stop at their next step), queued ones dropped
+    m_autosave->discard();
     event->accept();
 }
 

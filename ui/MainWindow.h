@@ -15,7 +15,9 @@ class QActionGroup;
 
 namespace waft::ui {
 
+class Autosave;
 class EngineWorker;
+class RecoveryBar;
 class SceneController;
 class MotionPanel;
 class JobsPanel;
@@ -56,6 +58,10 @@ public:
     QUndoStack* undoStack() const { return m_undo; }
     SceneSession* session() const { return m_session; }
     StrokeDocument* strokeDocument() const { return m_strokes; }
+    Autosave* autosave() const { return m_autosave; }
+    RecoveryBar* recoveryBar() const { return m_recovery; }
+    // Help ▸ About Waft: the version and the git revision it was built from.
+    static QString aboutText();
     const std::vector<engine::MotionArrow>& arrows() const;
     engine::MotionStrokes strokes() const;
     // Video ▸ Transfer Motion… / Edit with Text…: enabled on a video scene's clip, with what they run on or why
@@ -83,6 +89,8 @@ private:
     QUndoStack* m_undo;
     StrokeDocument* m_strokes;
     SceneSession* m_session;
+    Autosave* m_autosave;
+    RecoveryBar* m_recovery;
     ViewportHost* m_viewport;
     MotionPanel* m_motion;
     JobsPanel* m_jobs;

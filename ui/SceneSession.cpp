@@ -1,6 +1,5 @@
 #include "SceneSession.h"
 
-#include <QCoreApplication>
 #include <QFileInfo>
 #include <QStringList>
 #include <QUndoStack>
@@ -10,6 +9,7 @@
 #include "MotionModelDialog.h"
 #include "SceneController.h"
 #include "StrokeDocument.h"
+#include "core/Resources.h"
 #include "jobs/ExtractMotionJob.h"
 #include "jobs/SceneJobs.h"
 #include "ml/render/NeuralRenderBackend.h"
@@ -20,13 +20,6 @@ namespace {
 
 bool isVideo(const QString& suffix) {
     return QStringList{"mp4", "avi", "mov", "webm", "mkv", "m4v", "mpg", "mpeg"}.contains(suffix);
-}
-
-QString resourcesDir() {
-    const QByteArray env = qgetenv("WAFT_RESOURCES_DIR");
-    if (!env.isEmpty()) return QString::fromLocal8Bit(env);
-    const QString besideBinary = QCoreApplication::applicationDirPath() + "/../share/waft";
-    return QFileInfo::exists(besideBinary) ? besideBinary : QStringLiteral(WAFT_RESOURCES_DIR);
 }
 
 std::shared_ptr<engine::Scene> extracted(engine::ExtractMotionJob& extractor, float speed) {
@@ -136,11 +129,25 @@ int SceneSession::openPath(const QString& path) {
 int SceneSession::openSample() {
     engine::ExtractParams params;
     params.decode.maxFrames = 30;
-    const QString path = resourcesDir() + "/samples/tree.avi";
+    const QString path = QString::fromStdString(engine::bundledSample());
     return runSceneJob(
         std::make_unique<engine::ExtractMotionJob>(path.toStdString(), params),
         [](engine::ExtractMotionJob& job) { return extracted(job, 2.0f); },
         [this, path](std::shared_ptr<engine::Scene> scene) { showScene(scene, path, false); });
+}
+
+int SceneSession::openRecovered(const QString& scenePath, const QString& originalPath,
+                                const engine::MotionStrokes& strokes, std::pair<double, double> clip,
+                                std::function<void()> onShown) {
+    return runSceneJob(
+        std::make_unique<engine::LoadSceneJob>(scenePath.toStdString()),
+        [](engine::LoadSceneJob& job) { return job.result(); },
+        [this, originalPath, strokes, clip, onShown](std::shared_ptr<engine::Scene> scene) {
+            showScene(scene, originalPath, false, tr("Restore unsaved scene"));
+            m_strokes->setNow(strokes.scaledTo(scene->volume.width, scene->volume.height));
+            if (clip.first >= 0.0) m_controller->setClipRange(clip.first, clip.second);
+            if (onShown) onShown();
+        });
 }
 
 int SceneSession::saveSceneTo(const QString& path) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "ViewportHost.h"
+#include "dynamics/MotionStrokes.h"
 #include "jobs/SceneAnimator.h"
 
 class QUndoStack;
@@ -39,6 +40,11 @@ public:
     // A video job (motion transfer, text-driven editing) that writes `output`: when it succeeds the result opens
     // as a new clip (its motion extracted, one undoable step); when it fails the open scene stays as it was.
     int runVideoJob(std::unique_ptr<engine::Job> job, const QString& output);
+
+    // A scene autosaved by a session that did not close cleanly (Autosave::recovery()), shown as one undoable
+    // step with the path, strokes and clip it had; onShown runs once it is on screen.
+    int openRecovered(const QString& scenePath, const QString& originalPath, const engine::MotionStrokes& strokes,
+                      std::pair<double, double> clip, std::function<void()> onShown);
 
     // The file the current scene came from or was last saved to.
     const QString& scenePath() const { return m_scenePath; }

@@ -2,6 +2,7 @@
 
 #include "CliArgs.h"
 #include "Commands.h"
+#include "core/Resources.h"
 #include "jobs/ExtractMotionJob.h"
 #include "scene/Scene.h"
 
@@ -9,8 +10,9 @@ namespace waft::app {
 
 namespace {
 constexpr const char* kUsage =
-    "waft-cli extract VIDEO -o SCENE.waft [--k 16] [--frames N] [--start S] [--stabilize]\n"
+    "waft-cli extract VIDEO|--sample -o SCENE.waft [--k 16] [--frames N] [--start S] [--stabilize]\n"
     "       [--method dis|accurate] [--chain direct|chained] [--max-size PX] [--float32]\n"
+    "  --sample    the bundled sample clip (share/waft/samples/tree.avi), 30 frames as the app opens it\n"
     "  --k         bands to keep (K lowest non-DC frequencies; clamped to what the clip allows)\n"
     "  --frames    frames to analyse from --start (default 150; 0 = all)\n"
     "  --start     start time in seconds\n"
@@ -23,14 +25,16 @@ constexpr const char* kUsage =
 
 int runExtract(const std::vector<std::string>& args) {
     CliArgs cli({"-o", "--k", "--frames", "--start", "--method", "--chain", "--max-size"},
-                {"--stabilize", "--float32"});
+                {"--stabilize", "--float32", "--sample"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kUsage);
     if (cli.helpRequested()) return std::puts(kUsage), 0;
-    if (cli.positionals().size() != 1 || !cli.has("-o")) return usageError("need VIDEO and -o SCENE.waft", kUsage);
+    const bool sample = cli.has("--sample");
+    if (cli.positionals().size() != (sample ? 0u : 1u) || !cli.has("-o"))
+        return usageError("need VIDEO (or --sample) and -o SCENE.waft", kUsage);
 
     engine::ExtractParams params;
     const auto k = cli.integer("--k", 16, 1, engine::kMaxBands);
-    const auto frames = cli.integer("--frames", 150, 0, 100000);
+    const auto frames = cli.integer("--frames", sample ? 30 : 150, 0, 100000);
     const auto start = cli.real("--start", 0.0f, 0.0f, 1e6f);
     const auto maxSize = cli.integer("--max-size", 640, 0, engine::kMaxImageSide);
     for (const engine::Status& s : {k.status(), frames.status(), start.status(), maxSize.status()})
@@ -48,7 +52,7 @@ int runExtract(const std::vector<std::string>& args) {
         return fail(engine::Status::invalid("--chain must be direct or chained"));
     params.chaining = chain == "direct" ? engine::FlowChaining::Direct : engine::FlowChaining::Chained;
 
-    engine::ExtractMotionJob extractor(cli.positionals()[0], params);
+    engine::ExtractMotionJob extractor(sample ? engine::bundledSample() : cli.positionals()[0], params);
     if (auto s = runJobWithProgress(extractor); !s) return fail(s);
     engine::Scene scene;
     scene.volume = extractor.takeResult();

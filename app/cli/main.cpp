@@ -10,6 +10,7 @@
 #include "Commands.h"
 #include "core/JobJournal.h"
 #include "core/Runtime.h"
+#include "core/Version.h"
 
 namespace waft::app {
 
@@ -78,6 +79,7 @@ int usageError(const std::string& message, const char* usage) {
 
 namespace {
 constexpr const char* kUsage = R"(usage: waft-cli COMMAND [ARGS] [--help]
+       waft-cli --version
 
 commands:
   extract VIDEO -o SCENE.waft   spectral volume of a video (optical flow + temporal FFT)
@@ -122,6 +124,10 @@ int main(int argc, char** argv) {
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("%s\n", waft::engine::versionLine("waft-cli").c_str());
+        return 0;
     }
     const std::string command = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);

@@ -4,12 +4,14 @@
 
 #include "MainWindow.h"
 #include "core/Runtime.h"
+#include "core/Version.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setOrganizationName("Waft");
     QApplication::setApplicationName("Waft");
-    QApplication::setApplicationVersion("0.1.0");
+    QApplication::setApplicationVersion(
+        QString("%1 (git %2)").arg(waft::engine::version(), waft::engine::gitRevision()));
     QCommandLineParser parser;
     parser.setApplicationDescription("Waft: interactive image dynamics");
     parser.addHelpOption();

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/QuietStderr.h"
+#include "io/SafetensorsWriter.h"
 
 namespace waft::engine {
 
@@ -24,6 +25,8 @@ Status SaveSceneJob::run(Progress& progress, const CancelToken& cancel) {
     if (cancel.isCancelled()) return Status::cancelled();
     progress.report(0.1f, "writing");
     WAFT_RETURN_IF_ERROR(saveScene(m_path, *m_scene));
+    for (const SideFile& file : m_after)
+        WAFT_RETURN_IF_ERROR(writeFileAtomic(file.path, std::vector<uint8_t>(file.bytes.begin(), file.bytes.end())));
     progress.report(1.0f, "done");
     return Status::ok();
 }

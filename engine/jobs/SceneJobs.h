@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/Job.h"
 #include "dynamics/MotionBrush.h"
@@ -25,16 +26,25 @@ private:
     std::shared_ptr<Scene> m_scene;
 };
 
+// Writes the scene atomically, then each side file atomically in order (the autosave's strokes, then its
+// session record, whose presence vouches for the files written before it). A failure stops at that file.
 class SaveSceneJob : public Job {
 public:
-    SaveSceneJob(std::shared_ptr<const Scene> scene, std::string path)
-        : m_scene(std::move(scene)), m_path(std::move(path)) {}
-    std::string name() const override { return "save scene"; }
+    struct SideFile {
+        std::string path;
+        std::string bytes;
+    };
+    SaveSceneJob(std::shared_ptr<const Scene> scene, std::string path, std::vector<SideFile> after = {},
+                 std::string name = "save scene")
+        : m_scene(std::move(scene)), m_path(std::move(path)), m_after(std::move(after)), m_name(std::move(name)) {}
+    std::string name() const override { return m_name; }
     Status run(Progress& progress, const CancelToken& cancel) override;
 
 private:
     std::shared_ptr<const Scene> m_scene;
     std::string m_path;
+    std::vector<SideFile> m_after;
+    std::string m_name;
 };
 
 // A photo (image file) becomes a still scene: zero motion, ready for the motion brush.

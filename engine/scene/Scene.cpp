@@ -179,6 +179,9 @@ std::string sceneInfoJson(const Scene& scene) {
     info["frequencies_hz"] = v.frequenciesHz;
     info["source_fps"] = v.sourceFps;
     info["source_duration_sec"] = v.sourceDurationSec;
+    if (scene.source.isVideo())
+        info["source_video"] = {
+            {"path", scene.source.videoPath}, {"start_sec", scene.source.startSec}, {"end_sec", scene.source.endSec}};
     // Per band: mean and max amplitude |S_j| = sqrt(|Sx|^2 + |Sy|^2) in pixels.
     nlohmann::ordered_json bands = nlohmann::ordered_json::array();
     for (int j = 0; j < v.bands; ++j) {

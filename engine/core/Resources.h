@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+
+namespace waft::engine {
+
+// Where the bundled files (the sample clip, attributions) are: $WAFT_RESOURCES_DIR, else share/waft beside
+// the running program's install prefix (<prefix>/bin/waft -> <prefix>/share/waft, as the .deb installs
+// them), else the source tree's resources/ (a build tree). Any thread.
+std::string resourcesDir();
+// The sample every first start opens: resourcesDir()/samples/tree.avi.
+std::string bundledSample();
+
+}  // namespace waft::engine

@@ -1,0 +1,279 @@
+// Autosave and crash recovery, through the real window: a child process (this binary, in child mode) edits a
+// scene and is killed with SIGKILL; the next window offers the autosave, and restoring it gives the same scene
+// bytes and strokes. Also: the interval, a clean close, a second instance, a damaged autosave.
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QUndoStack>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "Autosave.h"
+#include "EngineWorker.h"
+#include "MainWindow.h"
+#include "MotionPanel.h"
+#include "QtTestSupport.h"
+#include "RecoveryBar.h"
+#include "SceneController.h"
+#include "SceneSession.h"
+#include "StrokeDocument.h"
+#include "core/Runtime.h"
+#include "dynamics/MotionStrokes.h"
+#include "scene/Scene.h"
+
+using namespace waft;
+
+namespace {
+
+QByteArray readAll(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// Opens a scene in the window through its engine thread; true once the controller has it.
+bool openScene(ui::MainWindow& window, const QString& path) {
+    window.openPath(path);
+    return QTest::qWaitFor([&] { return window.controller()->scene() != nullptr; }, 30000);
+}
+
+// Three kinds of undoable edit: a slider, another band's slider, strokes.
+void edit(ui::MainWindow& window, int round) {
+    window.motionPanel()->globalAmplitude()->setValue(120 + 10 * round);
+    window.motionPanel()->bandSliders()[round % 2]->setValue(30 + 5 * round);
+    window.strokeDocument()->addArrow({10.0f + round, 12.0f, 4.0f, -2.0f});
+    window.strokeDocument()->addAnchor({40.0f, 30.0f + round, 0.0f});
+}
+
+bool waitIdle(ui::Autosave* autosave, int atLeastSaves) {
+    return QTest::qWaitFor([&] { return autosave->isIdle() && autosave->savesFinished() >= atLeastSaves; }, 30000);
+}
+
+// Child mode: open the scene, edit, wait for the autosave, write what Save would write (the reference), then keep
+// "editing" (a pull held in the viewport) until the parent kills this process.
+int editThenWaitToBeKilled() {
+    QStandardPaths::setTestModeEnabled(true);
+    engine::initRuntime();
+    const QString dir = qEnvironmentVariable("WAFT_AUTOSAVE_EXPECTED");
+    ui::MainWindow window;
+    window.autosave()->setIntervalSec(0.3);
+    window.resize(800, 500);
+    window.show();
+    if (!openScene(window, qEnvironmentVariable("WAFT_AUTOSAVE_SCENE"))) return 3;
+    for (int round = 0; round < 3; ++round) {
+        edit(window, round);
+        QTest::qWait(120);
+    }
+    if (!waitIdle(window.autosave(), 1)) return 4;
+    if (!engine::saveScene((dir + "/expected.waft").toStdString(), *window.controller()->snapshot()).isOk()) return 5;
+    std::ofstream(dir.toStdString() + "/expected-strokes.json") << engine::strokesToJson(window.strokes());
+    window.controller()->press({20.0, 20.0});
+    window.controller()->drag({30.0, 24.0});
+    std::printf("READY\n");
+    std::fflush(stdout);
+    return QApplication::exec();
+}
+
+}  // namespace
+
+class tst_Autosave : public QObject {
+    Q_OBJECT
+    std::string m_dir;
+    QString m_scenePath;
+
+    QString freshFolder(const char* name) {
+        const QString folder = QString::fromStdString(m_dir) + "/" + name;
+        QDir(folder).removeRecursively();
+        qputenv("WAFT_AUTOSAVE_DIR", folder.toLocal8Bit());
+        return folder;
+    }
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("WAFT_VIEWPORT", "cpu");
+        engine::initRuntime();
+        m_dir = test::tempDir("autosave");
+        qputenv("WAFT_STATE_DIR", QByteArray::fromStdString(m_dir + "/state"));
+        engine::Scene scene;
+        scene.volume = test::sinusoidalVolume(96, 64, 3, 0.8f, 0, 2.0f);
+        m_scenePath = QString::fromStdString(m_dir + "/scene.waft");
+        QVERIFY(engine::saveScene(m_scenePath.toStdString(), scene).isOk());
+    }
+
+    // The acceptance: SIGKILL during editing, then the next start offers the autosave and restoring it gives
+    // the same scene bytes (settings included) and the same strokes as saving would have.
+    void killedWhileEditingIsRestored() {
+        const QString folder = freshFolder("killed");
+        const QString expected = QString::fromStdString(m_dir);
+        QFile::remove(expected + "/expected.waft");
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("WAFT_AUTOSAVE_CHILD", "1");
+        env.insert("WAFT_AUTOSAVE_SCENE", m_scenePath);
+        env.insert("WAFT_AUTOSAVE_EXPECTED", expected);
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        child.start(QCoreApplication::applicationFilePath(), {"-platform", "offscreen"});
+        QVERIFY(child.waitForStarted(10000));
+        QByteArray out;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                child.waitForReadyRead(100);
+                out += child.readAllStandardOutput();
+                return out.contains("READY") || child.state() == QProcess::NotRunning;
+            },
+            120000));
+        QVERIFY2(out.contains("READY"), qPrintable("child ended with " + QString::number(child.exitCode())));
+        child.kill();  // SIGKILL: no destructor, no close event
+        QVERIFY(child.waitForFinished(10000));
+        QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+        QVERIFY(QFile::exists(folder + "/session.json"));
+
+        ui::MainWindow window;
+        QVERIFY(!window.recoveryBar()->isHidden());
+        QVERIFY2(window.recoveryBar()->text().contains("scene.waft"), qPrintable(window.recoveryBar()->text()));
+        QVERIFY(window.recoveryBar()->restore() >= 0);
+        QVERIFY(QTest::qWaitFor([&] { return window.controller()->scene() != nullptr; }, 30000));
+        QTRY_VERIFY(window.recoveryBar()->isHidden());
+        QCOMPARE(window.session()->scenePath(), m_scenePath);
+        const QString restored = expected + "/restored.waft";
+        QVERIFY(engine::saveScene(restored.toStdString(), *window.controller()->snapshot()).isOk());
+        const QByteArray want = readAll(expected + "/expected.waft");
+        QVERIFY(!want.isEmpty());
+        QCOMPARE(readAll(restored), want);
+        QCOMPARE(QByteArray::fromStdString(engine::strokesToJson(window.strokes())),
+                 readAll(expected + "/expected-strokes.json"));
+        QCOMPARE(window.strokeDocument()->arrows().size(), size_t(3));
+        QVERIFY(!QDir(folder + "/recovery").exists());  // restored: not offered again
+    }
+
+    // Saves follow edits, never closer together than the interval; the last one holds the final state.
+    void savesAtMostEveryInterval() {
+        freshFolder("interval");
+        ui::MainWindow window;
+        window.autosave()->setIntervalSec(0.8);
+        QVERIFY(window.autosave()->isActive());
+        QVERIFY(openScene(window, m_scenePath));
+        QCOMPARE(window.autosave()->savesFinished(), 0);  // opening a file is not an edit
+        QSignalSpy queued(window.worker(), &ui::EngineWorker::jobQueued);
+        for (int round = 0; round < 12; ++round) {
+            edit(window, round);
+            QTest::qWait(200);
+        }
+        QVERIFY(waitIdle(window.autosave(), 1));
+        int saves = 0;
+        for (const auto& args : queued) saves += args.at(1).toString() == "autosave";
+        // 2.4 s of edits: a save about every 0.8 s and the one after the last edit, never one per edit.
+        QVERIFY2(saves >= 2 && saves <= 5, qPrintable(QString::number(saves)));
+        const auto saved = engine::loadScene(
+            (window.autosave()->folder() + "/scene-" + QString::number(saves) + ".waft").toStdString());
+        QVERIFY(saved.hasValue());
+        QCOMPARE(saved->settings.globalGain, window.controller()->settings().globalGain);
+        QCOMPARE(saved->settings.bandGains, window.controller()->settings().bandGains);
+        // Only the newest generation stays.
+        QCOMPARE(QDir(window.autosave()->folder()).entryList({"scene-*.waft"}).size(), 1);
+    }
+
+    // An orderly end removes the autosave: nothing is offered next time.
+    void cleanCloseLeavesNothingToRestore() {
+        const QString folder = freshFolder("clean");
+        {
+            ui::MainWindow window;
+            window.autosave()->setIntervalSec(0.1);
+            QVERIFY(openScene(window, m_scenePath));
+            edit(window, 0);
+            QVERIFY(waitIdle(window.autosave(), 1));
+            QVERIFY(QFile::exists(folder + "/session.json"));
+            window.close();
+            QVERIFY(!QFile::exists(folder + "/session.json"));
+        }
+        ui::MainWindow next;
+        QVERIFY(next.recoveryBar()->isHidden());
+        QVERIFY(!next.autosave()->hasRecovery());
+    }
+
+    // A second window on the same folder (a second Waft) neither saves nor takes the first one's files.
+    void secondInstanceStaysOut() {
+        freshFolder("two");
+        ui::MainWindow first;
+        ui::MainWindow second;
+        QVERIFY(first.autosave()->isActive());
+        QVERIFY(!second.autosave()->isActive());
+        QVERIFY(openScene(second, m_scenePath));
+        edit(second, 0);
+        QCOMPARE(second.autosave()->saveNow(), -1);
+    }
+
+    // A damaged autosave: a record that is not JSON is not offered; a bit-flipped scene is offered, and Restore
+    // says why it cannot in one line while the open scene stays as it was.
+    void damagedAutosaveKeepsTheScene() {
+        const QString source = freshFolder("damaged-source");
+        {
+            ui::MainWindow window;
+            window.autosave()->setIntervalSec(0.1);
+            QVERIFY(openScene(window, m_scenePath));
+            edit(window, 1);
+            QVERIFY(waitIdle(window.autosave(), 1));
+            // Copy what a killed session would have left, before the orderly end removes it.
+            const QString left = QString::fromStdString(m_dir) + "/damaged";
+            QDir(left).removeRecursively();
+            QDir().mkpath(left);
+            for (const QString& name : QDir(source).entryList({"session.json", "scene-*.waft", "strokes-*.json"}))
+                QVERIFY(QFile::copy(source + "/" + name, left + "/" + name));
+        }
+        const QString left = QString::fromStdString(m_dir) + "/damaged";
+        const QString sceneFile = left + "/" + QDir(left).entryList({"scene-*.waft"}).first();
+        {
+            QFile file(sceneFile);
+            QVERIFY(file.open(QIODevice::ReadWrite));
+            file.seek(20);
+            file.write("\xff\xff\xff\xff");  // inside the header's JSON
+        }
+        qputenv("WAFT_AUTOSAVE_DIR", left.toLocal8Bit());
+        ui::MainWindow window;
+        QVERIFY(!window.recoveryBar()->isHidden());
+        QVERIFY(openScene(window, m_scenePath));
+        const auto before = window.controller()->scene();
+        QVERIFY(window.recoveryBar()->restore() >= 0);
+        QTRY_VERIFY(window.recoveryBar()->text().startsWith("Cannot restore the autosaved scene: "));
+        QVERIFY(!window.recoveryBar()->text().contains('\n'));
+        QCOMPARE(window.controller()->scene(), before);
+        QVERIFY(!window.recoveryBar()->isHidden());  // still offered: Discard is the user's call
+        window.recoveryBar()->discard();
+        QVERIFY(!window.autosave()->hasRecovery());
+
+        // A session record that is not JSON: nothing offered, nothing crashes.
+        const QString junk = freshFolder("junk");
+        QDir().mkpath(junk);
+        QFile record(junk + "/session.json");
+        QVERIFY(record.open(QIODevice::WriteOnly));
+        record.write("{\"format\": \"waft-autosave\", \"version\": 1, \"generation\": ");
+        record.close();
+        ui::MainWindow other;
+        QVERIFY(other.recoveryBar()->isHidden());
+    }
+
+    // Help > About and --version: the version and the git revision it was built from.
+    void aboutNamesTheRevision() {
+        const QString about = ui::MainWindow::aboutText();
+        QVERIFY2(about.startsWith("Waft 0."), qPrintable(about));
+        QVERIFY(about.contains("(git "));
+    }
+};
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    app.setAttribute(Qt::AA_Use96Dpi, true);
+    if (qEnvironmentVariableIsSet("WAFT_AUTOSAVE_CHILD")) return editThenWaitToBeKilled();
+    tst_Autosave tc;
+    QTEST_SET_MAIN_SOURCE_PATH
+    const int rc = QTest::qExec(&tc, argc, argv);
+    return rc == 0 && waft::test::skipsNoted() > 0 ? waft::test::kSkipExitCode : rc;
+}
+
+#include "tst_Autosave.moc"
