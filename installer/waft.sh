@@ -84,16 +84,7 @@ sanitized_checks() {
   cmake -S tests/fuzz -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null
   cmake --build "$dir" --parallel "$(nproc)"
   "$dir/sanitized_readers" --gtest_brief=1
-  bash tests/fuzz/seed_corpus.sh "$BUILD_DIR/tests/hostile" "$dir/corpus"
-  for t in safetensors scene json_fields strokes flo model_config sd_model; do
-    if ! "$dir/fuzz_$t" "$dir/corpus/$t" -max_total_time=10 -rss_limit_mb=2048 -max_len=200000 \
-        -artifact_prefix="$dir/" >"$dir/$t.log" 2>&1; then
-      tail -40 "$dir/$t.log"
-      echo "fuzz_$t found a crash (input saved beside the log in $dir)" >&2
-      return 1
-    fi
-    echo "fuzz_$t: $(grep -o 'Done [0-9]* runs' "$dir/$t.log") without a finding"
-  done
+  bash tests/fuzz/run.sh 10 "$dir" "$BUILD_DIR/tests/hostile"
 }
 
 run_tests() {

@@ -153,9 +153,21 @@ int SceneSession::openRecovered(const QString& scenePath, const QString& origina
 int SceneSession::saveSceneTo(const QString& path) {
     auto snapshot = m_controller->snapshot();
     if (!snapshot) return -1;
-    m_scenePath = path;
-    emit recentFileUsed(path);
-    return m_worker->enqueue(std::make_unique<engine::SaveSceneJob>(snapshot, path.toStdString()));
+    // The scene takes the new path once it is written there (a failed save leaves it where it was), unless
+    // another scene was opened meanwhile.
+    std::shared_ptr<const engine::Scene> saved = m_controller->scene();
+    return m_worker->enqueue(std::make_unique<engine::SaveSceneJob>(snapshot, path.toStdString()),
+                             [this, path, saved](engine::Job&) {
+                                 QMetaObject::invokeMethod(
+                                     this,
+                                     [this, path, saved] {
+                                         emit recentFileUsed(path);
+                                         if (m_controller->scene() != saved) return;
+                                         m_scenePath = path;
+                                         emit scenePathChanged(path);
+                                     },
+                                     Qt::QueuedConnection);
+                             });
 }
 
 int SceneSession::exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel) {

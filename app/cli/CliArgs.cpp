@@ -1,6 +1,7 @@
 #include "CliArgs.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace waft::app {
@@ -52,9 +53,11 @@ Expected<float> CliArgs::real(const std::string& name, float fallback, float lo,
     if (it == m_values.end()) return fallback;
     char* end = nullptr;
     const float v = std::strtof(it->second.c_str(), &end);
-    if (end == it->second.c_str() || *end != '\0' || !std::isfinite(v) || v < lo || v > hi)
-        return Status::invalid(name + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                               "], got '" + it->second + "'");
+    if (end == it->second.c_str() || *end != '\0' || !std::isfinite(v) || v < lo || v > hi) {
+        char range[64];  // %g: "[0.01, 600]", not std::to_string's "[0.010000, 600.000000]"
+        std::snprintf(range, sizeof range, "[%g, %g]", double(lo), double(hi));
+        return Status::invalid(name + " must be a number in " + range + ", got '" + it->second + "'");
+    }
     return v;
 }
 

@@ -57,12 +57,12 @@ int runExtract(const std::vector<std::string>& args) {
     engine::Scene scene;
     scene.volume = extractor.takeResult();
     scene.source = extractor.source();
+    const std::string out = cli.string("-o", "");
+    const auto storage = cli.has("--float32") ? engine::DType::F32 : engine::DType::F16;
+    if (auto s = engine::saveScene(out, scene, storage); !s) return fail(s);  // before any note: one line
     if (scene.volume.bands < params.bands)
         std::fprintf(stderr, "waft-cli: note: the clip allows %d bands; kept %d\n", scene.volume.bands,
                      scene.volume.bands);
-    const std::string out = cli.string("-o", "");
-    const auto storage = cli.has("--float32") ? engine::DType::F32 : engine::DType::F16;
-    if (auto s = engine::saveScene(out, scene, storage); !s) return fail(s);
     std::printf("%s: %dx%d, %d bands, %.3f-%.3f Hz, %.2f s at %.2f fps\n", out.c_str(), scene.volume.width,
                 scene.volume.height, scene.volume.bands, scene.volume.frequenciesHz.front(),
                 scene.volume.frequenciesHz.back(), scene.volume.sourceDurationSec, scene.volume.sourceFps);

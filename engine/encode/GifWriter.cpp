@@ -1,6 +1,7 @@
 #include "encode/GifWriter.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 
@@ -82,6 +83,8 @@ void GifWriter::buildPalette(const cv::Mat& bgr8) {
     // Median cut over (a sample of) the first frame's pixels.
     struct Box {
         size_t begin, end;
+        int range = 0;  // the widest channel's extent (0: cannot split)
+        int axis = 0;   // that channel (the first of equals)
     };
     std::vector<std::array<uint8_t, 3>> pixels;
     const size_t total = bgr8.total();
@@ -90,31 +93,33 @@ void GifWriter::buildPalette(const cv::Mat& bgr8) {
         const uint8_t* p = bgr8.data + 3 * i;
         pixels.push_back({p[2], p[1], p[0]});
     }
-    std::vector<Box> boxes{{0, pixels.size()}};
-    while (boxes.size() < size_t(kTransparent)) {
-        int bestBox = -1, bestAxis = 0, bestRange = 0;
-        for (size_t b = 0; b < boxes.size(); ++b) {
-            if (boxes[b].end - boxes[b].begin < 2) continue;
-            for (int axis = 0; axis < 3; ++axis) {
-                uint8_t lo = 255, hi = 0;
-                for (size_t i = boxes[b].begin; i < boxes[b].end; ++i) {
-                    lo = std::min(lo, pixels[i][size_t(axis)]);
-                    hi = std::max(hi, pixels[i][size_t(axis)]);
-                }
-                if (hi - lo > bestRange) {
-                    bestRange = hi - lo;
-                    bestBox = int(b);
-                    bestAxis = axis;
-                }
+    // Each box's extent is measured once, when it is made: the split loop then costs O(boxes), not O(pixels).
+    const auto measured = [&pixels](size_t begin, size_t end) {
+        Box box{begin, end};
+        if (end - begin < 2) return box;
+        uint8_t lo[3] = {255, 255, 255}, hi[3] = {0, 0, 0};
+        for (size_t i = begin; i < end; ++i)
+            for (int c = 0; c < 3; ++c) {
+                lo[c] = std::min(lo[c], pixels[i][size_t(c)]);
+                hi[c] = std::max(hi[c], pixels[i][size_t(c)]);
             }
-        }
+        for (int c = 0; c < 3; ++c)
+            if (hi[c] - lo[c] > box.range) box.range = hi[c] - lo[c], box.axis = c;
+        return box;
+    };
+    std::vector<Box> boxes{measured(0, pixels.size())};
+    while (boxes.size() < size_t(kTransparent)) {
+        int bestBox = -1, bestRange = 0;
+        for (size_t b = 0; b < boxes.size(); ++b)
+            if (boxes[b].range > bestRange) bestRange = boxes[b].range, bestBox = int(b);
         if (bestBox < 0) break;
-        Box box = boxes[size_t(bestBox)];
+        const Box box = boxes[size_t(bestBox)];
         const size_t mid = (box.begin + box.end) / 2;
+        const size_t axis = size_t(box.axis);
         std::nth_element(pixels.begin() + long(box.begin), pixels.begin() + long(mid), pixels.begin() + long(box.end),
-                         [&](const auto& a, const auto& b) { return a[size_t(bestAxis)] < b[size_t(bestAxis)]; });
-        boxes[size_t(bestBox)] = {box.begin, mid};
-        boxes.push_back({mid, box.end});
+                         [axis](const auto& a, const auto& b) { return a[axis] < b[axis]; });
+        boxes[size_t(bestBox)] = measured(box.begin, mid);
+        boxes.push_back(measured(mid, box.end));
     }
     m_palette.assign(256, {0, 0, 0});
     for (size_t b = 0; b < boxes.size(); ++b) {
@@ -124,21 +129,24 @@ void GifWriter::buildPalette(const cv::Mat& bgr8) {
         const uint32_t n = uint32_t(std::max<size_t>(1, boxes[b].end - boxes[b].begin));
         for (int c = 0; c < 3; ++c) m_palette[b][size_t(c)] = uint8_t((sum[c] + n / 2) / n);
     }
-    const size_t used = std::max<size_t>(1, boxes.size());
-    m_lookup.resize(32768);
-    for (int key = 0; key < 32768; ++key) {
-        const int r = ((key >> 10) & 31) * 8 + 4, g = ((key >> 5) & 31) * 8 + 4, b = (key & 31) * 8 + 4;
-        int best = 0, bestDistance = 1 << 30;
-        for (size_t i = 0; i < used; ++i) {
-            const int dr = r - m_palette[i][0], dg = g - m_palette[i][1], db = b - m_palette[i][2];
-            const int d = dr * dr * 3 + dg * dg * 4 + db * db * 2;
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = int(i);
-            }
+    m_paletteSize = std::max<size_t>(1, boxes.size());
+    // Filled on first use: a frame touches a small part of the 5-bit RGB cube, and the full table (32,768
+    // nearest-colour searches over 255 entries) cost more than encoding a small GIF.
+    m_lookup.assign(32768, kTransparent);
+}
+
+uint8_t GifWriter::nearestColour(int key) const {
+    const int r = ((key >> 10) & 31) * 8 + 4, g = ((key >> 5) & 31) * 8 + 4, b = (key & 31) * 8 + 4;
+    int best = 0, bestDistance = 1 << 30;
+    for (size_t i = 0; i < m_paletteSize; ++i) {
+        const int dr = r - m_palette[i][0], dg = g - m_palette[i][1], db = b - m_palette[i][2];
+        const int d = dr * dr * 3 + dg * dg * 4 + db * db * 2;
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = int(i);
         }
-        m_lookup[size_t(key)] = uint8_t(best);
     }
+    return uint8_t(best);
 }
 
 Status GifWriter::write(const cv::Mat& bgr8) {
@@ -174,7 +182,9 @@ Status GifWriter::write(const cv::Mat& bgr8) {
             const int dither = (kBayer4[y & 3][x & 3] - 8);  // +-8 levels = one 5-bit step
             const auto q = [&](int v) { return std::clamp(v + dither / 2, 0, 255) >> 3; };
             const int key = (q(row[3 * x + 2]) << 10) | (q(row[3 * x + 1]) << 5) | q(row[3 * x]);
-            indices[size_t(y) * m_width + x] = m_lookup[size_t(key)];
+            uint8_t& colour = m_lookup[size_t(key)];
+            if (colour == kTransparent) colour = nearestColour(key);  // the palette's indices are 0..254
+            indices[size_t(y) * m_width + x] = colour;
         }
     }
     // Frames after the first store only the rectangle that changed, with unchanged pixels transparent (the
@@ -210,7 +220,8 @@ Status GifWriter::write(const cv::Mat& bgr8) {
     std::fputc(0, m_file);
     writeLzw(m_previous.empty() ? indices : patch);
     m_previous = std::move(indices);
-    return std::ferror(m_file) ? Status::io("GIF write failed") : Status::ok();
+    return std::ferror(m_file) ? Status::io(std::string("cannot write the GIF: ") + std::strerror(errno))
+                               : Status::ok();
 }
 
 void GifWriter::writeLzw(const std::vector<uint8_t>& indices) {
@@ -246,6 +257,9 @@ void GifWriter::writeLzw(const std::vector<uint8_t>& indices) {
         current = indices[i];
     }
     out.put(current, codeSize);
+    // A decoder adds a table entry for this last code too (it cannot know it is the last), one after ours, and
+    // widens its codes when that entry reaches the next power of two: the clear code must follow its width.
+    if (lastCode > kEnd && lastCode + 1 >= (1u << codeSize) && codeSize < 12) ++codeSize;
     out.put(kClear, codeSize);
     out.put(kEnd, kMinCodeSize + 1);
     out.finish();
@@ -257,7 +271,8 @@ Status GifWriter::close() {
     const bool failed = std::ferror(m_file) != 0;
     const bool closeFailed = std::fclose(m_file) != 0;
     m_file = nullptr;
-    return failed || closeFailed ? Status::io("GIF write failed") : Status::ok();
+    return failed || closeFailed ? Status::io(std::string("cannot write the GIF: ") + std::strerror(errno))
+                                 : Status::ok();
 }
 
 }  // namespace waft::engine

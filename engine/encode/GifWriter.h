@@ -26,6 +26,7 @@ public:
 private:
     void buildPalette(const cv::Mat& bgr8);
     void writeLzw(const std::vector<uint8_t>& indices);
+    uint8_t nearestColour(int key) const;  // 5-bit-per-channel RGB key -> palette index
 
     std::FILE* m_file = nullptr;
     int m_width = 0;
@@ -35,7 +36,8 @@ private:
     bool m_loop = true;
     bool m_headerWritten = false;
     std::vector<std::array<uint8_t, 3>> m_palette;  // RGB
-    std::vector<uint8_t> m_lookup;                  // 5-bit-per-channel RGB -> palette index
+    size_t m_paletteSize = 1;                       // colours in use
+    std::vector<uint8_t> m_lookup;                  // 5-bit-per-channel RGB -> palette index (255: not yet)
     std::vector<uint8_t> m_previous;                // the previous frame's indices (empty before the first)
 };
 

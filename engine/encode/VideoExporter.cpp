@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
+#include "core/QuietStderr.h"
 #include "encode/FfmpegEncoder.h"
 #include "encode/GifWriter.h"
 #include "encode/WebpWriter.h"
@@ -27,6 +28,14 @@ bool usesFfmpeg(ExportFormat format) {
 bool subsamplesChroma(ExportFormat format, const ExportParams& params) {
     return (format == ExportFormat::Mp4 || format == ExportFormat::WebM) && !params.chroma444 &&
            params.quality != ExportQuality::Lossless;
+}
+// The encoders name the temporary file they write; the user knows the target.
+Status namedForUser(const Status& status, const std::string& temp, const std::string& target) {
+    if (status || temp.empty()) return status;
+    std::string message = status.message();
+    for (size_t at = message.find(temp); at != std::string::npos; at = message.find(temp, at + target.size()))
+        message.replace(at, temp.size(), target);
+    return Status::error(status.code(), message);
 }
 }  // namespace
 
@@ -63,7 +72,8 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
     m_path = target;
     const fs::path parent = fs::path(target).parent_path();
     if (!parent.empty() && !fs::is_directory(parent, ec))
-        return Status::io("folder " + parent.string() + " does not exist");
+        return Status::io(fs::exists(parent, ec) ? parent.string() + " is not a folder"
+                                                 : "folder " + parent.string() + " does not exist");
     const std::string tag = ".tmp-" + std::to_string(std::random_device{}());
     if (m_format == ExportFormat::PngSequence) {
         if (fs::exists(target, ec) && (!fs::is_directory(target, ec) || !fs::is_empty(target, ec)))
@@ -92,7 +102,7 @@ Status VideoExporter::open(const std::string& path, int width, int height, float
             m_sinks->gif.close();
             m_sinks->webp.close();
             fs::remove(m_tempPath, ec);
-            return opened;
+            return namedForUser(opened, m_tempPath, target);
         }
     }
     m_frames = 0;
@@ -109,13 +119,26 @@ Status VideoExporter::write(const cv::Mat& bgr8) {
         case ExportFormat::PngSequence: {
             char name[32];
             std::snprintf(name, sizeof name, "%04d.png", m_frames);
-            if (!cv::imwrite((fs::path(m_tempPath) / name).string(), frame))
-                return Status::io("cannot write PNG frame " + std::to_string(m_frames));
+            bool written = false;
+            {
+                QuietStderr quiet;  // libpng prints "libpng error: Write Error" itself
+                written = cv::imwrite((fs::path(m_tempPath) / name).string(), frame);
+            }
+            if (!written)
+                return Status::io("cannot write PNG frame " + std::to_string(m_frames) + " into " + m_path +
+                                  " (disk full or a file size limit?)");
             break;
         }
-        case ExportFormat::Gif: WAFT_RETURN_IF_ERROR(m_sinks->gif.write(frame.clone())); break;
-        case ExportFormat::WebP: WAFT_RETURN_IF_ERROR(m_sinks->webp.write(frame.clone())); break;
-        default: WAFT_RETURN_IF_ERROR(m_sinks->video.write(frame.isContinuous() ? frame : frame.clone())); break;
+        case ExportFormat::Gif:
+            WAFT_RETURN_IF_ERROR(namedForUser(m_sinks->gif.write(frame.clone()), m_tempPath, m_path));
+            break;
+        case ExportFormat::WebP:
+            WAFT_RETURN_IF_ERROR(namedForUser(m_sinks->webp.write(frame.clone()), m_tempPath, m_path));
+            break;
+        default:
+            WAFT_RETURN_IF_ERROR(
+                namedForUser(m_sinks->video.write(frame.isContinuous() ? frame : frame.clone()), m_tempPath, m_path));
+            break;
     }
     ++m_frames;
     return Status::ok();
@@ -132,8 +155,9 @@ Status VideoExporter::commit() {
     if (m_format == ExportFormat::WebP) finished = m_sinks->webp.finish();
     if (usesFfmpeg(m_format)) finished = m_sinks->video.finish();
     if (!finished) {
+        const Status named = namedForUser(finished, m_tempPath, m_path);
         abort();
-        return finished;
+        return named;
     }
     std::error_code ec;
     if (m_format == ExportFormat::PngSequence && fs::is_directory(m_path, ec)) fs::remove(m_path, ec);  // empty

@@ -1,8 +1,10 @@
 #include "encode/WebpWriter.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <webp/encode.h>
 #include <webp/mux.h>
 
@@ -115,9 +117,11 @@ Status WebpWriter::finish() {
         return Status::io(std::string("WebP encoding failed: ") + WebPAnimEncoderGetError(s.encoder));
     std::FILE* file = std::fopen(s.path.c_str(), "wb");
     const bool written = file && std::fwrite(data.bytes, 1, data.size, file) == data.size;
+    const int writeError = errno;
     const bool closed = file && std::fclose(file) == 0;
+    const int error = written ? errno : writeError;
     WebPDataClear(&data);
-    if (!written || !closed) return Status::io("cannot write " + s.path);
+    if (!written || !closed) return Status::io("cannot write " + s.path + ": " + std::strerror(error));
     m_state.reset();
     return Status::ok();
 }

@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Waft's hand-made hostile files: writes each one, runs the waft-cli command that reads it, and checks what
+"""Waft's hand-made hostile inputs: writes each file, runs the waft-cli command that reads it, and checks what
 the user gets: no signal, the expected exit status, exactly one line on stderr for a refusal, within a time and
-a memory bound (the child's own peak resident set). Prints the table of docs/RELIABILITY.md (--table) and exits 1 if any file misbehaves.
+a memory bound (the child's own peak resident set). The last group also gives absurd numbers, unwritable and
+size-limited outputs (RLIMIT_FSIZE: a disk that fills up) and paths with spaces and non-ASCII names, and proves
+nothing is lost: the file already at the output path keeps its bytes and no temporary file is left beside it.
+Prints the table of docs/RELIABILITY.md (--table) and exits 1 if any input misbehaves.
 
 usage: hostile.py WAFT_CLI DATA_DIR WORK_DIR [--table]
 """
+import hashlib
 import json
 import os
+import resource
+import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -86,8 +93,9 @@ def flo(name, w, h, values=None, magic=202021.25, cut=0):
 cases = []
 
 
-def case(file, what, args, code=1, needle=""):
-    cases.append((file, what, args, code, needle))
+def case(file, what, args, code=1, needle="", keep=(), fsize=0):
+    """keep: files that must keep their bytes (each is (re)written before the run); fsize: RLIMIT_FSIZE bytes."""
+    cases.append((file, what, args, code, needle, tuple(keep), fsize))
 
 
 def info(file, what, needle=""):
@@ -225,14 +233,129 @@ case(write("random.mp4", b"\0\0\0\x18ftypmp42" + os.urandom(20000)), "an MP4 of 
 case(write("text.avi", "not a video\n" * 100), "a text file named .avi", ["extract", path("text.avi"), "-o",
                                                                           path("e.waft")], 1, "")
 
+# Outputs, numbers and paths: nothing lost. A real scene and a real (tiny) renderer model to break.
+VIDEO = os.path.join(DATA, "opencv-samples", "tree.avi")
+subprocess.run([CLI, "brush", PHOTO, "-o", path("valid.waft"), "--arrow", "100,100,12,0", "--max-size", "160"],
+               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+os.makedirs(path("clips"), exist_ok=True)
+shutil.copy(VIDEO, path("clips/tree.avi"))
+subprocess.run([CLI, "train-renderer", path("clips"), "-o", path("renderer.safetensors"), "--preset", "tiny",
+                "--steps", "2", "--pairs", "2", "--batch", "1", "--size", "32x32"],
+               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, WAFT_STATE_DIR=path("state")))
+valid = open(path("valid.waft"), "rb").read()
+renderer = open(path("renderer.safetensors"), "rb").read()
+header_len = struct.unpack("<Q", valid[:8])[0]
+OUT = path("precious.mp4")  # an earlier export at the output path: every failing run must leave it as it was
+
+
+def animate(file, what, extra, needle="", out=None, fsize=0, keep=None):
+    out = out or OUT
+    case(file, what, ["animate", file, "-o", out, "--seconds", "1", "--fps", "10"] + extra, 1, needle,
+         keep=[out] if keep is None else keep, fsize=fsize)
+
+
+def flipped(data, at, new):
+    return data[:at] + new + data[at + len(new):]
+
+
+info(write("truncated-real.waft", valid[: len(valid) * 6 // 10]), "a real scene cut at 60%", "truncated")
+info(write("bitflip-header.waft", flipped(valid, 8 + header_len // 2, b"\xff")), "a real scene, one header byte flipped", "")
+spectral = json.loads(valid[8:8 + header_len])["spectral"]
+spectral_at = 8 + header_len + spectral["data_offsets"][0]
+infinity = b"\x00\x7c" if spectral["dtype"] == "F16" else b"\x00\x00\x80\x7f"
+info(write("bitflip-to-inf.waft", flipped(valid, spectral_at, infinity)), "a real scene, bits flipped into an infinity",
+     "infinite")
+nf = ["--renderer", "neural", "--renderer-model"]
+animate(path("valid.waft"), "a real renderer model cut in half",
+        nf + [write("renderer-truncated.safetensors", renderer[: len(renderer) // 2])], "truncated")
+rh = struct.unpack("<Q", renderer[:8])[0]
+animate(path("valid.waft"), "a real renderer model, a header byte flipped",
+        nf + [write("renderer-bitflip.safetensors", flipped(renderer, 8 + rh // 3, b"\x01"))])
+renderer_header = json.loads(renderer[8:8 + rh])
+first = next(k for k in renderer_header if k != "__metadata__")
+animate(path("valid.waft"), "a real renderer model, a weight flipped to NaN",
+        nf + [write("renderer-nan.safetensors", flipped(renderer, 8 + rh + renderer_header[first]["data_offsets"][0],
+                                                        b"\x00\x00\xc0\x7f"))], "NaN")
+animate(path("valid.waft"), "a scene given as the renderer model", nf + [path("valid.waft")], "")
+case(write("zero-bytes.png", b""), "a 0-byte image", ["brush", path("zero-bytes.png"), "-o", path("b.waft"),
+                                                      "--arrow", "1,1,1,0"], 1, "", keep=[path("b.waft")])
+png100k = open(PHOTO, "rb").read()
+png100k = png100k[:16] + struct.pack(">II", 100000, 100000) + png100k[24:]
+case(write("png-claims-100000.png", png100k), "a PNG whose header claims 100000 x 100000",
+     ["brush", path("png-claims-100000.png"), "-o", path("b.waft"), "--arrow", "1,1,1,0"], 1, "", keep=[path("b.waft")])
+subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=green:s=64x48:r=10", "-frames:v", "1",
+                path("one-frame.mp4")], check=True)
+case(path("one-frame.mp4"), "a video of one frame", ["extract", path("one-frame.mp4"), "-o", path("e.waft")], 1, "",
+     keep=[path("e.waft")])
+animate(path("valid.waft"), "--fps -5", ["--fps", "-5"], "--fps")
+animate(path("valid.waft"), "--fps 0", ["--fps", "0"], "--fps")
+animate(path("valid.waft"), "--seconds 1e9", ["--seconds", "1e9"], "--seconds")
+animate(path("valid.waft"), "--size 100000x100000", ["--size", "100000x100000"], "--size")
+animate(path("valid.waft"), "--gain nan", ["--gain", "nan"], "--gain")
+case(path("valid.waft"), "pull --hold 1e9", ["pull", path("valid.waft"), "--at", "10,10", "--drag", "5,0", "--hold",
+                                              "1e9", "-o", OUT], 1, "--hold", keep=[OUT])
+case(VIDEO, "extract --frames -1", ["extract", VIDEO, "-o", path("e.waft"), "--frames", "-1"], 1, "--frames",
+     keep=[path("e.waft")])
+case(path("clips"), "train-renderer --steps 0", ["train-renderer", path("clips"), "-o", path("r0.safetensors"),
+                                                 "--steps", "0"], 1, "--steps", keep=[path("r0.safetensors")])
+animate(path("valid.waft"), "output in a folder that does not exist", [], "does not exist", out="/proc/waft/out.mp4",
+        keep=[])
+animate(path("valid.waft"), "output in a folder nobody may write (/proc, even as root)", [], "cannot write",
+        out="/proc/out.mp4", keep=[])
+write("a-file", "not a folder")
+animate(path("valid.waft"), "output under a file, as if a folder", [], "not a folder", out=path("a-file/out.mp4"),
+        keep=[path("a-file")])
+animate(path("valid.waft"), "not an export format (.waft)", [], "", out=path("valid-copy.waft"))
+os.makedirs(path("frames-taken"), exist_ok=True)
+write("frames-taken/0000.png", "an earlier frame")
+animate(path("valid.waft"), "PNG frames into a folder that has files", [], "not an empty folder",
+        out=path("frames-taken") + "/", keep=[path("frames-taken/0000.png")])
+for ext, what in (("mp4", "MP4"), ("gif", "GIF"), ("webp", "animated WebP")):
+    animate(path("valid.waft"), "disk full: a 16 KB file size limit, %s" % what, ["--seconds", "4", "--size", "320x0"],
+            "", out=path("full." + ext), fsize=16384)
+animate(path("valid.waft"), "disk full: a 16 KB file size limit, PNG frames", ["--seconds", "4", "--size", "320x0"],
+        "", out=path("full-frames") + "/", fsize=16384, keep=[])
+case(VIDEO, "disk full: a 64 KB file size limit, extract's scene", ["extract", VIDEO, "-o", path("full.waft"), "--frames",
+                                                                     "12"], 1, "File too large", keep=[path("full.waft")],
+     fsize=65536)
+odd = path("a folder with spaces/ツリー é")
+os.makedirs(odd, exist_ok=True)
+info(scene(os.path.join("a folder with spaces/ツリー é", "nan scène.waft"), values=[float("nan")] * 128),
+     "a NaN scene at a path with spaces and non-ASCII", "ツリー é/nan scène.waft")
+shutil.copy(VIDEO, os.path.join(odd, "vidéo 1.avi"))
+case(os.path.join(odd, "vidéo 1.avi"), "extract from and to paths with spaces and non-ASCII (succeeds)",
+     ["extract", os.path.join(odd, "vidéo 1.avi"), "-o", os.path.join(odd, "scène 1.waft"), "--frames", "12"], 0)
+
 # ---- run them ----
 failures = []
 rows = []
-for file, what, args, code, needle in cases:
+def digest(p):
+    if os.path.isdir(p):
+        return "dir"
+    with open(p, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def limited(fsize):
+    def apply():
+        if fsize:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG, as on a full disk
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    return apply
+
+
+for file, what, args, code, needle, keep, fsize in cases:
+    before = {}
+    for k in keep:
+        if not os.path.exists(k):
+            write(os.path.relpath(k, WORK), "precious: " + os.path.basename(k))
+        before[k] = digest(k)
+    folders = {os.path.dirname(a.rstrip("/")) for a in args if a.startswith(WORK)}
+    listed = {d: set(os.listdir(d)) for d in folders if os.path.isdir(d)}
     start = time.monotonic()
     with open(path("stderr.txt"), "w+b") as errfile:
         proc = subprocess.Popen([CLI] + args, stdout=subprocess.DEVNULL, stderr=errfile,
-                                env=dict(os.environ, WAFT_STATE_DIR=path("state")))
+                                env=dict(os.environ, WAFT_STATE_DIR=path("state")), preexec_fn=limited(fsize))
         killer = threading.Timer(TIME_LIMIT_SEC, proc.kill)
         killer.start()
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak resident set
@@ -257,6 +380,13 @@ for file, what, args, code, needle in cases:
         problems.append("took %.1f s" % sec)
     if rss_mb > RSS_LIMIT_MB:
         problems.append("peak resident %.0f MB" % rss_mb)
+    for k, d in before.items():
+        if not os.path.exists(k) or digest(k) != d:
+            problems.append("%s was changed" % os.path.basename(k))
+    for d, names in listed.items():
+        stray = [n for n in set(os.listdir(d)) - names if ".tmp" in n]
+        if stray:
+            problems.append("left %s behind" % ", ".join(sorted(stray)))
     if problems:
         failures.append("%s (%s): %s; stderr: %s" % (os.path.basename(file), what, ", ".join(problems), line[:200]))
     shown = line.replace(WORK + "/", "").replace(DATA + "/", "").replace("|", "\\|")
