@@ -5,6 +5,9 @@
 #   installer/waft.sh sample   build + the main job on the bundled sample: extract motion, export a loop and a
 #                              pull, then open the desktop app on it (when there is a display)
 #   installer/waft.sh test     build + every test (CTest: QtTest suites and CLI contract checks)
+#   installer/waft.sh sanitize the second CI command: the engine, the CLI and their tests built with ASan + UBSan
+#                              (build-asan/, no UI: ~9 min of compile on 2 cores) and run (engine suites, CLI contract,
+#                              hostile set), then every fuzz target for FUZZ_SECONDS (default 60) each
 #   installer/waft.sh package  build + the .deb (build/waft_VERSION_ARCH.deb; install it with apt install ./FILE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,14 +80,25 @@ format() {
 }
 
 # The readers under ASan + UBSan (tests/fuzz, clang): their GoogleTest suites with every hostile-input
-# regression test, then each libFuzzer target for 10 s on seeds from the hostile set that ctest's cli.hostile
+# regression test, then each libFuzzer target for 5 s (a smoke run; campaigns: tests/fuzz/run.sh) on seeds from the hostile set that ctest's cli.hostile
 # wrote. Longer campaigns are run by hand (docs/RELIABILITY.md).
 sanitized_checks() {
   local dir="${BUILD_DIR}-fuzz"
   cmake -S tests/fuzz -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null
   cmake --build "$dir" --parallel "$(nproc)"
   "$dir/sanitized_readers" --gtest_brief=1
-  bash tests/fuzz/run.sh 10 "$dir" "$BUILD_DIR/tests/hostile"
+  bash tests/fuzz/run.sh "${1:-5}" "$dir" "${2:-$BUILD_DIR/tests/hostile}"
+}
+
+sanitize() {
+  deps
+  local dir="${BUILD_DIR}-asan"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAFT_ASAN=ON -DWAFT_UBSAN=ON -DWAFT_BUILD_UI=OFF \
+    -DWAFT_WITH_VULKAN=OFF -DWAFT_BUILD_BENCHMARKS=OFF
+  cmake --build "$dir" --parallel "$(nproc)"
+  # LibTorch keeps its allocator pools at exit: leaks are checked by the fuzz targets, which are torch-free.
+  (cd "$dir" && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure --timeout 1800 -j "$(nproc)" -L "engine|cli")
+  sanitized_checks "${FUZZ_SECONDS:-60}" "$dir/tests/hostile"
 }
 
 run_tests() {
@@ -102,5 +116,6 @@ case "${1:-}" in
   test) run_tests ;;
   format) format ;;
   package) package ;;
-  *) echo "usage: $0 deps|build|sample|test|package|format" >&2; exit 2 ;;
+  sanitize) sanitize ;;
+  *) echo "usage: $0 deps|build|sample|test|sanitize|package|format" >&2; exit 2 ;;
 esac

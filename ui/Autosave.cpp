@@ -83,16 +83,25 @@ Autosave::Autosave(EngineWorker* worker, SceneController* controller, StrokeDocu
     adoptLeftover();
     // Every edit in the window is an undo step (settings, strokes, scene replacements).
     connect(undo, &QUndoStack::indexChanged, this, &Autosave::edited);
-    connect(m_worker, &EngineWorker::jobFinished, this, [this](int id, bool ok, const QString& message) {
-        if (id != m_runningJob) return;
-        m_runningJob = -1;
-        ++m_savesFinished;
-        emit saved(ok, message);
-        if (m_editedWhileSaving) {
-            m_editedWhileSaving = false;
-            edited();
-        }
-    });
+    // Queued even from this thread: a job refused at submit (after shutdown) finishes inside enqueue, before
+    // saveNow() knows its id.
+    connect(
+        m_worker, &EngineWorker::jobFinished, this,
+        [this](int id, bool ok, const QString& message) {
+            if (id != m_runningJob) return;
+            m_runningJob = -1;
+            ++m_savesFinished;
+            if (ok && m_dropRecoveryAfterSave) {
+                m_dropRecoveryAfterSave = false;
+                discardRecovery();
+            }
+            emit saved(ok, message);
+            if (m_editedWhileSaving) {
+                m_editedWhileSaving = false;
+                edited();
+            }
+        },
+        Qt::QueuedConnection);
 }
 
 Autosave::~Autosave() = default;
@@ -144,14 +153,20 @@ int Autosave::saveNow() {
                                                       std::move(after), "autosave");
     // The record now names this generation: the previous one's files go, on the engine thread.
     const std::string dir = m_folder.toStdString();
-    m_runningJob =
-        m_worker->enqueue(std::move(job), [dir, generation](engine::Job&) { removeGenerations(dir, generation); });
+    m_runningJob = m_worker->enqueueBackground(std::move(job),
+                                               [dir, generation](engine::Job&) { removeGenerations(dir, generation); });
     m_sinceSave.start();
     return m_runningJob;
 }
 
-void Autosave::discard() {
+void Autosave::restored() {
     if (!isActive()) return;
+    m_dropRecoveryAfterSave = true;
+    if (saveNow() < 0) m_editedWhileSaving = true;  // one is running: the next one takes the restored scene
+}
+
+void Autosave::discard() {
+    if (!isActive() || m_kept) return;
     m_timer.stop();
     QFile::remove(m_folder + "/" + kSessionFile);  // first: without it the rest is nothing to offer
     removeGenerations(m_folder.toStdString(), 0);
@@ -159,18 +174,27 @@ void Autosave::discard() {
 
 void Autosave::adoptLeftover() {
     const auto record = readSession(m_folder);
-    if (!record) {  // none (a clean close), or one nobody can restore
+    const int generation = record ? int(record->value("generation").toDouble()) : 0;
+    const QString scene = generationFile(m_folder, "scene", generation);
+    const QString strokes = generationFile(m_folder, "strokes", generation);
+    if (!record || !QFileInfo::exists(scene) || !QFileInfo::exists(strokes)) {
+        // None (a clean close), or one nobody could restore: an older offer stays as it was.
         QFile::remove(m_folder + "/" + kSessionFile);
         removeGenerations(m_folder.toStdString(), 0);
         return;
     }
-    const int generation = int(record->value("generation").toDouble());
-    const QString recovery = m_folder + "/" + kRecoveryDir;
-    QDir(recovery).removeRecursively();  // a newer crash replaces an older offer nobody took
-    QDir().mkpath(recovery);
-    for (const char* stem : {"scene", "strokes"})
-        QFile::rename(generationFile(m_folder, stem, generation), generationFile(recovery, stem, generation));
-    QFile::rename(m_folder + "/" + kSessionFile, recovery + "/" + kSessionFile);  // last: it vouches for the rest
+    // Moved into a fresh folder first; only a complete move replaces the older offer (a newer crash wins).
+    const QString recovery = m_folder + "/" + kRecoveryDir, incoming = recovery + ".new";
+    QDir(incoming).removeRecursively();
+    const bool moved = QDir().mkpath(incoming) && QFile::rename(scene, generationFile(incoming, "scene", generation)) &&
+                       QFile::rename(strokes, generationFile(incoming, "strokes", generation)) &&
+                       QFile::rename(m_folder + "/" + kSessionFile, incoming + "/" + kSessionFile);
+    if (!moved) {  // leave every file where it is; this session's generations start after it
+        m_generation = generation;
+        return;
+    }
+    QDir(recovery).removeRecursively();
+    if (!QDir().rename(incoming, recovery)) m_generation = generation;
     removeGenerations(m_folder.toStdString(), 0);
 }
 

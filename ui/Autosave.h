@@ -55,13 +55,19 @@ public:
     // What a session that did not close cleanly left, or the one line why there is nothing to restore.
     engine::Expected<Recovery> recovery() const;
     bool hasRecovery() const { return recovery().hasValue(); }
-    // Forgets the recovery (Discard, or once restored).
+    // Forgets the recovery (Discard).
     void discardRecovery();
+    // The recovery is on screen again: it is saved as this session's autosave at once, and the recovery is
+    // forgotten only when that save has landed (a crash in between offers it again).
+    void restored();
 
     // Saves now if there is a scene (the job id, else -1); edits meanwhile wait for the next turn.
     int saveNow();
-    // Removes this session's autosave (a clean close); the recovery stays until decided.
+    // Removes this session's autosave (a clean close); the recovery stays until decided. After
+    // keepForNextStart() (the window closed while jobs, a save among them perhaps, were dropped) it does nothing,
+    // and the next start offers what was autosaved.
     void discard();
+    void keepForNextStart() { m_kept = true; }
     int savesFinished() const { return m_savesFinished; }
     // Nothing waiting to be written: no save due and none running.
     bool isIdle() const { return m_runningJob < 0 && !m_timer.isActive() && !m_editedWhileSaving; }
@@ -87,6 +93,8 @@ private:
     int m_generation = 0;
     int m_runningJob = -1;
     bool m_editedWhileSaving = false;
+    bool m_dropRecoveryAfterSave = false;
+    bool m_kept = false;
     int m_savesFinished = 0;
 };
 

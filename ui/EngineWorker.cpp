@@ -6,10 +6,18 @@
 
 namespace waft::ui {
 
+namespace {
+// JobRunner::submit reports "queued" before it returns, on the submitting thread (the other events come from
+// the lane threads): enqueueBackground marks the submissions it makes.
+thread_local bool t_submittingBackground = false;
+}  // namespace
+
 EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
     engine::JobRunner::Events events;
     events.queued = [this](int id, const std::string& name, engine::JobLane) {
-        emit jobQueued(id, QString::fromStdString(name));
+        const bool background = t_submittingBackground;
+        t_submittingBackground = false;  // a slot that enqueues from jobQueued does not inherit the mark
+        emit jobQueued(id, QString::fromStdString(name), background);
     };
     events.started = [this](int id) { emit jobStarted(id); };
     events.progress = [this](int id, const engine::JobProgress& p) {
@@ -61,6 +69,14 @@ EngineWorker::~EngineWorker() { shutdown(); }
 
 int EngineWorker::enqueue(std::unique_ptr<engine::Job> job, Completion onDone, std::string replacesJournalId) {
     return m_runner->submit(std::move(job), std::move(onDone), std::move(replacesJournalId));
+}
+
+int EngineWorker::enqueueBackground(std::unique_ptr<engine::Job> job, Completion onDone) {
+    struct Marked {  // reset however submit() returns
+        Marked() { t_submittingBackground = true; }
+        ~Marked() { t_submittingBackground = false; }
+    } marked;
+    return m_runner->submit(std::move(job), std::move(onDone), {});
 }
 
 void EngineWorker::cancel(int id) { m_runner->cancel(id); }

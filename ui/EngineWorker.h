@@ -31,6 +31,9 @@ public:
     ~EngineWorker() override;
 
     int enqueue(std::unique_ptr<engine::Job> job, Completion onDone = {}, std::string replacesJournalId = {});
+    // A job the user did not start (autosave): queued like any other, but its row in the Jobs panel goes away
+    // when it succeeds (a failure stays, with its line).
+    int enqueueBackground(std::unique_ptr<engine::Job> job, Completion onDone = {});
     void cancel(int id);
     bool isBusy() const;
     void shutdown();
@@ -44,7 +47,7 @@ public:
     void discardInterrupted(const QString& journalId);
 
 signals:
-    void jobQueued(int id, const QString& name);
+    void jobQueued(int id, const QString& name, bool background);
     void jobStarted(int id);
     // etaSec < 0 while unknown.
     void jobProgress(int id, float fraction, const QString& stage, double etaSec);

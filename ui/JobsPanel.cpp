@@ -81,9 +81,10 @@ std::vector<QPointF> JobsPanel::metricPoints(int id) const {
     return it == m_rows.end() ? std::vector<QPointF>() : it->second.curve->points();
 }
 
-void JobsPanel::add(int id, const QString& name) {
+void JobsPanel::add(int id, const QString& name, bool background) {
     Row row;
     row.name = name;
+    row.background = background;
     row.widget = new QWidget(this);
     auto* layout = new QVBoxLayout(row.widget);
     layout->setContentsMargins(2, 2, 2, 2);
@@ -114,6 +115,11 @@ void JobsPanel::finished(int id, bool ok, const QString& message) {
     auto it = m_rows.find(id);
     if (it == m_rows.end()) return;
     Row& row = it->second;
+    if (ok && row.background) {
+        delete row.widget;
+        m_rows.erase(it);
+        return;
+    }
     row.cancel->hide();
     if (ok) row.bar->setValue(100);
     row.label->setText(row.name + QStringLiteral(": ") + message);

@@ -49,8 +49,9 @@ private:
         QString curveName;  // the metric the curve plots (the first one the job reports)
         std::map<QString, QString> latest;
         QString name;
+        bool background = false;  // removed when it succeeds
     };
-    void add(int id, const QString& name);
+    void add(int id, const QString& name, bool background);
     void finished(int id, bool ok, const QString& message);
     void metric(int id, const QString& name, int step, double value);
     void clearFinished();

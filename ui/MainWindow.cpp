@@ -352,7 +352,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());
-    m_worker->shutdown();  // running jobs are cancelled (they stop at their next step), queued ones dropped
+    // Running jobs are cancelled (they stop at their next step), queued ones dropped: if a save was among them,
+    // the next start offers what was autosaved instead of nothing.
+    if (m_worker->isBusy()) m_autosave->keepForNextStart();
+    m_worker->shutdown();
     m_autosave->discard();
     event->accept();
 }

@@ -52,7 +52,7 @@ int RecoveryBar::restore() {
     m_restoreJob = m_session->openRecovered(recovery->scenePath, recovery->originalPath, recovery->strokes,
                                             recovery->clip, [this] {
                                                 m_restoreJob = -1;
-                                                m_autosave->discardRecovery();
+                                                m_autosave->restored();
                                                 hide();
                                             });
     return m_restoreJob;

@@ -1,10 +1,9 @@
 #include <cstdio>
-#include <opencv2/imgcodecs.hpp>
 
 #include "CliArgs.h"
 #include "Commands.h"
 #include "analysis/OpticalFlow.h"
-#include "core/QuietStderr.h"
+#include "io/ImageFile.h"
 
 namespace waft::app {
 
@@ -21,12 +20,9 @@ int runFlow(const std::vector<std::string>& args) {
         return fail(engine::Status::invalid("--method must be dis or accurate"));
     cv::Mat images[2];
     for (int i = 0; i < 2; ++i) {
-        const std::string& path = cli.positionals()[size_t(i)];
-        {
-            engine::QuietStderr quiet;  // libpng's own complaints; the error is our one line
-            images[i] = cv::imread(path, cv::IMREAD_COLOR);
-        }
-        if (images[i].empty()) return fail(engine::Status::corrupt(path + ": not an image OpenCV can read"));
+        auto image = engine::readImage(cli.positionals()[size_t(i)]);
+        if (!image) return fail(image.status());
+        images[i] = std::move(image).value();
     }
     engine::FlowEstimator estimator(method);
     auto flow = estimator.compute(images[0], images[1]);

@@ -7,11 +7,10 @@
 #include <fstream>
 #include <memory>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/QuietStderr.h"
 #include "encode/ExportParams.h"
+#include "io/ImageFile.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -126,12 +125,9 @@ Expected<DecodedAnimation> decodePngFolder(const std::string& path, int maxFrame
     DecodedAnimation out;
     for (const fs::path& file : files) {
         if (int(out.frames.size()) == maxFrames) break;
-        cv::Mat frame;
-        {
-            QuietStderr quiet;  // libpng's own complaints; the error is our one line
-            frame = cv::imread(file.string(), cv::IMREAD_COLOR);
-        }
-        if (frame.empty()) return Status::corrupt("cannot read " + file.string());
+        auto read = readImage(file.string());
+        if (!read) return read.status();
+        cv::Mat frame = std::move(read).value();
         WAFT_RETURN_IF_ERROR(admit(out, std::move(frame), double(out.timesSec.size()), path, maxBytes));
     }
     return out;

@@ -98,6 +98,14 @@ Status writeFileAtomic(const std::string& path, const std::vector<uint8_t>& byte
         std::remove(temp.c_str());
         return Status::io("cannot replace " + path + ": " + reason);
     }
+    // The rename itself reaches the disk with the folder's entry: without this a power cut could bring back the
+    // old file after a later file (an autosave's record) that vouches for this one.
+    std::string folder = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
+    if (folder.empty()) folder = path.find('/') == 0 ? "/" : ".";
+    if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+        ::fsync(dir);  // best effort: some file systems refuse fsync on a folder
+        ::close(dir);
+    }
     return Status::ok();
 }
 

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/QuietStderr.h"
+#include "io/ImageFile.h"
 #include "io/SafetensorsWriter.h"
 
 namespace waft::engine {
@@ -32,15 +31,10 @@ Status SaveSceneJob::run(Progress& progress, const CancelToken& cancel) {
 }
 
 Status LoadImageJob::run(Progress& progress, const CancelToken& cancel) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(m_path, ec)) return Status::io("cannot open " + m_path + ": no such file");
     progress.report(0.1f, "decoding");
-    cv::Mat image;
-    {
-        QuietStderr quiet;  // libpng prints its own complaint about a broken file; ours is the one line
-        image = cv::imread(m_path, cv::IMREAD_COLOR);
-    }
-    if (image.empty()) return Status::corrupt(m_path + ": not an image OpenCV can read");
+    auto decoded = readImage(m_path);
+    if (!decoded) return decoded.status();
+    cv::Mat image = std::move(decoded).value();
     if (cancel.isCancelled()) return Status::cancelled();
     m_sourceSize = image.size();
     const int longSide = std::max(image.cols, image.rows);

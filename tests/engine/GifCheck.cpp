@@ -128,10 +128,10 @@ std::string gifFromFuzzBytes(const uint8_t* data, size_t size, const std::string
         cv::Mat frame(height + (wrongSize ? 1 : 0), width, wrongType ? CV_8UC1 : CV_8UC3);
         for (size_t i = 0; i < frame.total() * frame.elemSize(); ++i)
             frame.data[i] = available ? pixels[(i + size_t(f) * 7) % available] : uint8_t(i * 31);
-        if (writer.write(frame))
-            ++accepted;
-        else if (!wrongSize && !wrongType)
-            return "a well-formed frame was refused";
+        const bool written = bool(writer.write(frame));
+        if (written && (wrongSize || wrongType)) return "a frame of the wrong size or type was accepted";
+        if (!written && !wrongSize && !wrongType) return "a well-formed frame was refused";
+        accepted += written ? 1 : 0;
     }
     if (!writer.close()) return {};
     std::ifstream in(path, std::ios::binary);

@@ -50,6 +50,24 @@ TEST(GifWriter, EveryStreamDecodesStrictly) {
             }
 }
 
+// 1xN frames of noise end their LZW streams at every table size, among them the ones where the decoder's
+// last entry reaches 512, 1024 or 2048 and widens its codes (what the fix is about; without it this fails).
+TEST(GifWriter, StreamsEndingAtEveryTableSizeDecode) {
+    const std::string path = test::tempDir("gif-widths") + "/w.gif";
+    std::mt19937 rng(11);
+    int failures = 0;
+    for (int n = 200; n <= 2400; ++n) {
+        engine::GifWriter writer;
+        ASSERT_TRUE(writer.open(path, n, 1, 10.0f, false).isOk());
+        cv::Mat frame(1, n, CV_8UC3);
+        for (size_t i = 0; i < frame.total() * 3; ++i) frame.data[i] = uint8_t(rng());
+        ASSERT_TRUE(writer.write(frame).isOk());
+        ASSERT_TRUE(writer.close().isOk());
+        if (!checkGif(readBytes(path), n, 1).empty()) ++failures;
+    }
+    EXPECT_EQ(failures, 0);
+}
+
 TEST(GifWriter, FuzzFindingsStayFixed) {
     const std::string dir = test::tempDir("gif-fuzz");
     for (const char* name : {"gif-lzw-width-at-end.bin"}) {

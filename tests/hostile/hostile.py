@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 
 TIME_LIMIT_SEC = 30.0    # generous: every refusal takes well under a second on CI's two cores
 RSS_LIMIT_MB = 1500      # LibTorch and OpenCV alone are ~300 MB resident; a hostile file must not add GBs
@@ -224,10 +225,17 @@ for name, what, text, needle in [
 # Images and videos
 case(write("truncated.png", open(PHOTO, "rb").read()[:3000]), "a PNG cut short",
      ["brush", path("truncated.png"), "-o", path("b.waft"), "--arrow", "10,10,5,0"], 1, "")
-png_huge = open(PHOTO, "rb").read()
-png_huge = png_huge[:16] + struct.pack(">II", 60000, 60000) + png_huge[24:]  # IHDR claims 60000x60000
-case(write("png-claims-60000.png", png_huge), "a PNG whose header claims 60000 x 60000",
-     ["brush", path("png-claims-60000.png"), "-o", path("b.waft"), "--arrow", "10,10,5,0"], 1, "")
+def png_claiming(width, height):
+    """The real photo with its IHDR size replaced, and the chunk's CRC made right again (else libpng stops at the
+    CRC and the size check is never reached)."""
+    png = open(PHOTO, "rb").read()
+    ihdr = b"IHDR" + struct.pack(">II", width, height) + png[24:29]
+    return png[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + png[33:]
+
+
+png_huge = png_claiming(60000, 60000)
+case(write("png-claims-60000.png", png_huge), "a PNG whose header claims 60000 x 60000 (was: OpenCV's assertion text)",
+     ["brush", path("png-claims-60000.png"), "-o", path("b.waft"), "--arrow", "10,10,5,0"], 1, "claims")
 case(write("random.mp4", b"\0\0\0\x18ftypmp42" + os.urandom(20000)), "an MP4 of random bytes",
      ["extract", path("random.mp4"), "-o", path("e.waft")], 1, "")
 case(write("text.avi", "not a video\n" * 100), "a text file named .avi", ["extract", path("text.avi"), "-o",
@@ -279,10 +287,14 @@ animate(path("valid.waft"), "a real renderer model, a weight flipped to NaN",
 animate(path("valid.waft"), "a scene given as the renderer model", nf + [path("valid.waft")], "")
 case(write("zero-bytes.png", b""), "a 0-byte image", ["brush", path("zero-bytes.png"), "-o", path("b.waft"),
                                                       "--arrow", "1,1,1,0"], 1, "", keep=[path("b.waft")])
-png100k = open(PHOTO, "rb").read()
-png100k = png100k[:16] + struct.pack(">II", 100000, 100000) + png100k[24:]
+png100k = png_claiming(100000, 100000)
 case(write("png-claims-100000.png", png100k), "a PNG whose header claims 100000 x 100000",
-     ["brush", path("png-claims-100000.png"), "-o", path("b.waft"), "--arrow", "1,1,1,0"], 1, "", keep=[path("b.waft")])
+     ["brush", path("png-claims-100000.png"), "-o", path("b.waft"), "--arrow", "1,1,1,0"], 1, "claims",
+     keep=[path("b.waft")])
+jpeg_huge = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + \
+    b"\xff\xc0\x00\x11\x08\xff\xff\xff\xff\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01" + b"\x00" * 64 + b"\xff\xd9"
+case(write("jpeg-claims-65535.jpg", jpeg_huge), "a JPEG whose frame header claims 65535 x 65535",
+     ["flow", path("jpeg-claims-65535.jpg"), PHOTO2, "-o", path("o.flo")], 1, "claims", keep=[path("o.flo")])
 subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=green:s=64x48:r=10", "-frames:v", "1",
                 path("one-frame.mp4")], check=True)
 case(path("one-frame.mp4"), "a video of one frame", ["extract", path("one-frame.mp4"), "-o", path("e.waft")], 1, "",

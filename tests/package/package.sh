@@ -41,7 +41,7 @@ zcat "$root/usr/share/man/man1/waft-cli.1.gz" | grep -q 'train\\-renderer' || fa
 
 cli="$root/usr/bin/waft-cli"
 unset WAFT_RESOURCES_DIR
-"$cli" --version | grep -Eq '^waft-cli [0-9]+\.[0-9]+\.[0-9]+ \(git [0-9a-f]{7,}(-dirty)?\)$' ||
+"$cli" --version | grep -Eq '^waft-cli [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{7,}(-dirty)?|unknown)\)$' ||
   fail "waft-cli --version: $("$cli" --version)"
 (cd "$work" && "$cli" extract --sample --frames 12 -o "$work/tree.waft" >/dev/null) || fail "installed extract failed"
 source=$("$cli" info "$work/tree.waft" | python3 -c 'import json,sys; print(json.load(sys.stdin)["source_video"]["path"])')

@@ -142,6 +142,7 @@ private slots:
         m_dir = test::tempDir("ui");
         // The journal of resumable jobs goes to the test's folder, not the user's ~/.local/state.
         qputenv("WAFT_STATE_DIR", QByteArray::fromStdString(m_dir + "/state"));
+        qputenv("WAFT_AUTOSAVE_DIR", QByteArray::fromStdString(m_dir + "/autosave"));  // not the user's, not shared
         engine::Scene scene;
         scene.volume = test::sinusoidalVolume(192, 128, 3, 0.8f, 0, 3.0f);
         scene.settings.dampingRatio = 0.5f;  // rings down within a few seconds
