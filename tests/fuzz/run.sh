@@ -12,7 +12,7 @@ dir=${2:-build-fuzz}
 hostile=${3:-build/tests/hostile}
 [ -d "$hostile" ] || { echo "run.sh: no hostile set in $hostile (run ctest -R cli.hostile first)" >&2; exit 2; }
 bash tests/fuzz/seed_corpus.sh "$hostile" "$dir/corpus" >/dev/null
-for t in safetensors scene json_fields strokes flo model_config sd_model gif; do
+for t in safetensors scene json_fields strokes flo model_config sd_model gif image; do
   [ -x "$dir/fuzz_$t" ] || { echo "run.sh: $dir/fuzz_$t is not built" >&2; exit 2; }
   if ! "$dir/fuzz_$t" "$dir/corpus/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=200000 \
       -timeout=25 -print_final_stats=1 -artifact_prefix="$dir/" >"$dir/$t.log" 2>&1; then
