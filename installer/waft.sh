@@ -16,7 +16,8 @@ PACKAGES=(cmake ninja-build g++ ccache qt6-base-dev libtorch-dev libopencv-dev l
   vulkan-tools vulkan-validationlayers qt6-qpa-plugins glslc glslang-tools libglm-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev xvfb xauth
   imagemagick ffmpeg libopenblas0-pthread pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libwebp-dev clang-format python3 clang libclang-rt-14-dev libicu-dev zlib1g-dev
-  libgloo-dev libgoogle-glog-dev help2man desktop-file-utils appstream shared-mime-info)
+  libgloo-dev libgoogle-glog-dev help2man desktop-file-utils appstream shared-mime-info
+  dpkg-dev file)
 BUILD_DIR=${WAFT_BUILD_DIR:-build}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

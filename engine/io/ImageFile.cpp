@@ -17,6 +17,7 @@ constexpr size_t kHeaderBytes = 1 << 20;  // a JPEG's frame header comes after i
 uint32_t be16(const std::vector<uint8_t>& b, size_t i) { return uint32_t(b[i] << 8 | b[i + 1]); }
 uint32_t be32(const std::vector<uint8_t>& b, size_t i) { return be16(b, i) << 16 | be16(b, i + 2); }
 uint32_t le16(const std::vector<uint8_t>& b, size_t i) { return uint32_t(b[i] | b[i + 1] << 8); }
+uint32_t le24(const std::vector<uint8_t>& b, size_t i) { return le16(b, i) | uint32_t(b[i + 2]) << 16; }
 uint32_t le32(const std::vector<uint8_t>& b, size_t i) { return le16(b, i) | le16(b, i + 2) << 16; }
 
 // The first SOFn segment's size; each step moves past one whole segment, so the walk ends within the bytes.
@@ -61,7 +62,7 @@ Expected<cv::Size> imageHeaderSize(const std::string& path) {
     if (b.size() >= 30 && std::equal(b.begin(), b.begin() + 4, "RIFF") &&
         std::equal(b.begin() + 8, b.begin() + 12, "WEBP")) {
         if (std::equal(b.begin() + 12, b.begin() + 16, "VP8X"))
-            return cv::Size(int(1 + (le32(b, 24) & 0xffffff)), int(1 + (le32(b, 27) & 0xffffff)));
+            return cv::Size(int(1 + le24(b, 24)), int(1 + le24(b, 27)));  // 24-bit fields: bytes 24..29
         if (std::equal(b.begin() + 12, b.begin() + 16, "VP8 "))
             return cv::Size(int(le16(b, 26) & 0x3fff), int(le16(b, 28) & 0x3fff));
         if (std::equal(b.begin() + 12, b.begin() + 16, "VP8L") && b.size() >= 25) {

@@ -67,6 +67,14 @@ bool waitIdle(ui::Autosave* autosave, int atLeastSaves) {
     return QTest::qWaitFor([&] { return autosave->isIdle() && autosave->savesFinished() >= atLeastSaves; }, 30000);
 }
 
+// Opens the scene, makes one round of edits and waits for their autosave (a fast interval).
+bool editedAndAutosaved(ui::MainWindow& window, const QString& scene, int round) {
+    window.autosave()->setIntervalSec(0.1);
+    if (!openScene(window, scene)) return false;
+    edit(window, round);
+    return waitIdle(window.autosave(), 1);
+}
+
 // Child mode: open the scene, edit, wait for the autosave, write what Save would write (the reference), then keep
 // "editing" (a pull held in the viewport) until the parent kills this process.
 int editThenWaitToBeKilled() {
@@ -216,10 +224,7 @@ private slots:
         const QString folder = freshFolder("clean");
         {
             ui::MainWindow window;
-            window.autosave()->setIntervalSec(0.1);
-            QVERIFY(openScene(window, m_scenePath));
-            edit(window, 0);
-            QVERIFY(waitIdle(window.autosave(), 1));
+            QVERIFY(editedAndAutosaved(window, m_scenePath, 0));
             QVERIFY(QFile::exists(folder + "/session.json"));
             window.close();
             QVERIFY(!QFile::exists(folder + "/session.json"));
@@ -234,10 +239,7 @@ private slots:
         const QString folder = freshFolder("busy");
         {
             ui::MainWindow window;
-            window.autosave()->setIntervalSec(0.1);
-            QVERIFY(openScene(window, m_scenePath));
-            edit(window, 2);
-            QVERIFY(waitIdle(window.autosave(), 1));
+            QVERIFY(editedAndAutosaved(window, m_scenePath, 2));
             window.worker()->enqueue(std::make_unique<LongJob>());
             QTRY_VERIFY(window.worker()->isBusy());
             window.close();
@@ -265,10 +267,7 @@ private slots:
         const QString source = freshFolder("damaged-source");
         {
             ui::MainWindow window;
-            window.autosave()->setIntervalSec(0.1);
-            QVERIFY(openScene(window, m_scenePath));
-            edit(window, 1);
-            QVERIFY(waitIdle(window.autosave(), 1));
+            QVERIFY(editedAndAutosaved(window, m_scenePath, 1));
             // Copy what a killed session would have left, before the orderly end removes it.
             const QString left = QString::fromStdString(m_dir) + "/damaged";
             QDir(left).removeRecursively();
@@ -297,15 +296,44 @@ private slots:
         window.recoveryBar()->discard();
         QVERIFY(!window.autosave()->hasRecovery());
 
-        // A session record that is not JSON: nothing offered, nothing crashes.
-        const QString junk = freshFolder("junk");
-        QDir().mkpath(junk);
-        QFile record(junk + "/session.json");
-        QVERIFY(record.open(QIODevice::WriteOnly));
-        record.write("{\"format\": \"waft-autosave\", \"version\": 1, \"generation\": ");
-        record.close();
-        ui::MainWindow other;
-        QVERIFY(other.recoveryBar()->isHidden());
+        // Hostile session records beside real generation files: nothing offered, nothing crashes; a record with
+        // an absurd path and clip is offered with the path cut and no clip.
+        const auto withRecord = [&](const char* name, const QByteArray& record) {
+            const QString dir = freshFolder(name);
+            QDir().mkpath(dir);
+            QFile::copy(m_scenePath, dir + "/scene-1.waft");
+            engine::MotionStrokes strokes;
+            strokes.width = 96;
+            strokes.height = 64;
+            QFile s(dir + "/strokes-1.json"), r(dir + "/session.json");
+            s.open(QIODevice::WriteOnly);
+            s.write(QByteArray::fromStdString(engine::strokesToJson(strokes)));
+            r.open(QIODevice::WriteOnly);
+            r.write(record);
+        };
+        const QByteArray head = R"({"format": "waft-autosave", "version": 1, )";
+        for (const auto& [name, record] : std::vector<std::pair<const char*, QByteArray>>{
+                 {"junk-cut", head + R"("generation": )"},
+                 {"junk-huge-generation", head + R"("generation": 1e12})"},
+                 {"junk-negative", head + R"("generation": -3})"},
+                 {"junk-fraction", head + R"("generation": 1.5})"},
+                 {"junk-string", head + R"("generation": "1"})"},
+                 {"junk-format", R"({"format": "waft-scene", "version": 1, "generation": 1})"},
+                 {"junk-version", R"({"format": "waft-autosave", "version": 2, "generation": 1})"},
+                 {"junk-deep", QByteArray(5000, '[') + QByteArray(5000, ']')},
+                 {"junk-70k", head + R"("generation": 1, "path": ")" + QByteArray(70000, 'a') + R"("})"}}) {
+            withRecord(name, record);
+            ui::MainWindow other;
+            QVERIFY2(other.recoveryBar()->isHidden(), name);
+        }
+        withRecord("odd-fields", head + R"("generation": 1, "path": ")" + QByteArray(20000, 'p') +
+                                     R"(", "clip_in": 5, "clip_out": 2, "saved_unix": -1e300})");
+        ui::MainWindow odd;
+        QVERIFY(!odd.recoveryBar()->isHidden());
+        const auto recovery = odd.autosave()->recovery();
+        QVERIFY(recovery.hasValue());
+        QCOMPARE(recovery->originalPath.size(), 4096);
+        QCOMPARE(recovery->clip.first, -1.0);
     }
 
     // Help > About and --version: the version and the git revision it was built from.
