@@ -28,6 +28,7 @@ int runTrainPrior(const std::vector<std::string>& args);
 int runPredict(const std::vector<std::string>& args);
 int runBenchPrior(const std::vector<std::string>& args);
 int runBenchExport(const std::vector<std::string>& args);
+int runBenchCpuRender(const std::vector<std::string>& args);
 int runCheckLoop(const std::vector<std::string>& args);
 int runBrush(const std::vector<std::string>& args);
 int runJobs(const std::vector<std::string>& args);

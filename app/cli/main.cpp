@@ -94,6 +94,7 @@ commands:
   predict IMAGE --model PRIOR --vae VAE -o SCENE.waft   motion from one photo
   bench-prior -o DIR            procedural benchmark of the motion prior (trains a tiny one on CPU)
   bench-export SCENE -o DIR     every export format and preset: size, time, PSNR, loop wrap
+  bench-cpu-render SCENE... -o DIR   the CPU frame path against the exact path: time, error, seam
   check-loop FILE               decode an exported loop and measure its wrap-around step
   jobs [--discard ID]           interrupted training jobs (killed, or the app closed during them)
   resume ID                     continue an interrupted job from its last checkpoint
@@ -154,6 +155,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "predict") return waft::app::runPredict(args);
     if (command == "bench-prior") return waft::app::runBenchPrior(args);
     if (command == "bench-export") return waft::app::runBenchExport(args);
+    if (command == "bench-cpu-render") return waft::app::runBenchCpuRender(args);
     if (command == "check-loop") return waft::app::runCheckLoop(args);
     if (command == "brush") return waft::app::runBrush(args);
     if (command == "jobs") return waft::app::runJobs(args);

@@ -49,50 +49,60 @@ void pull(cv::Mat& fine, const std::vector<uint8_t>& fineHoles, const cv::Mat& c
 #pragma omp parallel for schedule(static)
     for (int y = 0; y < fine.rows; ++y) {
         float* dst = fine.ptr<float>(y);
-        const float cy = std::clamp((float(y) + 0.5f) * 0.5f - 0.5f, 0.0f, float(coarse.rows - 1));
-        const int y0 = int(cy);
-        const int y1 = std::min(y0 + 1, coarse.rows - 1);
-        const float wy = cy - float(y0);
-        const float* r0 = coarse.ptr<float>(y0);
-        const float* r1 = coarse.ptr<float>(y1);
-        for (int x = 0; x < fine.cols; ++x) {
-            if (!fineHoles[size_t(y) * fine.cols + x]) continue;
-            const float cx = std::clamp((float(x) + 0.5f) * 0.5f - 0.5f, 0.0f, float(coarse.cols - 1));
-            const int x0 = int(cx);
-            const int x1 = std::min(x0 + 1, coarse.cols - 1);
-            const float wx = cx - float(x0);
-            for (int c = 0; c < channels; ++c) {
-                const float top = r0[x0 * channels + c] * (1 - wx) + r0[x1 * channels + c] * wx;
-                const float bottom = r1[x0 * channels + c] * (1 - wx) + r1[x1 * channels + c] * wx;
-                dst[x * channels + c] = top * (1 - wy) + bottom * wy;
-            }
-        }
+        for (int x = 0; x < fine.cols; ++x)
+            if (fineHoles[size_t(y) * fine.cols + x]) pullSample(coarse, x, y, dst + size_t(x) * channels);
     }
 }
 
 }  // namespace
 
-void fillHolesPushPull(cv::Mat& image, const std::vector<uint8_t>& holes) {
+void pullSample(const cv::Mat& coarse, int x, int y, float* out) {
+    const int channels = coarse.channels();
+    const float cy = std::clamp((float(y) + 0.5f) * 0.5f - 0.5f, 0.0f, float(coarse.rows - 1));
+    const int y0 = int(cy);
+    const int y1 = std::min(y0 + 1, coarse.rows - 1);
+    const float wy = cy - float(y0);
+    const float* r0 = coarse.ptr<float>(y0);
+    const float* r1 = coarse.ptr<float>(y1);
+    const float cx = std::clamp((float(x) + 0.5f) * 0.5f - 0.5f, 0.0f, float(coarse.cols - 1));
+    const int x0 = int(cx);
+    const int x1 = std::min(x0 + 1, coarse.cols - 1);
+    const float wx = cx - float(x0);
+    for (int c = 0; c < channels; ++c) {
+        const float top = r0[x0 * channels + c] * (1 - wx) + r0[x1 * channels + c] * wx;
+        const float bottom = r1[x0 * channels + c] * (1 - wx) + r1[x1 * channels + c] * wx;
+        out[c] = top * (1 - wy) + bottom * wy;
+    }
+}
+
+void fillHolesPushPull(cv::Mat& image, const std::vector<uint8_t>& holes, PushPullScratch* scratch) {
     CV_Assert(image.depth() == CV_32F && image.channels() <= 16 && image.isContinuous());
     CV_Assert(holes.size() == size_t(image.rows) * size_t(image.cols));
     if (std::none_of(holes.begin(), holes.end(), [](uint8_t h) { return h != 0; })) return;
 
-    std::vector<cv::Mat> levels{image};
-    std::vector<std::vector<uint8_t>> levelHoles{holes};
+    PushPullScratch local;
+    PushPullScratch& pyramid = scratch ? *scratch : local;
+    std::vector<cv::Mat>& levels = pyramid.levels;
+    std::vector<std::vector<uint8_t>>& levelHoles = pyramid.holes;
+    if (levels.empty()) levels.emplace_back();
+    if (levelHoles.empty()) levelHoles.emplace_back();
+    levels[0] = image;
+    levelHoles[0] = holes;  // same size as last time: no allocation
+    size_t top = 0;
     for (;;) {
-        const std::vector<uint8_t>& last = levelHoles.back();
+        const std::vector<uint8_t>& last = levelHoles[top];
         if (std::none_of(last.begin(), last.end(), [](uint8_t h) { return h != 0; })) break;
-        if (levels.back().rows == 1 && levels.back().cols == 1) {  // nothing valid anywhere
+        if (levels[top].rows == 1 && levels[top].cols == 1) {  // nothing valid anywhere
             image.setTo(0.0);
             return;
         }
-        cv::Mat coarse;
-        std::vector<uint8_t> coarseHoles;
-        push(levels.back(), last, coarse, coarseHoles);
-        levels.push_back(coarse);
-        levelHoles.push_back(std::move(coarseHoles));
+        if (levels.size() == top + 1) levels.emplace_back();
+        if (levelHoles.size() == top + 1) levelHoles.emplace_back();
+        push(levels[top], levelHoles[top], levels[top + 1], levelHoles[top + 1]);
+        ++top;
     }
-    for (size_t l = levels.size() - 1; l-- > 0;) pull(levels[l], levelHoles[l], levels[l + 1]);
+    for (size_t l = top; l-- > 0;) pull(levels[l], levelHoles[l], levels[l + 1]);
+    levels[0].release();  // the caller's image: do not keep it alive
 }
 
 }  // namespace waft::engine

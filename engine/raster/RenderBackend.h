@@ -27,5 +27,7 @@ using RenderBackendFactory = std::function<Expected<std::unique_ptr<RenderBacken
 
 // The CPU reference backend (always available).
 RenderBackendFactory cpuRenderBackend();
+// The fast CPU frame path (FastFrameRenderer, issue 20); not yet the default.
+RenderBackendFactory fastCpuRenderBackend();
 
 }  // namespace waft::engine
