@@ -177,8 +177,8 @@ FastFrameRenderer::FastFrameRenderer(const SpectralVolume& volume, FastRenderPar
         }
     }
 
-    // Residuals for the tiles interpolation cannot serve at kResidualDrive times unit drive: S - S~ as 8-bit
-    // integers with a scale per tile, band and channel, so their exact field costs a quarter of the float
+    // Residuals for the tiles interpolation cannot serve at kResidualDrive times unit drive: S - S~ as 16-bit
+    // integers with a scale per tile, band and channel, so their exact field costs half of the float
     // coefficients' bytes and is within sum_j |q_j| e'_j of exact, e'_j = |(scale_c / 2)_c|.
     m_residualSlot.assign(size_t(m_tilesX) * m_tilesY, -1);
     int slots = 0;
@@ -313,7 +313,7 @@ void FastFrameRenderer::prepareFrame(const std::vector<std::complex<float>>& q) 
     }
 
     // Each tile's path this frame: the interpolant where its bound allows, else the interpolant plus the
-    // 8-bit residual where that bound allows, else exact synthesis from the float coefficients.
+    // 16-bit residual where that bound allows, else exact synthesis from the float coefficients.
     m_tileTier.assign(size_t(m_tilesX) * m_tilesY, kInterpolated);
     m_lastExactTiles = 0;
     m_lastCorrectedTiles = 0;

@@ -59,7 +59,7 @@ public:
     void displacementField(const std::vector<std::complex<float>>& q, DisplacementField& out);
 
     const std::vector<float>& weights() const { return m_weights; }
-    // Of the last frame: tiles synthesised exactly, tiles corrected by their 8-bit residual, of how many;
+    // Of the last frame: tiles synthesised exactly, tiles corrected by their 16-bit residual, of how many;
     // holes before filling.
     size_t lastExactTiles() const { return m_lastExactTiles; }
     size_t lastCorrectedTiles() const { return m_lastCorrectedTiles; }
@@ -71,7 +71,7 @@ public:
 
 private:
     static constexpr int kScatterChunk = 256;
-    // Tiles that fail the interpolation budget at this many times unit drive keep an 8-bit residual.
+    // Tiles that fail the interpolation budget at this many times unit drive keep an 16-bit residual.
     static constexpr float kResidualDrive = 4.0f;
     static constexpr long kResidualLevels = 32767;  // 16-bit residuals: 1/65534 of the largest per step
     enum Tier : uint8_t { kInterpolated, kCorrected, kExact };
@@ -104,7 +104,7 @@ private:
     std::vector<int> m_residualSlot;     // [tile]: its slot in m_residual, or -1
     std::vector<int16_t> m_residual;     // [slot][row in tile][band][4][column in tile]
     std::vector<float> m_residualScale;  // [slot][band][4]
-    std::vector<float> m_residualErr;    // [slot][band]: e' of the 8-bit residual
+    std::vector<float> m_residualErr;    // [slot][band]: e' of the 16-bit residual
     std::vector<float> m_phaseW;         // [phase][4] Catmull-Rom weights
     std::vector<uint32_t> m_source;      // B, G, R, 1 as bytes
     std::vector<float> m_weights;

@@ -94,6 +94,7 @@ void fillHolesPushPull(cv::Mat& image, const std::vector<uint8_t>& holes, PushPu
         if (std::none_of(last.begin(), last.end(), [](uint8_t h) { return h != 0; })) break;
         if (levels[top].rows == 1 && levels[top].cols == 1) {  // nothing valid anywhere
             image.setTo(0.0);
+            levels[0].release();  // the caller's image: do not keep it alive
             return;
         }
         if (levels.size() == top + 1) levels.emplace_back();

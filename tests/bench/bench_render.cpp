@@ -66,6 +66,7 @@ const engine::SpectralVolume& cpuScene(int w, int h) {
 void frameCounters(benchmark::State& state, const engine::FastFrameRenderer& renderer) {
     state.counters["fps"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
     state.counters["exact_tiles_%"] = 100.0 * double(renderer.lastExactTiles()) / double(renderer.tileCount());
+    state.counters["corrected_tiles_%"] = 100.0 * double(renderer.lastCorrectedTiles()) / double(renderer.tileCount());
     state.counters["working_set_MB"] = double(renderer.workingSetBytes()) / 1e6;
 }
 
