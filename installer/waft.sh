@@ -17,7 +17,7 @@ PACKAGES=(cmake ninja-build g++ ccache qt6-base-dev libtorch-dev libopencv-dev l
   imagemagick ffmpeg libopenblas0-pthread pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libwebp-dev clang-format python3 clang libclang-rt-14-dev libicu-dev zlib1g-dev
   libgloo-dev libgoogle-glog-dev help2man desktop-file-utils appstream shared-mime-info
-  dpkg-dev file)
+  dpkg-dev file chromium)
 BUILD_DIR=${WAFT_BUILD_DIR:-build}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -31,6 +31,16 @@ deps() {
     echo "installing: ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  # The web page tests drive Chromium with puppeteer-core from npm (tests/web/package-lock.json; no browser
+  # download). Node.js from Debian unless the machine already has one.
+  if ! command -v npm >/dev/null; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  if ! cmp -s tests/web/package-lock.json tests/web/node_modules/.waft-installed-lock 2>/dev/null; then
+    (cd tests/web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error &&
+      cp package-lock.json node_modules/.waft-installed-lock)
   fi
 }
 

@@ -4,10 +4,10 @@
 
 #include <QMouseEvent>
 #include <QPainter>
-#include <opencv2/imgproc.hpp>
+#include <algorithm>
 
 #include "SceneController.h"
-#include "raster/FrameRenderer.h"
+#include "raster/FastFrameRenderer.h"
 
 namespace waft::ui {
 
@@ -26,7 +26,9 @@ CpuViewport::~CpuViewport() = default;
 
 void CpuViewport::sceneChanged() {
     m_volume = m_controller->volume();
-    m_renderer = m_volume ? std::make_unique<engine::FrameRenderer>(*m_volume) : nullptr;
+    m_renderer = m_volume ? std::make_unique<engine::FastFrameRenderer>(*m_volume) : nullptr;
+    m_frame = QImage();
+    m_recentCount = 0;
     wake();
 }
 
@@ -44,17 +46,26 @@ void CpuViewport::tick() {
     frameTimer.start();
     std::vector<std::complex<float>> q;
     const bool moving = m_controller->coordinatesAt(double(m_clock.nsecsElapsed()) * 1e-9, q);
-    cv::Mat bgr;
-    if (m_renderer->render(q, bgr).isOk()) {
-        cv::Mat rgb;
-        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-        m_frame = QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
-    }
-    ++m_frames;
+    if (m_frame.width() != m_volume->width || m_frame.height() != m_volume->height)
+        m_frame = QImage(m_volume->width, m_volume->height, QImage::Format_RGBX8888);
+    // bits() detaches when a copy of the last frame (lastFrame()) is still held elsewhere.
+    uchar* pixels = m_frame.bits();
+    if (!pixels || !m_renderer->renderInto(q, pixels, size_t(m_frame.bytesPerLine()), engine::PixelLayout::Rgbx).isOk())
+        m_frame = QImage();
     m_lastFrameMs = double(frameTimer.nsecsElapsed()) * 1e-6;
-    emit frameRendered(m_lastFrameMs);
+    m_recentMs[m_recentCount % kFrameWindow] = m_lastFrameMs;
+    ++m_recentCount;
+    ++m_frames;
+    emit frameRendered(meanFrameMs());
     update();
     if (!moving) m_timer.stop();
+}
+
+double CpuViewport::meanFrameMs() const {
+    const int n = std::min(m_recentCount, kFrameWindow);
+    double sum = 0.0;
+    for (int i = 0; i < n; ++i) sum += m_recentMs[i];
+    return n > 0 ? sum / n : 0.0;
 }
 
 QSizeF CpuViewport::imageSize() const { return m_volume ? QSizeF(m_volume->width, m_volume->height) : QSizeF(); }

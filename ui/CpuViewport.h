@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace waft::engine {
-class FrameRenderer;
+class FastFrameRenderer;
 struct SpectralVolume;
 }  // namespace waft::engine
 
@@ -17,17 +17,22 @@ namespace waft::ui {
 
 class SceneController;
 
-// The viewport without a GPU: renders each frame with the engine's CPU reference (synthesis + softmax
-// splat) on the UI thread and paints it scaled to fit. Repaints at up to 60 Hz while the controller reports
-// motion and idles otherwise. Left drags are pulls (scene coordinates), like the Vulkan viewport.
+// The viewport without a GPU: renders each frame with the engine's fast CPU frame path (FastFrameRenderer,
+// straight into the QImage it paints, no conversion or copy) on the UI thread and paints it scaled to fit.
+// Repaints at up to 60 Hz while the controller reports motion and idles otherwise. Left drags are pulls
+// (scene coordinates), like the Vulkan viewport. frameRendered reports the mean render time of the last
+// frames (kFrameWindow), what the status bar shows.
 class CpuViewport : public QWidget {
     Q_OBJECT
 public:
     explicit CpuViewport(SceneController* controller, QWidget* parent = nullptr);
     ~CpuViewport() override;
 
+    static constexpr int kFrameWindow = 30;
+
     int framesRendered() const { return m_frames; }
     double lastFrameMs() const { return m_lastFrameMs; }
+    double meanFrameMs() const;
     QPointF sceneCoordinates(QPointF widgetPos) const;
     QPointF widgetPosition(QPointF scenePos) const;
     // Zoom 1 = fit; pan in widget pixels. With panMode, left drags pan instead of pulling.
@@ -64,7 +69,7 @@ private:
 
     SceneController* m_controller;
     std::shared_ptr<const engine::SpectralVolume> m_volume;
-    std::unique_ptr<engine::FrameRenderer> m_renderer;
+    std::unique_ptr<engine::FastFrameRenderer> m_renderer;
     QImage m_frame;
     QTimer m_timer;
     QElapsedTimer m_clock;
@@ -78,6 +83,8 @@ private:
     bool m_panning = false;
     int m_frames = 0;
     double m_lastFrameMs = 0.0;
+    double m_recentMs[kFrameWindow] = {};
+    int m_recentCount = 0;  // frames of this scene, for the mean
 };
 
 }  // namespace waft::ui

@@ -77,8 +77,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_fps->setText(m_viewport->backendDescription());
     statusBar()->showMessage(m_viewport->backendDescription(), 8000);
     connect(m_viewport, &ViewportHost::frameRendered, this, [this](double ms) {
-        m_fps->setText(
-            tr("%1 · %2 ms/frame").arg(m_viewport->usesVulkan() ? tr("Vulkan") : tr("CPU")).arg(ms, 0, 'f', 1));
+        m_fps->setText(tr("%1 · %2 ms/frame (%3 fps)")
+                           .arg(m_viewport->usesVulkan() ? tr("Vulkan") : tr("CPU"))
+                           .arg(ms, 0, 'f', 1)
+                           .arg(ms > 0.0 ? 1000.0 / ms : 0.0, 0, 'f', 0));
     });
     connect(m_worker, &EngineWorker::jobProgress, this, [this](int, float f, const QString& stage, double) {
         m_activity->setText(tr("Engine: %1 %2%").arg(stage).arg(int(f * 100)));
@@ -168,6 +170,16 @@ void MainWindow::buildMenus() {
         const double loopSec = scene ? engine::defaultLoopSec(scene->volume, m_controller->settings()) : 0.0;
         ExportDialog dialog(QFileInfo(m_session->scenePath()).completeBaseName() + "-loop.mp4", size, loopSec, this);
         if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params(), dialog.rendererModel());
+    });
+    file->addAction(tr("Export Interactive &Web Page…"), QKeySequence(tr("Ctrl+Alt+E")), this, [this] {
+        if (!m_controller->scene()) {
+            statusBar()->showMessage(tr("Open a scene first"), 8000);
+            return;
+        }
+        const QString suggested = QFileInfo(m_session->scenePath()).completeBaseName() + ".html";
+        const QString p =
+            QFileDialog::getSaveFileName(this, tr("Export interactive web page"), suggested, tr("Web page (*.html)"));
+        if (!p.isEmpty()) exportWebPage(p.endsWith(".html") ? p : p + ".html");
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -318,6 +330,8 @@ int MainWindow::saveSceneTo(const QString& path) { return m_session->saveSceneTo
 int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel) {
     return m_session->exportTo(path, params, rendererModel);
 }
+
+int MainWindow::exportWebPage(const QString& path) { return m_session->exportWebPage(path); }
 int MainWindow::applyMotionBrush() { return m_session->applyMotionBrush(); }
 int MainWindow::predictMotion() { return m_session->predictMotion(); }
 

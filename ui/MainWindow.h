@@ -42,6 +42,7 @@ public:
     int openPath(const QString& path);
     int saveSceneTo(const QString& path);
     int exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel = {});
+    int exportWebPage(const QString& path);
     int applyMotionBrush();
     int predictMotion();
     int openSample();

@@ -12,6 +12,7 @@
 #include "core/Resources.h"
 #include "jobs/ExtractMotionJob.h"
 #include "jobs/SceneJobs.h"
+#include "jobs/WebPageJob.h"
 #include "ml/render/NeuralRenderBackend.h"
 
 namespace waft::ui {
@@ -186,6 +187,13 @@ int SceneSession::exportTo(const QString& path, const engine::AnimateParams& par
         return (*factory)(volume);
     };
     return m_worker->enqueue(std::make_unique<engine::AnimateJob>(scene, path.toStdString(), params, neural));
+}
+
+int SceneSession::exportWebPage(const QString& path) {
+    auto snapshot = m_controller->snapshot();
+    if (!snapshot) return -1;
+    return m_worker->enqueue(std::make_unique<engine::WebPageJob>(
+        std::shared_ptr<const engine::Scene>(std::move(snapshot)), path.toStdString(), engine::WebPageParams{}));
 }
 
 int SceneSession::applyMotionBrush() {

@@ -34,6 +34,8 @@ public:
     int openSample();
     int saveSceneTo(const QString& path);
     int exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel = {});
+    // File > Export > Interactive Web Page: the scene as one self-contained HTML file (engine::WebPageJob).
+    int exportWebPage(const QString& path);
     int applyMotionBrush();
     // The current photo's motion from the configured motion model (Motion ▸ Motion Model…).
     int predictMotion();

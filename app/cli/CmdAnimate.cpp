@@ -5,6 +5,7 @@
 #include "CliArgs.h"
 #include "Commands.h"
 #include "RendererChoice.h"
+#include "io/SafetensorsWriter.h"
 #include "jobs/SceneAnimator.h"
 #include "ml/render/NeuralRenderBackend.h"
 
@@ -21,7 +22,7 @@ namespace {
 
 constexpr const char* kAnimateUsage =
     "waft-cli animate SCENE.waft -o OUT.{mp4,webm,webp,apng,gif}|DIR/ [--seconds L] [--fps F] [--gain G]\n"
-    "       [--loop|--no-loop] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto|neural]\n"
+    "       [--loop|--no-loop] [--size WxH] [--speed S] [--renderer cpu|cpu-exact|vulkan|cuda|auto|neural]\n"
     "       [--renderer-model R.safetensors] [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265]\n"
     "       [--chroma 420|444] [--keyint N]\n"
     "  --seconds  duration (default: the scene's loop length)\n"
@@ -31,12 +32,14 @@ constexpr const char* kAnimateUsage =
     "  --no-loop  play the spectral volume as analysed from t = 0\n"
     "  --size     output size (WxH; 0 for one side keeps the aspect ratio)\n"
     "  --speed    time scale (default: the scene's; 2 = twice as fast, 0.5 = slow motion)\n"
-    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available), or neural: GID's learned\n"
-    "             renderer (waft-cli train-renderer) from --renderer-model, on CUDA when there is one\n" WAFT_ENCODE_USAGE;
+    "  --renderer cpu (the fast frame path), cpu-exact (its exact reference), vulkan, cuda or auto (default:\n"
+    "             the fastest available), or neural: GID's learned renderer (waft-cli train-renderer)\n"
+    "             from --renderer-model, on CUDA when there is one\n" WAFT_ENCODE_USAGE;
 
 constexpr const char* kPullUsage =
     "waft-cli pull SCENE.waft --at X,Y --drag DX,DY -o OUT.{mp4,webm,webp,apng,gif}|DIR/ [--hold SEC]\n"
-    "       [--damping XI] [--seconds L] [--fps F] [--size WxH] [--speed S] [--renderer cpu|vulkan|cuda|auto|neural]\n"
+    "       [--damping XI] [--seconds L] [--fps F] [--size WxH] [--speed S]\n"
+    "       [--renderer cpu|cpu-exact|vulkan|cuda|auto|neural] [--trace TRACE.csv]\n"
     "       [--renderer-model R.safetensors] [--quality draft|good|best|lossless] [--crf N] [--codec h264|h265]\n"
     "       [--chroma 420|444] [--keyint N]\n"
     "  --at       grabbed pixel in scene coordinates\n"
@@ -45,8 +48,11 @@ constexpr const char* kPullUsage =
     "  --damping  damping ratio xi (default: the scene's, 0.08)\n"
     "  --seconds  clip length (default 4)\n"
     "  --speed    time scale of the dynamics (default: the scene's)\n"
-    "  --renderer cpu, vulkan, cuda or auto (default: the fastest available), or neural: GID's learned\n"
-    "             renderer (waft-cli train-renderer) from --renderer-model, on CUDA when there is one\n" WAFT_ENCODE_USAGE;
+    "  --trace    also write the grabbed pixel's displacement along the drag per frame (CSV: frame, seconds\n"
+    "             after the frame's step, px)\n"
+    "  --renderer cpu (the fast frame path), cpu-exact (its exact reference), vulkan, cuda or auto (default:\n"
+    "             the fastest available), or neural: GID's learned renderer (waft-cli train-renderer)\n"
+    "             from --renderer-model, on CUDA when there is one\n" WAFT_ENCODE_USAGE;
 
 const std::set<std::string> kEncodeOptions = {"--quality", "--crf", "--codec", "--chroma", "--keyint"};
 
@@ -159,7 +165,7 @@ int runAnimate(const std::vector<std::string>& args) {
 
 int runPull(const std::vector<std::string>& args) {
     CliArgs cli(withEncodeOptions({"-o", "--at", "--drag", "--hold", "--damping", "--seconds", "--fps", "--size",
-                                   "--speed", "--renderer", "--renderer-model"}),
+                                   "--speed", "--renderer", "--renderer-model", "--trace"}),
                 {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kPullUsage);
     if (cli.helpRequested()) return std::puts(kPullUsage), 0;
@@ -200,6 +206,18 @@ int runPull(const std::vector<std::string>& args) {
     for (float v : trace) peak = std::max(peak, std::abs(v));
     std::printf("%s: %zu frames (%s); grabbed point peak %.2f px, last %.3f px\n", out.c_str(), trace.size(),
                 rendererName.c_str(), peak, trace.empty() ? 0.0f : trace.back());
+    if (cli.has("--trace")) {
+        std::string csv = "frame,seconds,along_px\n";
+        char line[96];
+        for (size_t n = 0; n < trace.size(); ++n) {
+            std::snprintf(line, sizeof line, "%zu,%.6f,%.6f\n", n, double(n + 1) / double(params.fps),
+                          double(trace[n]));
+            csv += line;
+        }
+        if (auto s = engine::writeFileAtomic(cli.string("--trace", ""), std::vector<uint8_t>(csv.begin(), csv.end()));
+            !s)
+            return fail(s);
+    }
     return 0;
 }
 

@@ -20,6 +20,7 @@ namespace waft::app {
 int runExtract(const std::vector<std::string>& args);
 int runAnimate(const std::vector<std::string>& args);
 int runPull(const std::vector<std::string>& args);
+int runWeb(const std::vector<std::string>& args);
 int runFlow(const std::vector<std::string>& args);
 int runInfo(const std::vector<std::string>& args);
 int runDataset(const std::vector<std::string>& args);

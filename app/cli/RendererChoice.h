@@ -6,9 +6,10 @@
 
 namespace waft::app {
 
-// Render back ends for --renderer: "cpu", "vulkan", "cuda" or "auto". auto takes the fastest that exists: a
-// real GPU through Vulkan, else the CPU reference (lavapipe, a CPU Vulkan device, is slower than the CPU
-// reference; see docs/BENCHMARKS.md). description names what was chosen.
+// Render back ends for --renderer: "cpu" (the fast CPU frame path), "cpu-exact" (the reference it is checked
+// against), "vulkan", "cuda" or "auto". auto takes the fastest that exists: CUDA, a real GPU through Vulkan,
+// else the fast CPU path (lavapipe, a CPU Vulkan device, is slower than it; see docs/BENCHMARKS.md).
+// description names what was chosen.
 engine::Expected<engine::RenderBackendFactory> chooseRenderer(const std::string& name, std::string& description);
 
 // The Vulkan part, one implementation per build (VulkanChoice.cpp or NoVulkanChoice.cpp, chosen in CMake).

@@ -86,6 +86,7 @@ commands:
   brush PHOTO -o SCENE.waft     motion brush from the command line (--arrow X,Y,DX,DY ... or --strokes FILE)
   animate SCENE.waft -o OUT     seamless loop as .mp4, .webm, .webp, .apng, .gif or a PNG folder (DIR/)
   pull SCENE.waft -o OUT.mp4    scripted pull-and-release (modal simulation)
+  web SCENE.waft -o OUT.html    a self-contained interactive web page (WebGL2): the loop, and drags like the app
   flow IMG1 IMG2 -o OUT.flo     dense optical flow (Middlebury .flo)
   info SCENE.waft               scene summary as JSON
   dataset VIDEO_DIR -o DIR      (image, spectral volume) training pairs from videos
@@ -146,6 +147,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "extract") return waft::app::runExtract(args);
     if (command == "animate") return waft::app::runAnimate(args);
     if (command == "pull") return waft::app::runPull(args);
+    if (command == "web") return waft::app::runWeb(args);
     if (command == "flow") return waft::app::runFlow(args);
     if (command == "info") return waft::app::runInfo(args);
     if (command == "dataset") return waft::app::runDataset(args);

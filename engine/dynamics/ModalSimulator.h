@@ -58,6 +58,8 @@ public:
     bool isMoving() const;
     const std::vector<std::complex<float>>& coordinates() const { return m_q; }
     const std::vector<std::complex<float>>& forces() const { return m_force; }
+    // The 99th-percentile mobility that mobilityFloor is a fraction of (the web page export carries it).
+    double referenceMobility() const { return m_referenceMobility; }
 
     // Displacement at one pixel from the current coordinates (the full field: synthesizeDisplacement).
     void displacementAt(int x, int y, float& dx, float& dy) const;

@@ -39,7 +39,7 @@ struct PullParams {
 // VideoExporter. Reports the loop seam of the frames it rendered.
 class AnimateJob : public Job {
 public:
-    // scene must outlive the job; backend defaults to the CPU reference.
+    // scene must outlive the job; backend defaults to the fast CPU frame path.
     AnimateJob(const Scene& scene, std::string outputPath, AnimateParams params,
                RenderBackendFactory backend = cpuRenderBackend());
     // Keeps the scene alive itself (the app exports a snapshot while the user goes on editing).

@@ -33,7 +33,10 @@ enum class PixelLayout { Bgr, Rgbx };
 //   |F~(p) - F(p)| <= sum_j |q_j| e_j(tile),   e_j(tile) = max over the tile of |dS_j(p)|  (4-vector norm).
 // e is measured once per scene. Each frame, a tile whose bound exceeds maxDisplacementErrorPx (a sharp freeze
 // edge, a big pull) is synthesised exactly from the full-resolution coefficients instead, so no pixel's
-// displacement is ever more than that from the exact path's, whatever the scene or the drive.
+// displacement is ever more than that from the exact path's, whatever the scene or the drive. Between the
+// two, tiles that fail the budget at a few times unit drive keep each band's 16-bit residual S_j - S~_j; such
+// a tile adds the residuals of only as many bands as its bound needs (largest |q_j| (e_j - e'_j) first), since
+// streaming all of them costs as much memory traffic as exact synthesis.
 //
 // Splat. Fused per source row: its field is made in an L1-sized row buffer, splatted into a ring of
 // accumulator rows that holds only the rows still reachable (2 * reach + 3 of them), and each pair of rows
@@ -50,7 +53,7 @@ class FastFrameRenderer : public RenderBackend {
 public:
     explicit FastFrameRenderer(const SpectralVolume& volume, FastRenderParams params = {});
 
-    const char* name() const override { return "cpu-fast"; }
+    const char* name() const override { return "cpu"; }
     Status render(const std::vector<std::complex<float>>& q, cv::Mat& outBgr8) override;
     // Writes straight into a caller's buffer (height rows of `stride` bytes).
     Status renderInto(const std::vector<std::complex<float>>& q, uint8_t* out, size_t stride, PixelLayout layout);
@@ -115,6 +118,10 @@ private:
     std::vector<float> m_qAbs;  // |q_j| of the active bands
     std::vector<float> m_nodeX, m_nodeY;
     std::vector<uint8_t> m_tileTier;  // kInterpolated, kCorrected or kExact
+    // Corrected tiles: the bands whose residual is applied (the fewest, largest savings first, that bring the
+    // tile's bound within budget), [tile][up to the active count], and how many.
+    std::vector<int> m_tileBands;
+    std::vector<int> m_tileBandCount;
     int m_reach = 1;
     int m_ringRows = 0;
     std::vector<Thread> m_threads;

@@ -13,7 +13,7 @@ std::vector<float> sceneSplatWeights(const SpectralVolume& volume) {
     return SoftmaxSplatter::splatWeights(meanMotionMagnitude(volume));
 }
 
-RenderBackendFactory cpuRenderBackend() {
+RenderBackendFactory exactCpuRenderBackend() {
     return [](const SpectralVolume& volume) -> Expected<std::unique_ptr<RenderBackend>> {
         return std::unique_ptr<RenderBackend>(std::make_unique<FrameRenderer>(volume));
     };

@@ -12,14 +12,15 @@
 
 namespace waft::engine {
 
-// Renders frames of one scene on the CPU: displacement synthesis F = Re sum_j S_j q_j, then softmax
+// The exact CPU reference (--renderer cpu-exact; FastFrameRenderer, the default, is held to it). Renders
+// frames of one scene on the CPU: displacement synthesis F = Re sum_j S_j q_j, then softmax
 // splatting of the reference image with the scene's fixed weight map (GID §5). Precomputes the float
 // reference and the weights once. Holds a reference to the volume (which must outlive it); one thread.
 class FrameRenderer : public RenderBackend {
 public:
     explicit FrameRenderer(const SpectralVolume& volume);
 
-    const char* name() const override { return "cpu"; }
+    const char* name() const override { return "cpu-exact"; }
     // q: one complex coordinate per band (playback phasors times gains, plus modal coordinates).
     Status render(const std::vector<std::complex<float>>& q, cv::Mat& outBgr8) override;
 

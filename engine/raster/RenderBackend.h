@@ -25,9 +25,9 @@ public:
 // Makes a backend for a volume (which must outlive it).
 using RenderBackendFactory = std::function<Expected<std::unique_ptr<RenderBackend>>(const SpectralVolume&)>;
 
-// The CPU reference backend (always available).
+// The CPU back end every job uses by default: FastFrameRenderer, the fast frame path (always available).
 RenderBackendFactory cpuRenderBackend();
-// The fast CPU frame path (FastFrameRenderer, issue 20); not yet the default.
-RenderBackendFactory fastCpuRenderBackend();
+// The CPU reference it is checked against: FrameRenderer, exact synthesis + softmax splat (--renderer cpu-exact).
+RenderBackendFactory exactCpuRenderBackend();
 
 }  // namespace waft::engine

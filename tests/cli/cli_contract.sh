@@ -131,8 +131,16 @@ expect fail "NaN gain" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --ga
 expect fail "negative seconds" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/x.mp4" --seconds -3
 [ ! -e "$WORK/x.mp4" ] && ok || bad "a failed animate left x.mp4 behind"
 
-# Renderers: the same loop through the CPU reference and Vulkan (when a device exists) agrees to 1/255
-expect 0 "animate --renderer cpu" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/rcpu/" --seconds 0.5 --fps 8 --renderer cpu
+# Renderers: the fast CPU path against its exact reference (PSNR >= 45 dB on every frame), and the reference
+# against Vulkan (when a device exists), which computes the same float pipeline: agreement to 1/255
+expect 0 "animate --renderer cpu" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/rfast/" --seconds 0.5 --fps 8 --renderer cpu
+expect 0 "animate --renderer cpu-exact" -- "$CLI" animate "$WORK/tree.waft" -o "$WORK/rcpu/" --seconds 0.5 --fps 8 --renderer cpu-exact
+low=""
+for f in "$WORK"/rcpu/*.png; do
+  p=$(compare -metric PSNR "$f" "$WORK/rfast/$(basename "$f")" null: 2>&1 | cut -d' ' -f1)
+  [ "$p" = inf ] || awk -v p="$p" 'BEGIN { exit !(p + 0 >= 45) }' || low="$low $(basename "$f"):$p"
+done
+[ -z "$low" ] && [ -n "$(ls "$WORK"/rfast/*.png)" ] && ok || bad "fast CPU frames below 45 dB against cpu-exact:$low"
 if "$CLI" animate "$WORK/tree.waft" -o "$WORK/rvk/" --seconds 0.5 --fps 8 --renderer vulkan >"$WORK/stdout" 2>"$WORK/stderr"; then
   worst=0
   for f in "$WORK"/rcpu/*.png; do

@@ -285,6 +285,18 @@ animate(path("valid.waft"), "a real renderer model, a weight flipped to NaN",
         nf + [write("renderer-nan.safetensors", flipped(renderer, 8 + rh + renderer_header[first]["data_offsets"][0],
                                                         b"\x00\x00\xc0\x7f"))], "NaN")
 animate(path("valid.waft"), "a scene given as the renderer model", nf + [path("valid.waft")], "")
+# The web page export (waft-cli web): one line, and an earlier page at the output path keeps its bytes.
+PAGE = path("precious.html")
+case(scene("still.waft", values=[0.0] * (2 * 4 * 16 * 16), h=16, w=16), "web: a scene in which nothing moves",
+     ["web", path("still.waft"), "-o", PAGE], 1, "nothing in this scene moves", keep=[PAGE])
+case(write("garbage.waft", b"\x00\x01 not a scene at all " * 40), "web: a corrupt scene",
+     ["web", path("garbage.waft"), "-o", PAGE], 1, "", keep=[PAGE])
+case(path("valid.waft"), "web: an absurd --size (100000x100000)",
+     ["web", path("valid.waft"), "-o", PAGE, "--size", "100000x100000"], 1, "size", keep=[PAGE])
+case(path("valid.waft"), "web: a --size beyond WebGL's 4096 (5000x5000)",
+     ["web", path("valid.waft"), "-o", PAGE, "--size", "5000x5000"], 1, "4096", keep=[PAGE])
+case(path("valid.waft"), "web: --bands 0", ["web", path("valid.waft"), "-o", PAGE, "--bands", "0"], 1, "bands",
+     keep=[PAGE])
 case(write("zero-bytes.png", b""), "a 0-byte image", ["brush", path("zero-bytes.png"), "-o", path("b.waft"),
                                                       "--arrow", "1,1,1,0"], 1, "", keep=[path("b.waft")])
 png100k = png_claiming(100000, 100000)

@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QPushButton>
@@ -501,6 +502,26 @@ private slots:
         QCOMPARE(waitFor(finished, long_, 60000), QString("cancelled"));
         for (const auto& entry : std::filesystem::directory_iterator(m_dir))
             QVERIFY2(entry.path().filename().string().find("cancelled") == std::string::npos, entry.path().c_str());
+    }
+
+    // File > Export Interactive Web Page runs the same engine job as the CLI (a page with its data and its
+    // policy); tests/web drives such a page in Chromium.
+    void exportWebPage() {
+        ui::MainWindow window;
+        QVERIFY(showWithScene(window, m_scenePath));
+        bool inMenu = false;
+        for (QAction* action : window.findChildren<QAction*>())
+            inMenu = inMenu || action->text() == "Export Interactive &Web Page…";
+        QVERIFY(inMenu);
+        const QString path = QString::fromStdString(m_dir + "/scene.html");
+        int id = -1;
+        QCOMPARE(runJob(window.worker(), [&] { return id = window.exportWebPage(path); }), QString("done"));
+        QCOMPARE(window.jobsPanel()->progressPercent(id), 100);
+        QFile page(path);
+        QVERIFY(page.open(QIODevice::ReadOnly));
+        const QByteArray html = page.readAll();
+        QVERIFY(html.contains("\"format\":\"waft-web\""));
+        QVERIFY(html.contains("Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-"));
     }
 
     // The export dialog: format follows the extension and back, the preset reaches the job's parameters, and
