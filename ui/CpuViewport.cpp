@@ -2,8 +2,10 @@
 
 #include "ViewFit.h"
 
+#include <QApplication>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPointer>
 #include <algorithm>
 
 #include "SceneController.h"
@@ -22,14 +24,47 @@ CpuViewport::CpuViewport(SceneController* controller, QWidget* parent) : QWidget
     sceneChanged();
 }
 
-CpuViewport::~CpuViewport() = default;
+CpuViewport::~CpuViewport() {
+    if (m_builder.joinable()) m_builder.join();
+}
 
 void CpuViewport::sceneChanged() {
+    if (m_builder.joinable()) m_builder.join();
     m_volume = m_controller->volume();
-    m_renderer = m_volume ? std::make_unique<engine::FastFrameRenderer>(*m_volume) : nullptr;
-    m_frame = QImage();
+    m_renderer.reset();
     m_recentCount = 0;
-    wake();
+    const int generation = ++m_generation;
+    if (!m_volume) {
+        m_frame = QImage();
+        wake();
+        return;
+    }
+    // The photo, still, until the renderer is ready.
+    const cv::Mat& bgr = m_volume->reference;
+    m_frame = QImage(bgr.cols, bgr.rows, QImage::Format_RGBX8888);
+    for (int y = 0; y < bgr.rows; ++y) {
+        const uint8_t* in = bgr.ptr<uint8_t>(y);
+        uchar* out = m_frame.scanLine(y);
+        for (int x = 0; x < bgr.cols; ++x, in += 3, out += 4) {
+            out[0] = in[2];
+            out[1] = in[1];
+            out[2] = in[0];
+            out[3] = 255;
+        }
+    }
+    update();
+    const QPointer<CpuViewport> self(this);
+    m_builder = std::thread([self, volume = m_volume, generation] {
+        auto renderer = std::make_shared<engine::FastFrameRenderer>(*volume);
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, volume, renderer, generation] {
+                if (!self || self->m_generation != generation) return;  // another scene came meanwhile
+                self->m_renderer = renderer;
+                self->wake();
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 void CpuViewport::wake() {
@@ -50,8 +85,7 @@ void CpuViewport::tick() {
         m_frame = QImage(m_volume->width, m_volume->height, QImage::Format_RGBX8888);
     // bits() detaches when a copy of the last frame (lastFrame()) is still held elsewhere.
     uchar* pixels = m_frame.bits();
-    if (!pixels || !m_renderer->renderInto(q, pixels, size_t(m_frame.bytesPerLine()), engine::PixelLayout::Rgbx).isOk())
-        m_frame = QImage();
+    if (pixels) (void)m_renderer->renderInto(q, pixels, size_t(m_frame.bytesPerLine()), engine::PixelLayout::Rgbx);
     m_lastFrameMs = double(frameTimer.nsecsElapsed()) * 1e-6;
     m_recentMs[m_recentCount % kFrameWindow] = m_lastFrameMs;
     ++m_recentCount;

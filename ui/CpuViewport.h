@@ -6,6 +6,7 @@
 #include <QTimer>
 #include <QWidget>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace waft::engine {
@@ -19,7 +20,8 @@ class SceneController;
 
 // The viewport without a GPU: renders each frame with the engine's fast CPU frame path (FastFrameRenderer,
 // straight into the QImage it paints, no conversion or copy) on the UI thread and paints it scaled to fit.
-// Repaints at up to 60 Hz while the controller reports motion and idles otherwise. Left drags are pulls
+// Repaints at up to 60 Hz while the controller reports motion and idles otherwise. A new scene shows its photo
+// at once and moves as soon as its renderer is set up (off the UI thread). Left drags are pulls
 // (scene coordinates), like the Vulkan viewport. frameRendered reports the mean render time of the last
 // frames (kFrameWindow), what the status bar shows.
 class CpuViewport : public QWidget {
@@ -69,7 +71,11 @@ private:
 
     SceneController* m_controller;
     std::shared_ptr<const engine::SpectralVolume> m_volume;
-    std::unique_ptr<engine::FastFrameRenderer> m_renderer;
+    std::shared_ptr<engine::FastFrameRenderer> m_renderer;
+    // The renderer's set-up (error tables, residuals: most of a second at 1080p) runs on this thread while the
+    // photo is shown still; joined before the next one starts and on destruction.
+    std::thread m_builder;
+    int m_generation = 0;
     QImage m_frame;
     QTimer m_timer;
     QElapsedTimer m_clock;

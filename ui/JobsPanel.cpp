@@ -1,12 +1,15 @@
 #include "JobsPanel.h"
 
 #include <QDateTime>
+#include <QDesktopServices>
+#include <QFileInfo>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStyle>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include "EngineWorker.h"
@@ -94,6 +97,7 @@ void JobsPanel::add(int id, const QString& name, bool background) {
     row.cancel = new QToolButton(row.widget);
     row.cancel->setIcon(style()->standardIcon(QStyle::SP_DialogCancelButton));
     row.cancel->setToolTip(tr("Cancel %1").arg(name));
+    row.top = top;
     top->addWidget(row.label, 1);
     top->addWidget(row.cancel);
     row.bar = new QProgressBar(row.widget);
@@ -122,9 +126,32 @@ void JobsPanel::finished(int id, bool ok, const QString& message) {
     }
     row.cancel->hide();
     if (ok) row.bar->setValue(100);
+    if (const auto file = m_resultFiles.find(id); ok && file != m_resultFiles.end() && !row.openFolder) {
+        row.openFolder = new QToolButton(row.widget);
+        row.openFolder->setText(tr("Open folder"));
+        row.openFolder->setToolTip(file->second);
+        const QString folder = QFileInfo(file->second).absolutePath();
+        connect(row.openFolder, &QToolButton::clicked, this,
+                [folder] { QDesktopServices::openUrl(QUrl::fromLocalFile(folder)); });
+        row.top->addWidget(row.openFolder);
+    }
     row.label->setText(row.name + QStringLiteral(": ") + message);
     row.widget->setProperty("finished", true);
     row.widget->setToolTip(message);
+}
+
+void JobsPanel::setResultFile(int id, const QString& path) {
+    if (id >= 0) m_resultFiles[id] = path;
+}
+
+QString JobsPanel::resultFile(int id) const {
+    const auto it = m_resultFiles.find(id);
+    return it == m_resultFiles.end() ? QString() : it->second;
+}
+
+bool JobsPanel::offersOpenFolder(int id) const {
+    const auto it = m_rows.find(id);
+    return it != m_rows.end() && it->second.openFolder && !it->second.openFolder->isHidden();
 }
 
 void JobsPanel::clearFinished() {

@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+class QHBoxLayout;
 class QVBoxLayout;
 class QLabel;
 class QProgressBar;
@@ -30,6 +31,12 @@ public:
     QString metricText(int id) const;
     std::vector<QPointF> metricPoints(int id) const;
 
+    // A job that writes a file: once it succeeds, its row offers Open folder (the file's folder in the desktop's
+    // file manager). Call right after the job is queued.
+    void setResultFile(int id, const QString& path);
+    QString resultFile(int id) const;
+    bool offersOpenFolder(int id) const;
+
     // Jobs an earlier session did not finish (EngineWorker::interruptedJobs): one row each with Resume and
     // Discard. Called once at start; returns how many are offered.
     int offerInterrupted();
@@ -44,6 +51,8 @@ private:
         QLabel* label;
         QProgressBar* bar;
         QToolButton* cancel;
+        QToolButton* openFolder = nullptr;
+        QHBoxLayout* top = nullptr;  // label, then the buttons
         QLabel* metrics;
         MetricCurve* curve;
         QString curveName;  // the metric the curve plots (the first one the job reports)
@@ -60,6 +69,7 @@ private:
     QVBoxLayout* m_list;
     std::map<int, Row> m_rows;
     std::map<QString, QWidget*> m_interrupted;  // journal id -> its row
+    std::map<int, QString> m_resultFiles;       // job id -> the file it writes
 };
 
 }  // namespace waft::ui

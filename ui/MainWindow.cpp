@@ -3,16 +3,20 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QUndoStack>
@@ -29,7 +33,9 @@
 #include "SceneSession.h"
 #include "StrokeDocument.h"
 #include "TimelineBar.h"
+#include "TipsOverlay.h"
 #include "VideoJobDialog.h"
+#include "core/Resources.h"
 #include "core/Version.h"
 #include "ml/prior/ModelMemory.h"
 
@@ -113,6 +119,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!ok && message != "cancelled") statusBar()->showMessage(tr("Autosave failed: %1").arg(message), 10000);
     });
 
+    m_tips = new TipsOverlay(m_viewport);
     buildMenus();
     buildTools();
     QSettings settings;
@@ -121,6 +128,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (!settings.contains("window/geometry")) resize(1280, 800);
     // A scene a killed session was editing, autosaved (Autosave), is offered above the viewport.
     m_recovery->offer();
+    m_tips->offer(false);  // the first start's three tips, until dismissed
     // A training the last session did not finish (crash, kill -9, the window closed during it) is offered.
     if (const int interrupted = m_jobs->offerInterrupted()) {
         jobsDock->show();
@@ -151,7 +159,9 @@ void MainWindow::buildMenus() {
     });
     m_recent = file->addMenu(tr("Open &Recent"));
     rebuildRecent();
-    file->addAction(tr("Open &Sample"), this, [this] { openSample(); });
+    QMenu* samples = file->addMenu(tr("Open &Sample"));
+    samples->addAction(tr("&Meadow (photo, brought to life by its strokes)"), this, [this] { openSample(); });
+    samples->addAction(tr("&Tree (video: motion extracted from the clip)"), this, [this] { openVideoSample(); });
     file->addSeparator();
     file->addAction(tr("&Save Scene"), QKeySequence::Save, this, [this] {
         if (m_session->scenePath().endsWith(".waft"))
@@ -169,8 +179,14 @@ void MainWindow::buildMenus() {
         const QSize size = scene ? QSize(scene->volume.width, scene->volume.height) : QSize();
         const double loopSec = scene ? engine::defaultLoopSec(scene->volume, m_controller->settings()) : 0.0;
         ExportDialog dialog(QFileInfo(m_session->scenePath()).completeBaseName() + "-loop.mp4", size, loopSec, this);
-        if (dialog.exec() == QDialog::Accepted) exportTo(dialog.path(), dialog.params(), dialog.rendererModel());
+        if (dialog.exec() != QDialog::Accepted) return;
+        m_lastExport = dialog.params();
+        m_jobs->setResultFile(exportTo(dialog.path(), dialog.params(), dialog.rendererModel()), dialog.path());
     });
+    QAction* share =
+        file->addAction(tr("S&hare Loop"), QKeySequence(tr("Ctrl+Shift+E")), this, [this] { shareLoop(); });
+    share->setToolTip(tr("Export a seamless loop next to the scene in one click and copy its path (Ctrl+Shift+E)"));
+    m_shareAction = share;
     file->addAction(tr("Export Interactive &Web Page…"), QKeySequence(tr("Ctrl+Alt+E")), this, [this] {
         if (!m_controller->scene()) {
             statusBar()->showMessage(tr("Open a scene first"), 8000);
@@ -179,7 +195,9 @@ void MainWindow::buildMenus() {
         const QString suggested = QFileInfo(m_session->scenePath()).completeBaseName() + ".html";
         const QString p =
             QFileDialog::getSaveFileName(this, tr("Export interactive web page"), suggested, tr("Web page (*.html)"));
-        if (!p.isEmpty()) exportWebPage(p.endsWith(".html") ? p : p + ".html");
+        if (p.isEmpty()) return;
+        const QString page = p.endsWith(".html") ? p : p + ".html";
+        m_jobs->setResultFile(exportWebPage(page), page);
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -248,7 +266,27 @@ void MainWindow::buildMenus() {
     view->addAction(tr("&Reset Motion"), QKeySequence(Qt::Key_R), m_controller, &SceneController::resetMotion);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Show &Tips"), this, [this] { m_tips->offer(true); });
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this,
+                    [this] { QMessageBox::information(this, tr("Keyboard shortcuts"), shortcutsText()); });
     help->addAction(tr("&About Waft"), this, [this] { QMessageBox::about(this, tr("About Waft"), aboutText()); });
+}
+
+QString MainWindow::shortcutsText() const {
+    // Every action with a shortcut, menus and tools alike, in the order they were made.
+    QString rows;
+    QStringList seen;
+    for (const QAction* action : findChildren<QAction*>()) {
+        if (action->shortcut().isEmpty()) continue;
+        const QString key = action->shortcut().toString(QKeySequence::NativeText);
+        const QString name = QString(action->text()).remove('&').remove(QStringLiteral("…"));
+        if (seen.contains(key + name)) continue;
+        seen << key + name;
+        rows += QStringLiteral("<tr><td><b>%1</b></td><td>&nbsp;&nbsp;%2</td></tr>")
+                    .arg(key.toHtmlEscaped(), name.toHtmlEscaped());
+    }
+    return QStringLiteral("<table>%1</table><p>%2</p>")
+        .arg(rows, tr("Middle drag pans and the wheel zooms in every tool; double-click fits in Pan/Zoom."));
 }
 
 void MainWindow::updateVideoJobs() {
@@ -295,6 +333,8 @@ void MainWindow::buildTools() {
     bar->addAction(tr("Apply motion brush"), QKeySequence(tr("Ctrl+B")), this, [this] { applyMotionBrush(); });
     bar->addAction(tr("Clear strokes"), this,
                    [this] { m_strokes->replace(tr("Clear strokes"), engine::MotionStrokes{}); });
+    bar->addSeparator();
+    if (m_shareAction) bar->addAction(m_shareAction);
 }
 
 const std::vector<engine::MotionArrow>& MainWindow::arrows() const { return m_strokes->arrows(); }
@@ -326,12 +366,42 @@ void MainWindow::setTool(Tool tool) {
 
 int MainWindow::openPath(const QString& path) { return m_session->openPath(path); }
 int MainWindow::openSample() { return m_session->openSample(); }
+int MainWindow::openVideoSample() { return m_session->openVideoSample(); }
 int MainWindow::saveSceneTo(const QString& path) { return m_session->saveSceneTo(path); }
 int MainWindow::exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel) {
     return m_session->exportTo(path, params, rendererModel);
 }
 
 int MainWindow::exportWebPage(const QString& path) { return m_session->exportWebPage(path); }
+
+int MainWindow::shareLoop() {
+    if (!m_controller->scene()) {
+        statusBar()->showMessage(tr("Open a scene first"), 8000);
+        return -1;
+    }
+    // Beside the scene when that folder takes files (not the installed samples' folder), else ~/Videos.
+    const QFileInfo scene(m_session->scenePath());
+    QString folder = scene.absolutePath();
+    const QString resources = QFileInfo(QString::fromStdString(engine::resourcesDir())).absoluteFilePath();
+    if (m_session->scenePath().isEmpty() || !QFileInfo(folder).isWritable() || folder.startsWith(resources)) {
+        folder = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
+        if (folder.isEmpty()) folder = QDir::homePath();
+        QDir().mkpath(folder);
+    }
+    const QString base = scene.completeBaseName().isEmpty() ? QStringLiteral("waft") : scene.completeBaseName();
+    QString path = QDir(folder).filePath(base + "-loop.mp4");
+    for (int n = 2; QFileInfo::exists(path) && n < 1000; ++n)
+        path = QDir(folder).filePath(QStringLiteral("%1-loop-%2.mp4").arg(base).arg(n));
+    engine::AnimateParams params = m_lastExport;
+    params.loop = true;
+    const int id = exportTo(path, params);
+    if (id < 0) return id;
+    m_jobs->setResultFile(id, path);
+    m_lastShared = path;
+    QGuiApplication::clipboard()->setText(path);
+    statusBar()->showMessage(tr("Sharing the loop as %1 (the path is on the clipboard)").arg(path), 10000);
+    return id;
+}
 int MainWindow::applyMotionBrush() { return m_session->applyMotionBrush(); }
 int MainWindow::predictMotion() { return m_session->predictMotion(); }
 

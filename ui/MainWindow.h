@@ -18,6 +18,7 @@ namespace waft::ui {
 class Autosave;
 class EngineWorker;
 class RecoveryBar;
+class TipsOverlay;
 class SceneController;
 class MotionPanel;
 class JobsPanel;
@@ -43,9 +44,17 @@ public:
     int saveSceneTo(const QString& path);
     int exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel = {});
     int exportWebPage(const QString& path);
+    // Share Loop (Ctrl+Shift+E): the scene as a seamless MP4 loop with the last export's settings (else the
+    // defaults, "good"), beside the scene or, where that folder cannot take it, in the Videos folder; the Jobs
+    // panel offers Open folder when it is done and the path is on the clipboard. Returns the job id (-1: none).
+    int shareLoop();
+    QString lastSharedPath() const { return m_lastShared; }
+    TipsOverlay* tips() const { return m_tips; }
+    QString shortcutsText() const;  // Help > Keyboard Shortcuts
     int applyMotionBrush();
     int predictMotion();
-    int openSample();
+    int openSample();       // the meadow photo, brought to life (first start)
+    int openVideoSample();  // motion from tree.avi
     // Video ▸ Transfer Motion… / Edit with Text… without their dialog: the job on the timeline's clip (-1 and the
     // one line why in the status bar when there is no clip); the result opens as the new scene.
     int runVideoJob(const VideoJobSettings& settings);
@@ -95,6 +104,10 @@ private:
     ViewportHost* m_viewport;
     MotionPanel* m_motion;
     JobsPanel* m_jobs;
+    engine::AnimateParams m_lastExport;  // the export dialog's last settings (Share Loop uses them)
+    QString m_lastShared;
+    QAction* m_shareAction = nullptr;
+    TipsOverlay* m_tips = nullptr;
     TimelineBar* m_timeline;
     QLabel* m_fps;
     QLabel* m_activity;

@@ -128,6 +128,24 @@ int SceneSession::openPath(const QString& path) {
 }
 
 int SceneSession::openSample() {
+    // The meadow photo brought to life by its shipped strokes, ready to pull: arrows of 60 px reach (the
+    // default, 15% of the short side, makes every seed head move with every other) over 8 bands.
+    engine::MotionBrushParams params;
+    params.loopSec = 4.0f;
+    params.bands = 8;
+    params.radiusPx = 60.0f;
+    params.waveLengthPx = 480.0f;  // a head sways as one piece (the default, 2 x reach, ripples it)
+    const QString path = QString::fromStdString(engine::bundledPhotoSample());
+    return runSceneJob(
+        std::make_unique<engine::BrushPhotoJob>(path.toStdString(), engine::bundledPhotoSampleStrokes(), params),
+        [](engine::BrushPhotoJob& job) { return job.result(); },
+        [this, path](std::shared_ptr<engine::Scene> scene) {
+            showScene(scene, path, false);
+            emit toolSuggested(Tool::Pull);
+        });
+}
+
+int SceneSession::openVideoSample() {
     engine::ExtractParams params;
     params.decode.maxFrames = 30;
     const QString path = QString::fromStdString(engine::bundledSample());

@@ -31,7 +31,10 @@ public:
     // .waft scenes open as they are, videos extract motion, images open for the motion brush (or predict).
     int openPath(const QString& path);
     // The sample on first start: tree.avi, extracted with a 12 s window at speed 2 (see README).
+    // The first start's sample: the meadow photo with its shipped strokes (a photo scene, ready to pull).
     int openSample();
+    // The video sample: motion extracted from tree.avi.
+    int openVideoSample();
     int saveSceneTo(const QString& path);
     int exportTo(const QString& path, const engine::AnimateParams& params, const QString& rendererModel = {});
     // File > Export > Interactive Web Page: the scene as one self-contained HTML file (engine::WebPageJob).

@@ -29,6 +29,7 @@ ViewportHost::ViewportHost(SceneController* controller, QWidget* parent) : QWidg
         connect(m_vulkan, &render::SceneViewport::pullDragged, this, &ViewportHost::dragged);
         connect(m_vulkan, &render::SceneViewport::pullReleased, this, &ViewportHost::released);
         layout->addWidget(QWidget::createWindowContainer(m_vulkan, this));
+        m_vulkan->setCursor(Qt::OpenHandCursor);
         m_description = tr("Vulkan viewport");
     } else {
         m_cpu = new CpuViewport(controller, this);
@@ -38,6 +39,7 @@ ViewportHost::ViewportHost(SceneController* controller, QWidget* parent) : QWidg
         connect(m_cpu, &CpuViewport::pullDragged, this, &ViewportHost::dragged);
         connect(m_cpu, &CpuViewport::pullReleased, this, &ViewportHost::released);
         layout->addWidget(m_cpu);
+        m_cpu->setCursor(Qt::OpenHandCursor);
         m_description = forced == "cpu" ? tr("CPU viewport") : tr("No GPU Vulkan device: rendering on the CPU");
     }
 }
@@ -62,6 +64,13 @@ bool ViewportHost::gpuVulkanAvailable() {
 void ViewportHost::setTool(Tool tool) {
     m_tool = tool;
     if (m_cpu) m_cpu->setPanMode(tool == Tool::PanZoom);
+    // The cursor says what a press will do.
+    const Qt::CursorShape shape = tool == Tool::Pull      ? Qt::OpenHandCursor
+                                  : tool == Tool::PanZoom ? Qt::SizeAllCursor
+                                  : tool == Tool::Anchor  ? Qt::PointingHandCursor
+                                                          : Qt::CrossCursor;
+    if (m_cpu) m_cpu->setCursor(shape);
+    if (m_vulkan) m_vulkan->setCursor(shape);
 }
 
 int ViewportHost::framesRendered() const { return m_vulkan ? m_vulkan->framesRendered() : m_cpu->framesRendered(); }

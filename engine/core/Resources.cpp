@@ -21,5 +21,7 @@ std::string resourcesDir() {
 }
 
 std::string bundledSample() { return resourcesDir() + "/samples/tree.avi"; }
+std::string bundledPhotoSample() { return resourcesDir() + "/samples/meadow.jpg"; }
+std::string bundledPhotoSampleStrokes() { return resourcesDir() + "/samples/meadow-strokes.json"; }
 
 }  // namespace waft::engine

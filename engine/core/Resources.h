@@ -8,7 +8,10 @@ namespace waft::engine {
 // the running program's install prefix (<prefix>/bin/waft -> <prefix>/share/waft, as the .deb installs
 // them), else the source tree's resources/ (a build tree). Any thread.
 std::string resourcesDir();
-// The sample every first start opens: resourcesDir()/samples/tree.avi.
+// The video sample (File > Open Sample > Tree; `waft-cli extract --sample`): resourcesDir()/samples/tree.avi.
 std::string bundledSample();
+// The photo sample every first start opens: samples/meadow.jpg brought to life by samples/meadow-strokes.json.
+std::string bundledPhotoSample();
+std::string bundledPhotoSampleStrokes();
 
 }  // namespace waft::engine

@@ -69,4 +69,19 @@ Status MotionBrushJob::run(Progress& progress, const CancelToken& cancel) {
     return Status::ok();
 }
 
+Status BrushPhotoJob::run(Progress& progress, const CancelToken& cancel) {
+    auto strokes = loadStrokes(m_strokesPath);
+    if (!strokes) return strokes.status();
+    LoadImageJob load(m_photoPath, m_maxLongSide);
+    Progress loading([&progress](float f, const std::string& stage) { progress.report(0.5f * f, stage); });
+    WAFT_RETURN_IF_ERROR(load.run(loading, cancel));
+    const cv::Mat& photo = load.result()->volume.reference;
+    m_strokes = strokes->scaledTo(photo.cols, photo.rows);
+    MotionBrushJob brush(load.result(), m_strokes, m_params);
+    Progress brushing([&progress](float f, const std::string& stage) { progress.report(0.5f + 0.5f * f, stage); });
+    WAFT_RETURN_IF_ERROR(brush.run(brushing, cancel));
+    m_scene = brush.result();
+    return Status::ok();
+}
+
 }  // namespace waft::engine

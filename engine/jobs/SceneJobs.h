@@ -80,4 +80,27 @@ private:
     std::shared_ptr<Scene> m_scene;
 };
 
+// A photo brought to life by a stroke file in one job (the first start's sample): LoadImageJob, the strokes
+// scaled to the photo as it opened, MotionBrushJob.
+class BrushPhotoJob : public Job {
+public:
+    BrushPhotoJob(std::string photoPath, std::string strokesPath, MotionBrushParams params, int maxLongSide = 1280)
+        : m_photoPath(std::move(photoPath)),
+          m_strokesPath(std::move(strokesPath)),
+          m_params(params),
+          m_maxLongSide(maxLongSide) {}
+    std::string name() const override { return "open sample"; }
+    Status run(Progress& progress, const CancelToken& cancel) override;
+    std::shared_ptr<Scene> result() const { return m_scene; }
+    const MotionStrokes& strokes() const { return m_strokes; }  // in the scene's pixels
+
+private:
+    std::string m_photoPath;
+    std::string m_strokesPath;
+    MotionBrushParams m_params;
+    int m_maxLongSide;
+    std::shared_ptr<Scene> m_scene;
+    MotionStrokes m_strokes;
+};
+
 }  // namespace waft::engine

@@ -105,9 +105,10 @@ Status WebPageJob::run(Progress& progress, const CancelToken& cancel) {
     if (size->width > kWebMaxSide || size->height > kWebMaxSide || size->width < 8 || size->height < 8)
         return Status::invalid("a web page renders 8.." + std::to_string(kWebMaxSide) + " pixels a side, not " +
                                std::to_string(size->width) + "x" + std::to_string(size->height));
-    const SpectralVolume volume = size->width == scene.volume.width && size->height == scene.volume.height
-                                      ? scene.volume
-                                      : scene.volume.resized(size->width, size->height);
+    SpectralVolume storage;
+    if (size->width != scene.volume.width || size->height != scene.volume.height)
+        storage = scene.volume.resized(size->width, size->height);
+    const SpectralVolume& volume = storage.bands > 0 ? storage : scene.volume;
     const int w = volume.width, h = volume.height;
     const size_t pixels = size_t(w) * size_t(h);
 
@@ -130,6 +131,12 @@ Status WebPageJob::run(Progress& progress, const CancelToken& cancel) {
     std::vector<int> kept;
     for (const auto& e : energy) kept.push_back(e.second);
     std::sort(kept.begin(), kept.end());
+    // A page a browser can hold: its motion samples are one byte each, before deflate.
+    const size_t samples = (kept.size() * 4 + 1) * size_t(nodeCount(w, p.nodeStride)) * nodeCount(h, p.nodeStride);
+    if (samples > kWebMaxMotionBytes)
+        return Status::invalid("the page's motion would be " + std::to_string(samples >> 20) + " MiB (at most " +
+                               std::to_string(kWebMaxMotionBytes >> 20) +
+                               "): use a smaller --size, fewer --bands or --stride 8");
     if (cancel.isCancelled()) return Status::cancelled();
     progress.report(0.02f, "motion");
 
@@ -216,19 +223,20 @@ Status WebPageJob::run(Progress& progress, const CancelToken& cancel) {
         loop.width = std::max(2, int(std::lround(w * std::min(1.0, fit))));
         loop.height = std::max(2, int(std::lround(h * std::min(1.0, fit))));
         loop.encode.quality = ExportQuality::Draft;
+        // Removed however this scope ends (a failure, a cancel, an exception).
+        struct RemoveAtExit {
+            std::filesystem::path path;
+            ~RemoveAtExit() {
+                std::error_code ignored;
+                std::filesystem::remove(path, ignored);
+            }
+        } removeTemp{temp};
         AnimateJob job(scene, temp.string(), loop);
         Progress sub([&progress](float f, const std::string&) { progress.report(0.1f + 0.8f * f, "fallback loop"); });
-        Status s = job.run(sub, cancel);
-        if (s.isOk()) {
-            auto bytes = readWholeFile(temp.string());
-            if (bytes)
-                fallback = std::move(*bytes);
-            else
-                s = bytes.status();
-        }
-        std::error_code ignored;
-        std::filesystem::remove(temp, ignored);
-        WAFT_RETURN_IF_ERROR(s);
+        WAFT_RETURN_IF_ERROR(job.run(sub, cancel));
+        auto bytes = readWholeFile(temp.string());
+        if (!bytes) return bytes.status();
+        fallback = std::move(*bytes);
     }
     progress.report(0.92f, "page");
 

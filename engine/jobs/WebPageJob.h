@@ -19,6 +19,8 @@ struct WebPageParams {
 
 inline constexpr int kWebDefaultSide = 1280;
 inline constexpr int kWebMaxSide = 4096;  // WebGL2 guarantees 2048; every desktop GPU of the last decade 4096+
+// The motion's samples, one byte each before deflate (browsers hold strings up to ~512 MiB; a page is base64).
+inline constexpr size_t kWebMaxMotionBytes = size_t(96) << 20;
 
 // What went into the page, in bytes of the file (base64 included).
 struct WebPageReport {

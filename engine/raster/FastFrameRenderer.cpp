@@ -262,7 +262,8 @@ size_t FastFrameRenderer::workingSetBytes() const {
     size_t bytes = m_nodeCoef.size() * 4 + m_tileErr.size() * 4 + m_tileStep.size() * 4 + m_source.size() * 4 +
                    m_weights.size() * 4 + (m_nodeX.size() + m_nodeY.size()) * 4 + m_tileTier.size() +
                    m_residual.size() * 2 + m_residualScale.size() * 4 + m_residualErr.size() * 4 +
-                   m_residualSlot.size() * 4 + m_level1.total() * 16 + m_level1Holes.size();
+                   m_residualSlot.size() * 4 + m_level1.total() * 16 + m_level1Holes.size() +
+                   (m_tileBands.capacity() + m_tileBandCount.capacity()) * sizeof(int);
     for (const Thread& t : m_threads)
         bytes += t.ring.capacity() * 4 + t.rowPtr.capacity() * sizeof(float*) +
                  (t.dx.capacity() + t.dy.capacity() + t.colX.capacity() + t.colY.capacity()) * 4 +
@@ -338,7 +339,7 @@ void FastFrameRenderer::prepareFrame(const std::vector<std::complex<float>>& q) 
             const float* e8 = m_residualErr.data() + size_t(slot) * m_bands;
             float corrected = 0.0f;
             for (size_t a = 0; a < active; ++a) corrected += m_qAbs[a] * e8[m_active[a]];
-            if (fits(corrected, t)) {
+            if (fits(corrected, t) && active <= size_t(kMaxBands)) {
                 // The residuals of the bands that save most, until the bound fits: the rest stay interpolated
                 // (their share of the bound is their interpolation error). Ties keep band order: deterministic.
                 int* list = m_tileBands.data() + t * active;

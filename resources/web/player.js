@@ -189,10 +189,14 @@
     step(dt) {
       dt = Math.min(dt, 0.25);
       if (!(dt > 0)) return;
+      if (!this.held && this.atRest()) return;
       let wMax = 0;
       for (const w of this.omega) wMax = Math.max(wMax, w);
-      const substeps = Math.max(1, Math.ceil((wMax * dt) / 0.05));
-      const h = dt / substeps;
+      // As the engine: w_max h <= 0.05. A scene of absurdly fast bands would need millions of sub-steps a
+      // frame; past kMaxSubsteps its time runs slower instead of the page freezing.
+      const kMaxSubsteps = 4096;
+      const substeps = Math.min(kMaxSubsteps, Math.max(1, Math.ceil((wMax * dt) / 0.05)));
+      const h = Math.min(dt / substeps, 0.05 / Math.max(wMax, 1e-9));
       const xi = this.held ? Math.max(this.xi, this.holdXi) : this.xi;
       for (let s = 0; s < substeps; ++s)
         for (let j = 0; j < this.k; ++j) {
@@ -202,6 +206,12 @@
           this.qr[j] += h * this.vr[j];
           this.qi[j] += h * this.vi[j];
         }
+    }
+
+    atRest() {
+      for (let j = 0; j < this.k; ++j)
+        if (Math.abs(this.qr[j]) + Math.abs(this.qi[j]) + Math.abs(this.vr[j]) + Math.abs(this.vi[j]) > 1e-9) return false;
+      return true;
     }
 
     // Displacement of pixel (x, y) from the modal coordinates alone.
@@ -351,6 +361,11 @@ void main() {
       this.scene = scene;
       const w = scene.width, h = scene.height;
       if (!gl.getExtension('EXT_color_buffer_float')) throw new Error('no float render targets (EXT_color_buffer_float)');
+      const maxSide = Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE), ...gl.getParameter(gl.MAX_VIEWPORT_DIMS));
+      if (w + 2 > maxSide || h + 2 > maxSide)
+        throw new Error('this GPU draws at most ' + maxSide + ' pixels a side, the scene needs ' + (Math.max(w, h) + 2));
+      const points = gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE);
+      if (!(points[1] >= 2)) throw new Error('this GPU draws no 2-pixel points');
       // Float32 accumulation needs blending on float32 targets; without it, half floats with the weights'
       // range cut to e^-9 (half floats lose anything smaller).
       this.floatBlend = !!gl.getExtension('EXT_float_blend');
@@ -638,7 +653,8 @@ void main() {
       floatBlend: renderer.floatBlend,
       trace,
       frames: () => frames,
-      // Stops the clock and renders loop frame i at fps as `waft-cli animate` does (for tests and stills).
+      // Stops the clock and renders loop frame i as `waft-cli animate --fps 30` does (the loop's start instant
+      // is planned at 30 fps, as in the app; other rates give frames at i / fps from that start).
       renderLoopFrame(i, fps) {
         api.frozen = true;
         coordinates(i / fps, false);

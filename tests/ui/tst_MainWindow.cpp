@@ -1,11 +1,13 @@
 #include "QtTestSupport.h"
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -34,8 +36,10 @@
 #include "SdTestModelFile.h"
 #include "TestSupport.h"
 #include "TimelineBar.h"
+#include "TipsOverlay.h"
 #include "VideoJobDialog.h"
 #include "core/Runtime.h"
+#include "encode/ExportCheck.h"
 #include "ml/prior/TrainPriorJob.h"
 #include "ml/prior/TrainVaeJob.h"
 #include "scene/Scene.h"
@@ -159,7 +163,7 @@ private slots:
         window.controller()->setPlaying(false);  // only the pull moves
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         QVERIFY(viewport);
-        QTRY_VERIFY(!viewport->lastFrame().isNull());
+        QTRY_VERIFY(viewport->framesRendered() > 0);  // rendered (the photo shows still until the renderer is set up)
         const QImage still = viewport->lastFrame();
         const QPoint grab = viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({96, 64}).toPoint());
         QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
@@ -337,6 +341,32 @@ private slots:
         QVERIFY(third.worker()->interruptedJobs().empty());
     }
 
+    // The first start's sample is the meadow photo brought to life by its shipped strokes: a photo scene that
+    // moves around the seed heads, stays still under the freeze region, with the Pull tool ready.
+    void firstStartSampleIsALivePhoto() {
+        ui::MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.viewport()->setTool(ui::Tool::MotionBrush);
+        QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
+        QTRY_VERIFY(window.controller()->scene() != nullptr);
+        const auto scene = window.controller()->scene();
+        QVERIFY(!scene->source.isVideo());
+        QVERIFY(window.session()->scenePath().endsWith("meadow.jpg"));
+        QCOMPARE(scene->volume.width, 1280);
+        QCOMPARE(scene->volume.height, 720);
+        const auto amplitude = [&](int x, int y) {
+            double sum = 0.0;
+            for (int j = 0; j < scene->volume.bands; ++j)
+                for (int c = 0; c < 4; ++c) sum += std::abs(scene->volume.plane(j, c)[size_t(y) * 1280 + x]);
+            return sum;
+        };
+        QVERIFY2(amplitude(375, 230) > 2.0, "the big seed head does not move");  // an arrow of 16 px there
+        QVERIFY2(amplitude(750, 40) < 0.05, "the frozen sky moves");
+        QTRY_COMPARE(window.viewport()->tool(), ui::Tool::Pull);
+    }
+
     // A scene from a video remembers its source; the timeline's in/out select a clip of it for video jobs; a
     // photo scene has no clip and says why.
     void timelineSelectsAClipOfTheSource() {
@@ -344,7 +374,7 @@ private slots:
         window.resize(900, 600);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openVideoSample(); }), QString("done"));
         QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->source.isVideo());
         const engine::SceneSource source = window.controller()->scene()->source;
         QVERIFY(source.videoPath.find("tree.avi") != std::string::npos);
@@ -387,7 +417,7 @@ private slots:
                  window.controller()->selectedClip().status().message().c_str());
 
         // Scene jobs on two lanes: a slow video extraction opened first must not replace a photo opened after it.
-        const int slow = window.openSample();
+        const int slow = window.openVideoSample();
         const std::string photo = m_dir + "/clip-photo.png";
         QVERIFY(cv::imwrite(photo, test::texturedImage(64, 48)));
         QSignalSpy finished(window.worker(), &ui::EngineWorker::jobFinished);
@@ -420,7 +450,7 @@ private slots:
         QVERIFY(!model.isEmpty());
         for (ui::VideoJobKind kind : {ui::VideoJobKind::Transfer, ui::VideoJobKind::Edit}) {
             const bool transfer = kind == ui::VideoJobKind::Transfer;
-            QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
+            QCOMPARE(runJob(window.worker(), [&] { return window.openVideoSample(); }), QString("done"));
             QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->source.isVideo() &&
                         window.session()->scenePath().endsWith("tree.avi"));
             const engine::SceneSource source = window.controller()->scene()->source;
@@ -502,6 +532,72 @@ private slots:
         QCOMPARE(waitFor(finished, long_, 60000), QString("cancelled"));
         for (const auto& entry : std::filesystem::directory_iterator(m_dir))
             QVERIFY2(entry.path().filename().string().find("cancelled") == std::string::npos, entry.path().c_str());
+    }
+
+    // The first start teaches the three gestures over the viewport until dismissed; Help > Show Tips brings
+    // them back; Help > Keyboard Shortcuts lists every shortcut; the cursor follows the tool.
+    void tipsShortcutsAndCursor() {
+        QSettings().remove("tips/dismissed");
+        {
+            ui::MainWindow window;
+            QVERIFY(showWithScene(window, m_scenePath));
+            ui::TipsOverlay* tips = window.tips();
+            QTRY_VERIFY(tips->isVisible());
+            const QRect over = QRect(tips->mapTo(&window, QPoint(0, 0)), tips->size());
+            const QRect viewport = QRect(window.viewport()->mapTo(&window, QPoint(0, 0)), window.viewport()->size());
+            QVERIFY2(viewport.contains(over), qPrintable(QString("tips %1,%2 %3x%4 in viewport %5,%6 %7x%8")
+                                                             .arg(over.x())
+                                                             .arg(over.y())
+                                                             .arg(over.width())
+                                                             .arg(over.height())
+                                                             .arg(viewport.x())
+                                                             .arg(viewport.y())
+                                                             .arg(viewport.width())
+                                                             .arg(viewport.height())));  // on the viewport, whole
+            QTest::mouseClick(tips->dismissButton(), Qt::LeftButton);
+            QVERIFY(!tips->isVisible());
+            const QString shortcuts = window.shortcutsText();
+            for (const char* key : {"Ctrl+Shift+E", "Ctrl+E", "Ctrl+B", "Space"})
+                QVERIFY2(shortcuts.contains(key), key);
+            QCOMPARE(window.viewport()->cpuViewport()->cursor().shape(), Qt::OpenHandCursor);
+            window.viewport()->setTool(ui::Tool::MotionBrush);
+            QCOMPARE(window.viewport()->cpuViewport()->cursor().shape(), Qt::CrossCursor);
+        }
+        ui::MainWindow again;  // dismissed stays dismissed, until asked for
+        QVERIFY(showWithScene(again, m_scenePath));
+        QVERIFY(!again.tips()->isVisible());
+        again.tips()->offer(true);
+        QVERIFY(again.tips()->isVisible());
+    }
+
+    // Share Loop: one action writes a seamless MP4 beside the scene (a second share does not overwrite it),
+    // the Jobs panel offers Open folder, the path is on the clipboard; the file decodes and loops.
+    void shareLoop() {
+        ui::MainWindow window;
+        QVERIFY(showWithScene(window, m_scenePath));
+        QAction* share = nullptr;
+        for (QAction* action : window.findChildren<QAction*>())
+            if (action->text() == "S&hare Loop") share = action;
+        QVERIFY(share);
+        QCOMPARE(share->shortcut(), QKeySequence("Ctrl+Shift+E"));
+        int id = -1;
+        QCOMPARE(runJob(window.worker(), [&] { return id = window.shareLoop(); }), QString("done"));
+        const QString path = window.lastSharedPath();
+        QCOMPARE(QFileInfo(path).absolutePath(), QFileInfo(QString::fromStdString(m_scenePath)).absolutePath());
+        QVERIFY(path.endsWith("scene-loop.mp4"));
+        QCOMPARE(QGuiApplication::clipboard()->text(), path);
+        QCOMPARE(window.jobsPanel()->resultFile(id), path);
+        QTRY_VERIFY(window.jobsPanel()->offersOpenFolder(id));
+        auto decoded = engine::decodeAnimation(path.toStdString());
+        QVERIFY2(decoded.hasValue(), decoded.status().message().c_str());
+        const auto frames = engine::framesAtRate(*decoded, 30.0);
+        QVERIFY(frames.size() >= 10);
+        const engine::FrameSeam seam = engine::measureFrameSeam(frames);
+        QVERIFY2(seam.ratio() <= 1.5,
+                 qPrintable(QString("wrap %1 vs median %2").arg(seam.wrapStep).arg(seam.medianStep)));
+        QCOMPARE(runJob(window.worker(), [&] { return window.shareLoop(); }), QString("done"));
+        QVERIFY(window.lastSharedPath().endsWith("scene-loop-2.mp4"));
+        QVERIFY(QFileInfo::exists(path));
     }
 
     // File > Export Interactive Web Page runs the same engine job as the CLI (a page with its data and its
@@ -614,7 +710,7 @@ private slots:
         QTRY_VERIFY(window.controller()->scene() != nullptr);
         QCOMPARE(window.viewport()->tool(), ui::Tool::MotionBrush);  // no model: straight to the brush
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
-        QTRY_VERIFY(!viewport->lastFrame().isNull());
+        QTRY_VERIFY(viewport->framesRendered() > 0);  // rendered (the photo shows still until the renderer is set up)
         const auto at = [&](QPointF scene) {
             return viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition(scene).toPoint());
         };
@@ -757,7 +853,7 @@ private slots:
         QVERIFY(window.grab().save(dir + "/main-window.png"));
         {
             const auto& v = window.controller()->scene()->volume;
-            ui::ExportDialog dialog("out/tree-loop.mp4", QSize(v.width, v.height), 8.0, &window);
+            ui::ExportDialog dialog("out/meadow-loop.mp4", QSize(v.width, v.height), 8.0, &window);
             dialog.show();
             QVERIFY(QTest::qWaitForWindowExposed(&dialog));
             QVERIFY(dialog.grab().save(dir + "/export-dialog.png"));
@@ -776,10 +872,10 @@ private slots:
         }
         ui::CpuViewport* viewport = window.viewport()->cpuViewport();
         const QPoint grab =
-            viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({200, 110}).toPoint());
+            viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({375, 230}).toPoint());
         QTest::mousePress(viewport, Qt::LeftButton, {}, grab);
         for (int step = 1; step <= 20; ++step) {
-            const QPointF to(grab + QPoint(3 * step, step));
+            const QPointF to(grab + QPoint(step + step / 2, step / 3));
             QMouseEvent move(QEvent::MouseMove, to, viewport->mapToGlobal(to), Qt::NoButton, Qt::LeftButton,
                              Qt::NoModifier);
             QApplication::sendEvent(viewport, &move);
@@ -787,7 +883,7 @@ private slots:
         }
         QTest::qWait(1200);
         QVERIFY(window.grab().save(dir + "/pull.png"));
-        QTest::mouseRelease(viewport, Qt::LeftButton, {}, grab + QPoint(60, 20));
+        QTest::mouseRelease(viewport, Qt::LeftButton, {}, grab + QPoint(30, 6));
 
         const std::string photo = test::dataPath("nature-photos/seeding_by_Clements_Engelhardt.jpg");
         if (!test::dataAvailable("nature-photos/seeding_by_Clements_Engelhardt.jpg")) return;

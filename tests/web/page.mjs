@@ -84,7 +84,8 @@ gx = Math.trunc(atX * sx);
 gy = Math.trunc(atY * sy);
 const box = await (await page.$('#view')).boundingBox();
 check(Math.abs(box.width - state.width) < 1, `the canvas is shown at ${box.width} px, not 1:1`);
-const client = (x, y) => [box.x + ((x + 0.5) * box.width) / state.width, box.y + ((y + 0.5) * box.height) / state.height];
+// The page maps the pointer to scene pixels and rounds: aim at the integer coordinate itself.
+const client = (x, y) => [box.x + (x * box.width) / state.width, box.y + (y * box.height) / state.height];
 const drag = 30;
 const holdSec = 2.5;
 // The patch around the grab point, for the pixel check: where its content went while held.
@@ -170,6 +171,24 @@ report.pull = { heldSec, samples: n, webSamples: web.length,
     +webAt(heldSec + tau).toFixed(2)]) };
 check(n >= 60, `pull: only ${n} comparable samples`);
 check(report.pull.relativeRms <= 0.2, `the pull differs from the engine's: relative RMS ${report.pull.relativeRms}`);
+
+// ---- Without float blending: half-float accumulation, a loop frame for the parity check -----------------
+const half = await open(() => {
+  const original = WebGL2RenderingContext.prototype.getExtension;
+  WebGL2RenderingContext.prototype.getExtension = function (name) {
+    return name === 'EXT_float_blend' ? null : original.call(this, name);
+  };
+});
+const halfState = await half.page.evaluate(() => ({ interactive: window.waft.interactive, floatBlend: window.waft.floatBlend }));
+check(halfState.interactive && halfState.floatBlend === false, `without EXT_float_blend: ${JSON.stringify(halfState)}`);
+if (halfState.interactive) {
+  const url = await half.page.evaluate(() => {
+    window.waft.renderLoopFrame(0, 30);
+    return document.getElementById('view').toDataURL('image/png');
+  });
+  writeFileSync(`${outDir}/web-half-0000.png`, Buffer.from(url.split(',')[1], 'base64'));
+}
+report.halfFloat = halfState;
 
 // ---- Without WebGL2: the fallback loop and a reason --------------------------------------------------------
 const noGl = await open(() => {

@@ -13,6 +13,8 @@ mkdir -p "$WORK"
 rm -rf "$WORK/engine" "$WORK/engine-pull"
 [ -n "${3:-}" ] || trap 'rm -rf "$WORK"' EXIT
 command -v chromium >/dev/null || { echo "SKIP: no chromium (apt install chromium)"; exit 77; }
+command -v node >/dev/null || { echo "SKIP: no node (apt install nodejs)"; exit 77; }
+export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 [ -d "$HERE/node_modules/puppeteer-core" ] || { echo "SKIP: no puppeteer-core (cd tests/web && npm ci)"; exit 77; }
 
 "$CLI" extract "$RES/samples/tree.avi" -o "$WORK/tree.waft" --frames 30 >/dev/null
@@ -24,10 +26,11 @@ for i in 0 1 2 3 4 5 6 7; do list="$list,$((i * frames / 8))"; done
 node "$HERE/page.mjs" "$CLI" "$WORK/tree.waft" "$WORK/tree.html" "$WORK" "${list#,}" | tee "$WORK/report.json"
 
 status=0
-for f in "$WORK"/web-[0-9]*.png; do
+for f in "$WORK"/web-[0-9]*.png "$WORK"/web-half-0000.png; do
   n=${f##*/web-}
+  n=${n#half-}
   p=$(compare -metric PSNR "$WORK/engine/$n" "$f" null: 2>&1 | cut -d' ' -f1 || true)  # exit 1: they differ
-  echo "frame ${n%.png}: PSNR $p dB against the engine's CPU render"
+  echo "${f##*/}: PSNR $p dB against the engine's CPU render of frame ${n%.png}"
   [ "$p" = inf ] || awk -v p="$p" 'BEGIN { exit !(p + 0 >= 35) }' || { echo "FAIL: frame $n at $p dB (< 35)"; status=1; }
 done
 exit $status
