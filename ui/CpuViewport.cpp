@@ -30,8 +30,8 @@ CpuViewport::~CpuViewport() {
 
 void CpuViewport::sceneChanged() {
     if (m_builder.joinable()) m_builder.join();
+    m_renderer.reset();  // first: it refers to the volume it was made for
     m_volume = m_controller->volume();
-    m_renderer.reset();
     m_recentCount = 0;
     const int generation = ++m_generation;
     if (!m_volume) {
