@@ -7,6 +7,7 @@
 #include <QPainter>
 #include <QPointer>
 #include <algorithm>
+#include <opencv2/imgproc.hpp>
 
 #include "SceneController.h"
 #include "raster/FastFrameRenderer.h"
@@ -42,16 +43,8 @@ void CpuViewport::sceneChanged() {
     // The photo, still, until the renderer is ready.
     const cv::Mat& bgr = m_volume->reference;
     m_frame = QImage(bgr.cols, bgr.rows, QImage::Format_RGBX8888);
-    for (int y = 0; y < bgr.rows; ++y) {
-        const uint8_t* in = bgr.ptr<uint8_t>(y);
-        uchar* out = m_frame.scanLine(y);
-        for (int x = 0; x < bgr.cols; ++x, in += 3, out += 4) {
-            out[0] = in[2];
-            out[1] = in[1];
-            out[2] = in[0];
-            out[3] = 255;
-        }
-    }
+    cv::Mat rgbx(bgr.rows, bgr.cols, CV_8UC4, m_frame.bits(), size_t(m_frame.bytesPerLine()));
+    cv::cvtColor(bgr, rgbx, cv::COLOR_BGR2RGBA);  // alpha 255
     update();
     const QPointer<CpuViewport> self(this);
     m_builder = std::thread([self, volume = m_volume, generation] {
