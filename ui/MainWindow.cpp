@@ -32,9 +32,11 @@
 #include "SceneController.h"
 #include "SceneSession.h"
 #include "StrokeDocument.h"
+#include "Theme.h"
 #include "TimelineBar.h"
 #include "TipsOverlay.h"
 #include "VideoJobDialog.h"
+#include "VideoJobsPanel.h"
 #include "core/Resources.h"
 #include "core/Version.h"
 #include "ml/prior/ModelMemory.h"
@@ -119,9 +121,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!ok && message != "cancelled") statusBar()->showMessage(tr("Autosave failed: %1").arg(message), 10000);
     });
 
-    m_tips = new TipsOverlay(m_viewport);
+    // Over the CPU viewport; above the Vulkan one, whose native window would hide a widget drawn over it.
+    m_tips = new TipsOverlay(m_viewport, !m_viewport->usesVulkan());
+    if (m_viewport->usesVulkan()) m_viewport->insertBanner(m_tips);
     buildMenus();
     buildTools();
+    // The side panel reads top to bottom: Motion, Video jobs, Jobs.
+    auto* videoDock = new QDockWidget(tr("Video jobs"), this);
+    videoDock->setObjectName("videoJobsDock");
+    m_videoPanel = new VideoJobsPanel(m_videoJobs, videoDock);
+    videoDock->setWidget(m_videoPanel);
+    splitDockWidget(motionDock, videoDock, Qt::Vertical);
+    updateVideoJobs();
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
@@ -264,6 +275,21 @@ void MainWindow::buildMenus() {
     view->addAction(tr("&Play / Pause"), QKeySequence(Qt::Key_Space), this,
                     [this] { m_controller->setPlaying(!m_controller->isPlaying()); });
     view->addAction(tr("&Reset Motion"), QKeySequence(Qt::Key_R), m_controller, &SceneController::resetMotion);
+    view->addSeparator();
+    QMenu* theme = view->addMenu(tr("&Theme"));
+    auto* themes = new QActionGroup(this);
+    const ThemeChoice saved = savedTheme();
+    for (const auto& [name, choice] :
+         {std::pair{tr("Follow the &Desktop"), ThemeChoice::FollowDesktop}, std::pair{tr("&Light"), ThemeChoice::Light},
+          std::pair{tr("D&ark"), ThemeChoice::Dark}}) {
+        QAction* a = theme->addAction(name, this, [c = choice] {
+            saveTheme(c);
+            applyTheme(c);
+        });
+        a->setCheckable(true);
+        a->setChecked(choice == saved);
+        themes->addAction(a);
+    }
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("Show &Tips"), this, [this] { m_tips->offer(true); });
@@ -289,6 +315,13 @@ QString MainWindow::shortcutsText() const {
         .arg(rows, tr("Middle drag pans and the wheel zooms in every tool; double-click fits in Pan/Zoom."));
 }
 
+namespace {
+QString sentence(QString line) {  // an engine message ("this scene was made from a photo: …") as a sentence
+    if (!line.isEmpty()) line[0] = line[0].toUpper();
+    return line;
+}
+}  // namespace
+
 void MainWindow::updateVideoJobs() {
     const auto clip = m_controller->selectedClip();
     const QString names[] = {tr("motion transfer"), tr("text-driven editing")};
@@ -308,6 +341,18 @@ void MainWindow::updateVideoJobs() {
         m_videoJobs[i]->setToolTip(why);
         m_videoJobs[i]->setStatusTip(why);
     }
+    if (!m_videoPanel) return;
+    if (clip)
+        m_videoPanel->setStatusLine(tr("On the timeline's clip, %1 to %2 s: tune a Stable Diffusion 1.x model to give "
+                                       "its motion to a new prompt, or to edit it as a prompt says.")
+                                        .arg(clip->inSec, 0, 'f', 2)
+                                        .arg(clip->outSec, 0, 'f', 2));
+    else
+        m_videoPanel->setStatusLine(
+            m_controller->scene()
+                ? tr("%1. Open a video (File ▸ Open Sample ▸ Tree) and choose a clip on the timeline.")
+                      .arg(sentence(QString::fromStdString(clip.status().message())))
+                : tr("Open a video to run motion transfer or text-driven editing on a clip of it."));
 }
 
 void MainWindow::buildTools() {
@@ -430,6 +475,13 @@ void MainWindow::rebuildRecent() {
     m_recent->clear();
     for (const QString& path : QSettings().value("recentFiles").toStringList())
         m_recent->addAction(QFileInfo(path).fileName(), this, [this, path] { openPath(path); })->setToolTip(path);
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+    // The desktop switched between light and dark (where its platform theme tells Qt).
+    if (event->type() == QEvent::ThemeChange && savedTheme() == ThemeChoice::FollowDesktop)
+        applyTheme(ThemeChoice::FollowDesktop);
+    QMainWindow::changeEvent(event);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -19,6 +19,7 @@ class Autosave;
 class EngineWorker;
 class RecoveryBar;
 class TipsOverlay;
+class VideoJobsPanel;
 class SceneController;
 class MotionPanel;
 class JobsPanel;
@@ -28,7 +29,7 @@ class StrokeDocument;
 struct VideoJobSettings;
 
 // Waft's main window: the viewport in the centre, tools (Pull, Motion brush, Anchor, Freeze mask), the
-// Motion and Jobs panels, the timeline, File/Edit/View menus with shortcuts, a status bar with fps and what
+// Motion, Video jobs and Jobs panels, the timeline, File/Edit/View menus with shortcuts, a status bar with fps and what
 // the engine is doing. Owns the engine (EngineWorker and its lanes), the scene document and job dispatcher
 // (SceneSession: open, extract, brush, predict, save, export run as jobs) and the strokes (StrokeDocument);
 // the window itself builds widgets and menus and routes their actions. A failing job shows its one line and
@@ -64,6 +65,7 @@ public:
     ViewportHost* viewport() const { return m_viewport; }
     MotionPanel* motionPanel() const { return m_motion; }
     JobsPanel* jobsPanel() const { return m_jobs; }
+    VideoJobsPanel* videoJobsPanel() const { return m_videoPanel; }
     TimelineBar* timeline() const { return m_timeline; }
     QUndoStack* undoStack() const { return m_undo; }
     SceneSession* session() const { return m_session; }
@@ -82,6 +84,7 @@ public:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void changeEvent(QEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
@@ -104,6 +107,7 @@ private:
     ViewportHost* m_viewport;
     MotionPanel* m_motion;
     JobsPanel* m_jobs;
+    VideoJobsPanel* m_videoPanel = nullptr;
     engine::AnimateParams m_lastExport;  // the export dialog's last settings (Share Loop uses them)
     QString m_lastShared;
     QAction* m_shareAction = nullptr;

@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSlider>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -49,10 +50,12 @@ MotionPanel::MotionPanel(SceneController* controller, QUndoStack* undo, QWidget*
 
     auto* bands = new QGroupBox(tr("Frequency bands"), this);
     m_bandGrid = new QGridLayout(bands);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidget(bands);
-    scroll->setWidgetResizable(true);
-    layout->addWidget(scroll, 1);
+    // The bands scroll vertically only: the panel is as wide as a label and a usable slider.
+    m_scroll = new QScrollArea(this);
+    m_scroll->setWidget(bands);
+    m_scroll->setWidgetResizable(true);
+    m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    layout->addWidget(m_scroll, 1);
     auto* reset = new QPushButton(tr("Reset motion"), this);
     reset->setToolTip(tr("Stop every pull at once (R)"));
     layout->addWidget(reset);
@@ -99,6 +102,10 @@ void MotionPanel::rebuildBands() {
         m_bands.push_back(slider);
         m_bandLabels.push_back(label);
     }
+    QWidget* content = m_scroll->widget();
+    content->layout()->activate();
+    m_scroll->setMinimumWidth(content->minimumSizeHint().width() + m_scroll->verticalScrollBar()->sizeHint().width() +
+                              2 * m_scroll->frameWidth());
     showSettings(m_controller->settings());
 }
 

@@ -8,6 +8,7 @@ class QDoubleSpinBox;
 class QUndoStack;
 class QGridLayout;
 class QLabel;
+class QScrollArea;
 
 namespace waft::engine {
 struct SceneSettings;
@@ -30,6 +31,7 @@ public:
     QSlider* damping() const { return m_damping; }
     QDoubleSpinBox* loopLength() const { return m_loop; }
     const std::vector<QSlider*>& bandSliders() const { return m_bands; }
+    QScrollArea* bandScroll() const { return m_scroll; }
 
 private:
     void rebuildBands();
@@ -43,6 +45,7 @@ private:
     QSlider* m_damping;
     QDoubleSpinBox* m_loop;
     QGridLayout* m_bandGrid;
+    QScrollArea* m_scroll;
     std::vector<QSlider*> m_bands;
     std::vector<QLabel*> m_bandLabels;
     bool m_updating = false;

@@ -129,17 +129,23 @@ int SceneSession::openPath(const QString& path) {
 
 int SceneSession::openSample() {
     // The meadow photo brought to life by its shipped strokes, ready to pull: arrows of 60 px reach (the
-    // default, 15% of the short side, makes every seed head move with every other) over 8 bands.
+    // default, 15% of the short side, makes every seed head move with every other), and as many natural
+    // frequencies as seed heads (10, over 12 bands of a 6 s loop: 0.17 to 1.7 Hz), so a pulled head swings on
+    // its own; no bending wave (a head sways as one piece).
     engine::MotionBrushParams params;
-    params.loopSec = 4.0f;
-    params.bands = 8;
+    params.loopSec = 6.0f;
+    params.bands = 12;
+    params.naturalHarmonics = 10;
     params.radiusPx = 60.0f;
-    params.waveLengthPx = 480.0f;  // a head sways as one piece (the default, 2 x reach, ripples it)
+    params.waveLengthPx = 1e5f;
     const QString path = QString::fromStdString(engine::bundledPhotoSample());
     return runSceneJob(
         std::make_unique<engine::BrushPhotoJob>(path.toStdString(), engine::bundledPhotoSampleStrokes(), params),
         [](engine::BrushPhotoJob& job) { return job.result(); },
         [this, path](std::shared_ptr<engine::Scene> scene) {
+            // A seed head on its stem springs back within seconds; the default damping (0.08) lets the slowest
+            // heads swing on for half a minute.
+            scene->settings.dampingRatio = 0.2f;
             showScene(scene, path, false);
             emit toolSuggested(Tool::Pull);
         });

@@ -8,7 +8,7 @@
 
 namespace waft::ui {
 
-TipsOverlay::TipsOverlay(QWidget* parent) : QFrame(parent) {
+TipsOverlay::TipsOverlay(QWidget* parent, bool overlay) : QFrame(parent), m_overlay(overlay) {
     setObjectName("tips");
     setAutoFillBackground(true);
     QPalette p = palette();
@@ -34,13 +34,13 @@ TipsOverlay::TipsOverlay(QWidget* parent) : QFrame(parent) {
     m_dismiss->setToolTip(tr("Hide these tips (Help ▸ Show Tips brings them back)"));
     layout->addWidget(m_dismiss, 0, Qt::AlignRight);
     connect(m_dismiss, &QPushButton::clicked, this, &TipsOverlay::dismiss);
-    parent->installEventFilter(this);
+    if (m_overlay) parent->installEventFilter(this);
     hide();
 }
 
 void TipsOverlay::offer(bool force) {
     if (!force && QSettings().value("tips/dismissed", false).toBool()) return;
-    place();
+    if (m_overlay) place();
     show();
     raise();
 }
@@ -53,8 +53,8 @@ void TipsOverlay::dismiss() {
 void TipsOverlay::place() {
     const QWidget* host = parentWidget();
     const int width = std::min(560, std::max(240, host->width() - 40));
-    setFixedWidth(width);
-    adjustSize();
+    // The wrapped text's height at this width (adjustSize would size it for the unwrapped text).
+    setFixedSize(width, layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width) : sizeHint().height());
     move((host->width() - width) / 2, 16);
 }
 

@@ -8,11 +8,12 @@ namespace waft::ui {
 
 // The first start's tips over the viewport: the three things to try (drag to pull, paint arrows on a photo,
 // export a loop) with their shortcuts, and Got it. Dismissing it is remembered (QSettings tips/dismissed);
-// Help > Show Tips brings it back. UI thread.
+// Help > Show Tips brings it back. Drawn over its parent (overlay), or laid out by it as a banner where the parent
+// holds a native window no widget can cover (the Vulkan viewport). UI thread.
 class TipsOverlay : public QFrame {
     Q_OBJECT
 public:
-    explicit TipsOverlay(QWidget* parent);
+    TipsOverlay(QWidget* parent, bool overlay);
     // Shown unless dismissed before (force: Help > Show Tips).
     void offer(bool force);
     void dismiss();
@@ -25,6 +26,7 @@ protected:
 
 private:
     QPushButton* m_dismiss;
+    bool m_overlay;
 };
 
 }  // namespace waft::ui

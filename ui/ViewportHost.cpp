@@ -46,6 +46,8 @@ ViewportHost::ViewportHost(SceneController* controller, QWidget* parent) : QWidg
 
 ViewportHost::~ViewportHost() = default;
 
+void ViewportHost::insertBanner(QWidget* banner) { static_cast<QVBoxLayout*>(layout())->insertWidget(0, banner); }
+
 bool ViewportHost::gpuVulkanAvailable() {
     if (!m_instance.create()) return false;
     QVulkanFunctions* f = m_instance.functions();

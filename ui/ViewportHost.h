@@ -34,6 +34,8 @@ public:
     Tool tool() const { return m_tool; }
     // Where a scene pixel is, in this widget's coordinates (for tests and overlays).
     QPointF widgetPosition(QPointF scenePos) const;
+    // A widget above the viewport (the Vulkan viewport's native window would cover one drawn over it).
+    void insertBanner(QWidget* banner);
     CpuViewport* cpuViewport() const { return m_cpu; }
     render::SceneViewport* vulkanViewport() const { return m_vulkan; }
 

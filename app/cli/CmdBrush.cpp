@@ -11,7 +11,8 @@ namespace waft::app {
 namespace {
 constexpr const char* kBrushUsage =
     "waft-cli brush PHOTO -o SCENE.waft [--arrow X,Y,DX,DY ...] [--anchor X,Y ...] [--freeze X,Y,W,H ...]\n"
-    "       [--strokes STROKES.json] [--loop-sec L] [--bands K] [--radius PX] [--seed S] [--max-size PX]\n"
+    "       [--strokes STROKES.json] [--loop-sec L] [--bands K] [--radius PX] [--harmonics N] [--seed S]\n"
+    "       [--max-size PX]\n"
     "  --arrow    motion arrow: start X,Y and direction/amplitude DX,DY in the photo's own pixels (repeatable)\n"
     "  --anchor   a point that must stay still (repeatable)\n"
     "  --freeze   a rectangle that must not move (repeatable)\n"
@@ -19,13 +20,15 @@ constexpr const char* kBrushUsage =
     "  --loop-sec loop length, every band a harmonic of it (default 4)\n"
     "  --bands    frequency bands K (default 3)\n"
     "  --radius   arrow influence radius in pixels (default: 15% of the shorter side)\n"
-    "  --seed     seed of the smooth phase field (default 1)\n"
+    "  --harmonics natural frequencies the painted things cycle over, harmonics 1..N of the loop (default 3;\n"
+    "             as many as things that must move apart: a pull on one then leaves the others alone)\n"
+    "  --seed     seed of the arrows' phases and natural frequencies (default 1)\n"
     "  --max-size long side the photo is loaded at, as the app does (default 1280)";
 }  // namespace
 
 int runBrush(const std::vector<std::string>& args) {
     CliArgs cli({"-o", "--arrow", "--anchor", "--freeze", "--strokes", "--loop-sec", "--bands", "--radius", "--seed",
-                 "--max-size"},
+                 "--harmonics", "--max-size"},
                 {});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), kBrushUsage);
     if (cli.helpRequested()) return std::puts(kBrushUsage), 0;
@@ -34,8 +37,10 @@ int runBrush(const std::vector<std::string>& args) {
     const auto bands = cli.integer("--bands", 3, 1, 16);
     const auto radius = cli.real("--radius", 0.0f, 0.0f, 16384.0f);
     const auto seed = cli.integer("--seed", 1, 0, 1 << 30);
+    const auto harmonics = cli.integer("--harmonics", 3, 1, 16);
     const auto maxSize = cli.integer("--max-size", 1280, 16, engine::kMaxImageSide);
-    for (const engine::Status& s : {loopSec.status(), bands.status(), radius.status(), seed.status(), maxSize.status()})
+    for (const engine::Status& s :
+         {loopSec.status(), bands.status(), radius.status(), seed.status(), harmonics.status(), maxSize.status()})
         if (!s) return fail(s);
 
     engine::LoadImageJob load(cli.positionals()[0], *maxSize);
@@ -78,6 +83,7 @@ int runBrush(const std::vector<std::string>& args) {
     const cv::Size loaded(load.result()->volume.width, load.result()->volume.height);
     params.radiusPx = *radius * float(loaded.width) / float(photo.width);
     params.seed = unsigned(*seed);
+    params.naturalHarmonics = *harmonics;
     engine::MotionBrushJob brush(load.result(), strokes, params);
     if (auto s = runJobWithProgress(brush); !s) return fail(s);
     const std::string out = cli.string("-o", "");

@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 
 #include "MainWindow.h"
+#include "Theme.h"
 #include "core/Runtime.h"
 #include "core/Version.h"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     parser.addPositionalArgument("file", "A scene (.waft), a video or a photo to open");
     parser.process(app);
     waft::engine::initRuntime();
+    waft::ui::applyTheme(waft::ui::savedTheme());  // dark or light as the desktop is, unless View > Theme says
 
     waft::ui::MainWindow window;
     window.show();

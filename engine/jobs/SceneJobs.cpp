@@ -56,7 +56,7 @@ Status MotionBrushJob::run(Progress& progress, const CancelToken& cancel) {
     progress.report(0.1f, "interpolating arrows");
     const cv::Mat& image = m_source->volume.reference;
     const MotionStrokes strokes = m_strokes.scaledTo(image.cols, image.rows);
-    auto volume = motionFromBrush(image, strokes.arrows, strokes.anchors, strokes.freezeMask(), m_params);
+    auto volume = motionFromBrush(image, strokes.arrows, strokes.anchors, strokes.freezeMask(), m_params, &cancel);
     if (!volume) return volume.status();
     if (cancel.isCancelled()) return Status::cancelled();
     m_scene = std::make_shared<Scene>();

@@ -7,6 +7,7 @@
 
 #include "GTestSupport.h"
 #include "TestSupport.h"
+#include "dynamics/ModalSimulator.h"
 #include "dynamics/MotionBrush.h"
 #include "jobs/SceneJobs.h"
 #include "motion/DisplacementSynth.h"
@@ -125,6 +126,75 @@ TEST(MotionBrush, ExactLoopPeriod) {
         0.1f);
 }
 
+// Each arrow paints one thing: its core moves as one piece (one phase per band without the wave), and a pull on
+// it settles there while a thing painted by another arrow, with its own natural frequency, barely follows.
+TEST(MotionBrush, EachArrowSwaysAsOneThingAndPullsStayLocal) {
+    const cv::Mat image = waft::test::texturedImage(240, 120);
+    MotionBrushParams params;
+    params.radiusPx = 16.0f;
+    params.bands = 6;
+    params.waveLengthPx = 1e6f;  // no bending: the phases are the arrows' own
+    auto v = motionFromBrush(image, {{50, 60, 6.0f, 0.0f}, {190, 60, 6.0f, 0.0f}}, {}, {}, params);
+    ASSERT_TRUE(v.hasValue());
+    const auto phase = [&](int band, int x, int y) {
+        const size_t i = size_t(y) * v->width + x;
+        return std::atan2(v->plane(band, 1)[i], v->plane(band, 0)[i]);
+    };
+    const auto dominant = [&](int x, int y) {
+        int best = 0;
+        for (int j = 1; j < v->bands; ++j)
+            if (std::abs(v->plane(j, 0)[size_t(y) * v->width + x]) +
+                    std::abs(v->plane(j, 1)[size_t(y) * v->width + x]) >
+                std::abs(v->plane(best, 0)[size_t(y) * v->width + x]) +
+                    std::abs(v->plane(best, 1)[size_t(y) * v->width + x]))
+                best = j;
+        return best;
+    };
+    for (int j = 0; j < v->bands; ++j) EXPECT_LT(std::abs(phase(j, 44, 56) - phase(j, 56, 64)), 0.02f) << "band " << j;
+    EXPECT_NE(dominant(50, 60), dominant(190, 60));  // two natural frequencies
+
+    ModalParams modal;
+    modal.dampingRatio = 0.2f;
+    ModalSimulator sim(*v, modal);
+    sim.setPull(50, 60, 8.0f, 0.0f);
+    for (int i = 0; i < 240; ++i) sim.step(1.0 / 60.0);  // held 4 s: settled on the cursor
+    float gx, gy, ox, oy;
+    sim.displacementAt(50, 60, gx, gy);
+    sim.displacementAt(190, 60, ox, oy);
+    std::printf("pull of 8 px: grabbed thing %.2f px, the other %.3f px\n", std::hypot(gx, gy), std::hypot(ox, oy));
+    EXPECT_GT(gx, 6.0f);
+    EXPECT_LT(std::hypot(ox, oy), 0.15f * std::hypot(gx, gy));
+}
+
+// The bending wave never folds the photo over itself (a fold is 1 + dd/dx <= 0): with a wave far too short for a
+// strong single-harmonic thing, the loop stretches by at most the strain cap (0.25) more than without a wave.
+TEST(MotionBrush, TheWaveBendsWithoutFolding) {
+    const cv::Mat image = brushImage();
+    const auto stretch = [&](float waveLengthPx) {
+        MotionBrushParams params;
+        params.bands = 8;
+        params.radiusPx = 24.0f;
+        params.waveLengthPx = waveLengthPx;
+        auto v = motionFromBrush(image, {{100, 60, 8.0f, 4.0f}}, {}, {}, params);
+        EXPECT_TRUE(v.hasValue());
+        float worst = 0.0f;
+        DisplacementField d;
+        for (int s = 0; v.hasValue() && s < 16; ++s) {
+            synthesizeDisplacement(*v, playbackPhasors(v->frequenciesHz, params.loopSec * s / 16.0), d);
+            for (int y = 1; y < v->height; ++y)
+                for (int x = 1; x < v->width; ++x) {
+                    const size_t i = size_t(y) * v->width + x;
+                    worst = std::max({worst, std::abs(d.dx[i] - d.dx[i - 1]), std::abs(d.dy[i] - d.dy[i - v->width])});
+                }
+        }
+        return worst;
+    };
+    const float still = stretch(1e6f), bent = stretch(20.0f);  // a 20 px wave would fold it uncapped
+    std::printf("largest stretch of the loop: %.3f without a wave, %.3f with a 20 px one\n", still, bent);
+    EXPECT_LT(bent, still + 0.3f);
+    EXPECT_LT(bent, 0.9f);
+}
+
 TEST(MotionBrush, RejectsBadInput) {
     const cv::Mat image = brushImage();
     EXPECT_FALSE(motionFromBrush(image, {}, {}, {}).hasValue());
@@ -134,4 +204,9 @@ TEST(MotionBrush, RejectsBadInput) {
     MotionBrushParams params;
     params.loopSec = 0.0f;
     EXPECT_FALSE(motionFromBrush(image, {{1, 1, 1, 0}}, {}, {}, params).hasValue());
+    CancelToken cancelled;  // the job's cancel reaches the per-row loop
+    cancelled.cancel();
+    const auto stopped = motionFromBrush(image, {{1, 1, 1, 0}}, {}, {}, {}, &cancelled);
+    ASSERT_FALSE(stopped.hasValue());
+    EXPECT_EQ(stopped.status().code(), StatusCode::Cancelled);
 }

@@ -4,24 +4,32 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScopeGuard>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QThread>
+#include <QToolButton>
 #include <QUndoStack>
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "CpuViewport.h"
@@ -35,9 +43,11 @@
 #include "SceneSession.h"
 #include "SdTestModelFile.h"
 #include "TestSupport.h"
+#include "Theme.h"
 #include "TimelineBar.h"
 #include "TipsOverlay.h"
 #include "VideoJobDialog.h"
+#include "VideoJobsPanel.h"
 #include "core/Runtime.h"
 #include "encode/ExportCheck.h"
 #include "ml/prior/TrainPriorJob.h"
@@ -88,6 +98,17 @@ bool showWithScene(ui::MainWindow& window, const std::string& scenePath) {
     return QTest::qWaitFor([&] { return window.controller()->scene() != nullptr; }, 10000);
 }
 
+// Shows the window at a size and opens a bundled sample (the meadow photo, or the tree video) through the engine.
+bool showWithSample(ui::MainWindow& window, QSize size, bool video = false) {
+    window.resize(size);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) return false;
+    if (runJob(
+            window.worker(), [&] { return video ? window.openVideoSample() : window.openSample(); }, 120000) != "done")
+        return false;
+    return QTest::qWaitFor([&] { return window.controller()->scene() != nullptr; }, 10000);
+}
+
 double meanAbsDiff(const QImage& a, const QImage& b) {
     if (a.size() != b.size() || a.isNull()) return 0.0;
     const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
@@ -96,6 +117,46 @@ double meanAbsDiff(const QImage& a, const QImage& b) {
         for (int c = 0; c < x.width() * 3; ++c)
             sum += std::abs(int(x.constScanLine(r)[c]) - int(y.constScanLine(r)[c]));
     return sum / (double(x.width()) * x.height() * 3);
+}
+
+// Mean absolute difference of two frames over a square of half-size r around (x, y) (scene pixels).
+double patchDiff(const QImage& a, const QImage& b, int x, int y, int r) {
+    const QRect box = QRect(x - r, y - r, 2 * r + 1, 2 * r + 1).intersected(a.rect());
+    return meanAbsDiff(a.copy(box), b.copy(box));
+}
+
+// Where the still frame's square of half-size r around (x, y) now is in frame (scene pixels; searched within
+// reach): how far the pixels there moved.
+QPointF trackPatch(const QImage& still, const QImage& frame, int x, int y, int r, int reach) {
+    const auto gray = [](const QImage& image) {
+        const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
+        cv::Mat g;
+        cv::cvtColor(cv::Mat(rgb.height(), rgb.width(), CV_8UC3, const_cast<uchar*>(rgb.constBits()),
+                             size_t(rgb.bytesPerLine())),
+                     g, cv::COLOR_RGB2GRAY);
+        return g;
+    };
+    const cv::Mat a = gray(still), b = gray(frame);
+    const cv::Rect patch(x - r, y - r, 2 * r + 1, 2 * r + 1);
+    const cv::Rect area = cv::Rect(x - r - reach, y - r - reach, 2 * (r + reach) + 1, 2 * (r + reach) + 1) &
+                          cv::Rect(0, 0, b.cols, b.rows);
+    cv::Mat score;
+    cv::matchTemplate(b(area), a(patch), score, cv::TM_SQDIFF_NORMED);
+    cv::Point best;
+    cv::minMaxLoc(score, nullptr, nullptr, &best);
+    return {double(area.x + best.x - patch.x), double(area.y + best.y - patch.y)};
+}
+
+// A left-button drag on a widget, as the window system delivers it: press, moves with the button held, spaced
+// in time so the simulator sees a hand, not a jump.
+void dragBy(QWidget* widget, QPoint from, QPoint by, int steps, int msPerStep) {
+    QTest::mousePress(widget, Qt::LeftButton, {}, from);
+    for (int step = 1; step <= steps; ++step) {
+        const QPointF to(from + by * step / steps);
+        QMouseEvent move(QEvent::MouseMove, to, widget->mapToGlobal(to), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(widget, &move);
+        QTest::qWait(msPerStep);
+    }
 }
 
 // A compute-lane job that runs until cancelled (or throws, to stand in for LibTorch's out-of-memory).
@@ -371,15 +432,235 @@ private slots:
         QTRY_COMPARE(window.viewport()->tool(), ui::Tool::Pull);
     }
 
+    // A newcomer's first five minutes with input events only (QTest clicks, drags and key presses): the first
+    // start's tips, Got it, Space to pause, pull a seed head (it follows the drag while held, the other heads
+    // and the frozen sky stay, it rings down after the release), Ctrl+Shift+E (the loop is written, decodes and wraps
+    // seamlessly). With WAFT_SCREENSHOT_DIR, a screenshot per step (docs/screenshots/walkthrough-*.jpg; run at
+    // QT_SCALE_FACTOR=2 too for the @2x ones).
+    void newcomerWalkthrough() {
+        QSettings().remove("tips/dismissed");
+        const QString home = QString::fromStdString(m_dir + "/home");  // the shared loop's Videos folder
+        QVERIFY(QDir().mkpath(home));
+        const QByteArray realHome = qgetenv("HOME");
+        qputenv("HOME", home.toUtf8());
+        const auto restoreHome = qScopeGuard([&] { qputenv("HOME", realHome); });
+        const QString shots = qEnvironmentVariable("WAFT_SCREENSHOT_DIR");
+        ui::MainWindow window;
+        const QString suffix = window.devicePixelRatio() > 1.5 ? "@2x" : "";
+        const auto shot = [&](const char* name) {
+            // JPEG: ten full-window pictures in the repository, at a tenth of their PNG size.
+            if (!shots.isEmpty())
+                QVERIFY(window.grab().save(shots + "/walkthrough-" + name + suffix + ".jpg", "JPG", 90));
+        };
+        window.resize(1280, 800);
+        window.show();
+        window.activateWindow();  // shortcuts reach the active window only
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));  // as main() does
+        ui::CpuViewport* viewport = window.viewport()->cpuViewport();
+        QTRY_VERIFY_WITH_TIMEOUT(viewport->framesRendered() > 0, 30000);
+        QVERIFY(window.tips()->isVisible());
+        QTest::qWait(500);
+        shot("1-first-start");
+
+        QTest::mouseClick(window.tips()->dismissButton(), Qt::LeftButton);
+        QVERIFY(!window.tips()->isVisible());
+        QTest::keyClick(&window, Qt::Key_Space);  // pause: only the pull moves now
+        QTRY_VERIFY(!window.controller()->isPlaying());
+        QTest::qWait(200);
+        const QImage still = viewport->lastFrame();
+        shot("2-tips-dismissed");
+
+        const QPoint head =
+            viewport->mapFrom(window.viewport(), window.viewport()->widgetPosition({375, 230}).toPoint());
+        const QPoint by(60, 15);
+        dragBy(viewport, head, by, 20, 40);
+        QVERIFY(window.controller()->isHeld());
+        QTest::qWait(800);
+        const QImage held = viewport->lastFrame();
+        const double nearHeld = patchDiff(still, held, 375, 230, 24), sky = patchDiff(still, held, 750, 40, 30);
+        shot("3-pull-held");
+        const QPointF heldAt = trackPatch(still, held, 375, 230, 20, 120);
+        double others = 0.0;  // the farthest any other seed head moved with it
+        for (const QPoint other : {QPoint(845, 345), QPoint(1045, 550), QPoint(620, 150), QPoint(1010, 240)}) {
+            const QPointF d = trackPatch(still, held, other.x(), other.y(), 20, 120);
+            others = std::max(others, std::hypot(d.x(), d.y()));
+        }
+        QTest::mouseRelease(viewport, Qt::LeftButton, {}, head + by);
+        QVERIFY(window.controller()->isRinging());
+        const auto swingOver = [&](int ms) {  // the farthest the head swings from rest over a span of frames
+            double peak = 0.0;
+            QElapsedTimer span;
+            span.start();
+            while (span.elapsed() < ms) {
+                QTest::qWait(30);
+                const QPointF d = trackPatch(still, viewport->lastFrame(), 375, 230, 20, 120);
+                peak = std::max(peak, std::hypot(d.x(), d.y()));
+            }
+            return peak;
+        };
+        const double early = swingOver(1000);
+        shot("4-released");
+        QTest::qWait(2000);
+        const double late = swingOver(1000);
+        qInfo(
+            "pull: the head moved (%.0f, %.0f) px while held (other heads at most %.1f px, patch change %.1f, "
+            "frozen sky %.3f); after the release it swings %.1f px, 3 s later %.1f px",
+            heldAt.x(), heldAt.y(), others, nearHeld, sky, early, late);
+        QVERIFY2(heldAt.x() > 8.0 && std::abs(heldAt.y()) < heldAt.x(),
+                 "the grabbed seed head does not follow the drag");
+        QVERIFY2(others < 0.25 * std::hypot(heldAt.x(), heldAt.y()), "the other seed heads move with the pulled one");
+        QVERIFY2(sky < 0.05, "the frozen sky moves with the pull");
+        QVERIFY2(early > 4.0, "nothing rings after the release");
+        QVERIFY2(late < 0.6 * early, "the ring-down does not decay");
+
+        QSignalSpy finished(window.worker(), &ui::EngineWorker::jobFinished);
+        QTest::keyClick(&window, Qt::Key_E, Qt::ControlModifier | Qt::ShiftModifier);
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 120000);
+        QCOMPARE(finished.front().at(2).toString(), QString("done"));
+        const QString path = window.lastSharedPath();
+        QVERIFY2(path.startsWith(home + "/Videos/"), qPrintable(path));  // the sample's folder is the install's
+        QCOMPARE(QGuiApplication::clipboard()->text(), path);
+        QTest::qWait(300);
+        shot("5-shared");
+        auto decoded = engine::decodeAnimation(path.toStdString());
+        QVERIFY2(decoded.hasValue(), decoded.status().message().c_str());
+        const auto frames = engine::framesAtRate(*decoded, 30.0);
+        QVERIFY(frames.size() >= 30);
+        const engine::FrameSeam seam = engine::measureFrameSeam(frames);
+        qInfo("shared loop: %zu frames, wrap %.3f vs median step %.3f", frames.size(), seam.wrapStep, seam.medianStep);
+        QVERIFY2(seam.ratio() <= 1.5,
+                 qPrintable(QString("wrap %1 vs median %2").arg(seam.wrapStep).arg(seam.medianStep)));
+    }
+
+    // The side panel reads Motion, Video jobs, Jobs; on a photo the video jobs are off and say why; the band
+    // list scrolls vertically only, every slider whole.
+    void sidePanelOrderAndBands() {
+        ui::MainWindow window;
+        QVERIFY(showWithSample(window, QSize(1280, 800)));
+        const auto* motion = window.findChild<QDockWidget*>("motionDock");
+        const auto* video = window.findChild<QDockWidget*>("videoJobsDock");
+        const auto* jobs = window.findChild<QDockWidget*>("jobsDock");
+        QVERIFY(motion && video && jobs);
+        QCOMPARE(window.dockWidgetArea(const_cast<QDockWidget*>(video)), Qt::RightDockWidgetArea);
+        QVERIFY(motion->geometry().bottom() < video->geometry().top());
+        QVERIFY(video->geometry().bottom() < jobs->geometry().top());
+        ui::VideoJobsPanel* panel = window.videoJobsPanel();
+        QCOMPARE(int(panel->buttons().size()), 2);
+        for (QToolButton* button : panel->buttons()) QVERIFY(!button->isEnabled());
+        QVERIFY2(panel->statusLine().contains("photo"), qPrintable(panel->statusLine()));
+        // Nothing in the side panel is clipped: every wrapped label has the height its text needs.
+        QTest::qWait(100);
+        for (const QDockWidget* dock : {motion, video, jobs})
+            for (const QLabel* label : dock->findChildren<QLabel*>())
+                if (label->isVisible() && label->wordWrap())
+                    QVERIFY2(label->height() >= label->heightForWidth(label->width()),
+                             qPrintable(QString("%1: %2 < %3")
+                                            .arg(label->text().left(40))
+                                            .arg(label->height())
+                                            .arg(label->heightForWidth(label->width()))));
+
+        QScrollArea* scroll = window.motionPanel()->bandScroll();
+        QTRY_VERIFY(!window.motionPanel()->bandSliders().empty());
+        QTest::qWait(100);
+        QVERIFY(!scroll->horizontalScrollBar()->isVisible());
+        QVERIFY2(scroll->viewport()->width() >= scroll->widget()->minimumSizeHint().width(),
+                 qPrintable(QString("viewport %1 < bands %2")
+                                .arg(scroll->viewport()->width())
+                                .arg(scroll->widget()->minimumSizeHint().width())));
+        for (QSlider* s : window.motionPanel()->bandSliders()) QVERIFY(s->width() >= s->minimumWidth());
+
+        // A video scene: the buttons are live and name the clip.
+        if (!test::dataAvailable("opencv-samples/tree.avi")) return;
+        QCOMPARE(runJob(
+                     window.worker(), [&] { return window.openVideoSample(); }, 120000),
+                 QString("done"));
+        QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->source.isVideo());
+        QTRY_VERIFY(panel->buttons()[0]->isEnabled());
+        QVERIFY2(panel->statusLine().contains("clip"), qPrintable(panel->statusLine()));
+    }
+
+    // The window comes back as it was left: size and which panels show.
+    void windowStateIsRestored() {
+        QSettings().remove("window");
+        const auto forget = qScopeGuard([] { QSettings().remove("window"); });
+        {
+            ui::MainWindow window;
+            window.resize(1100, 700);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.findChild<QDockWidget*>("timelineDock")->hide();
+            QVERIFY(window.close());  // saves geometry and dock state
+        }
+        ui::MainWindow again;
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        QCOMPARE(again.size(), QSize(1100, 700));
+        QVERIFY(!again.findChild<QDockWidget*>("timelineDock")->isVisible());
+        QVERIFY(again.findChild<QDockWidget*>("videoJobsDock")->isVisible());
+    }
+
+    // Dark and light follow the desktop (GTK_THEME here; GNOME's and KDE's settings by the same rule), View >
+    // Theme overrides; each palette keeps text readable.
+    void themesFollowTheDesktop() {
+        ui::DesktopHints hints;
+        hints.gtkThemeEnv = "Adwaita:dark";
+        QVERIFY(ui::prefersDark(hints));
+        hints = {};
+        hints.gnomeColorScheme = "'prefer-dark'";
+        QVERIFY(ui::prefersDark(hints));
+        hints.gnomeColorScheme = "'default'";
+        hints.gnomeGtkTheme = "'Adwaita'";
+        QVERIFY(!ui::prefersDark(hints));
+        hints = {};
+        hints.kdeWindowBackground = "35,38,41";
+        QVERIFY(ui::prefersDark(hints));
+        hints.kdeWindowBackground = "239,240,241";
+        QVERIFY(!ui::prefersDark(hints));
+        hints = {};
+        hints.platformWindow = QColor(20, 20, 20);
+        QVERIFY(ui::prefersDark(hints));
+        for (bool dark : {false, true}) {
+            const QPalette p = ui::themePalette(dark);
+            QCOMPARE(p.color(QPalette::Window).lightness() < 128, dark);
+            for (auto [text, back] :
+                 {std::pair{QPalette::WindowText, QPalette::Window}, std::pair{QPalette::Text, QPalette::Base},
+                  std::pair{QPalette::ButtonText, QPalette::Button}})
+                QVERIFY(std::abs(p.color(text).lightness() - p.color(back).lightness()) > 120);
+        }
+        const QByteArray saved = qgetenv("GTK_THEME");
+        qputenv("GTK_THEME", "Adwaita:dark");
+        QVERIFY(ui::applyTheme(ui::ThemeChoice::FollowDesktop));
+        ui::MainWindow window;
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.palette().color(QPalette::Window).lightness() < 80);
+        QVERIFY(window.motionPanel()->palette().color(QPalette::WindowText).lightness() > 180);
+        if (const QString dir = qEnvironmentVariable("WAFT_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            QCOMPARE(runJob(window.worker(), [&] { return window.openSample(); }), QString("done"));
+            QTRY_VERIFY(window.controller()->scene() != nullptr);
+            QTest::qWait(1200);
+            QVERIFY(window.grab().save(dir + "/main-window-dark.png"));
+        }
+        qputenv("GTK_THEME", "Adwaita");
+        QVERIFY(!ui::applyTheme(ui::ThemeChoice::FollowDesktop));
+        QTRY_VERIFY2(window.palette().color(QPalette::Window).lightness() > 180,  // posted to the widgets
+                     qPrintable(window.palette().color(QPalette::Window).name()));
+        QVERIFY(ui::applyTheme(ui::ThemeChoice::Dark));  // the user's choice beats the desktop's
+        QVERIFY(!ui::applyTheme(ui::ThemeChoice::Light));
+        if (saved.isNull())
+            qunsetenv("GTK_THEME");
+        else
+            qputenv("GTK_THEME", saved);
+    }
+
     // A scene from a video remembers its source; the timeline's in/out select a clip of it for video jobs; a
     // photo scene has no clip and says why.
     void timelineSelectsAClipOfTheSource() {
         ui::MainWindow window;
-        window.resize(900, 600);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(runJob(window.worker(), [&] { return window.openVideoSample(); }), QString("done"));
-        QTRY_VERIFY(window.controller()->scene() && window.controller()->scene()->source.isVideo());
+        QVERIFY(showWithSample(window, QSize(900, 600), true));
+        QVERIFY(window.controller()->scene()->source.isVideo());
         const engine::SceneSource source = window.controller()->scene()->source;
         QVERIFY(source.videoPath.find("tree.avi") != std::string::npos);
         QVERIFY(source.endSec > source.startSec + 5.0);  // 30 frames of tree.avi span about 12 s
