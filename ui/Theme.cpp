@@ -39,7 +39,8 @@ DesktopHints desktopHints() {
     const QString gsettings = QStandardPaths::findExecutable("gsettings");
     if (!gsettings.isEmpty() && qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS")) {
         hints.gnomeColorScheme = gsetting(gsettings, "color-scheme");
-        hints.gnomeGtkTheme = gsetting(gsettings, "gtk-theme");
+        if (!hints.gnomeColorScheme.contains("prefer-"))  // the scheme decides; the theme name only without one
+            hints.gnomeGtkTheme = gsetting(gsettings, "gtk-theme");
     }
     const QString kde =
         QDir(QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)).filePath("kdeglobals");

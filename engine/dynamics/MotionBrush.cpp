@@ -12,13 +12,12 @@
 namespace waft::engine {
 
 namespace {
-constexpr float kCutoffRadii = 5.0f;  // exp(-12.5): an arrow this far adds nothing measurable
-constexpr double kSpectrumWidthBands = 0.45;
+constexpr float kCutoffRadii = 5.0f;          // exp(-12.5): an arrow this far adds nothing measurable
+constexpr double kSpectrumWidthBands = 0.45;  // a thing's spectrum: k^-1.5 times a Gaussian this wide about its centre
 // Phases and spectra blend between things with Gaussians this many reaches wide: two things' phases cross over
 // 2.25 r^2 / D pixels (D apart) instead of r^2 / D, a bend rather than a shear where both still move.
 constexpr float kBlendWidth = 1.5f;
-constexpr float kMaxWaveStrain = 0.25f;  // the bending wave stretches the photo by at most this (a quarter)  // a
-                                         // thing's spectrum: k^-1.5 times a Gaussian this wide about its centre
+constexpr float kMaxWaveStrain = 0.25f;  // the bending wave stretches the photo by at most this (a quarter)
 }  // namespace
 
 Expected<SpectralVolume> motionFromBrush(const cv::Mat& image, const std::vector<MotionArrow>& arrows,
