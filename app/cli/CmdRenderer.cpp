@@ -16,7 +16,9 @@ namespace {
 constexpr const char* kPairOptions =
     "  --max-side N          frames downscaled to at most N pixels on the long side (default 320)\n"
     "  --gaps A-B            frames between reference and target, cycled (default 1-4)\n"
-    "  --pairs N             pairs per clip, spread over the range (default 48)\n";
+    "  --pairs N             pairs per clip, spread over the range (default 48)\n"
+    "  --flow accurate|dis   the pairs' flow: DIS at full resolution with variational refinement (default,\n"
+    "                        the nearest to a true flow) or the extractor's fast DIS\n";
 
 engine::Status parsePairs(const CliArgs& cli, render::RendererPairParams& p) {
     const auto side = cli.integer("--max-side", p.maxLongSide, 32, 1024);
@@ -32,6 +34,8 @@ engine::Status parsePairs(const CliArgs& cli, render::RendererPairParams& p) {
         p.minGap = int(gaps->first);
         p.maxGap = int(gaps->second);
     }
+    if (cli.has("--flow") && !engine::parseFlowMethod(cli.string("--flow", ""), p.flow))
+        return engine::Status::invalid("--flow must be accurate or dis");
     return engine::Status::ok();
 }
 
@@ -49,7 +53,7 @@ int runTrainRenderer(const std::vector<std::string>& args) {
         std::string(
             "waft-cli train-renderer VIDEO_DIR -o RENDERER.safetensors [options]\n"
             "  trains GID's neural renderer (feature pyramid, softmax splatting per level, synthesis network) on\n"
-            "  pairs of every clip in VIDEO_DIR: a frame, the DIS flow to a later frame, that frame. Pixel loss\n"
+            "  pairs of every clip in VIDEO_DIR: a frame, the flow to a later frame, that frame. Pixel loss\n"
             "  + 0.2 x multi-scale gradient L1, AdamW, EMA weights saved; --resume continues exactly.\n"
             "  --lr-schedule constant|cosine   cosine: the rate decays to a tenth over --steps (a resume must\n"
             "                        keep --steps to continue exactly)\n"
@@ -61,7 +65,7 @@ int runTrainRenderer(const std::vector<std::string>& args) {
         kPairOptions + kTrainOptions +
         "\n  defaults here: --steps 2000 --batch 4 --lr 2e-4 --checkpoint-every 250 --size 128x128";
     CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device",
-                 "--precision", "--train-to", "--max-side", "--gaps", "--pairs", "--loss", "--vgg",
+                 "--precision", "--train-to", "--max-side", "--gaps", "--pairs", "--flow", "--loss", "--vgg",
                  "--perceptual-weight", "--lr-schedule"},
                 {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
@@ -111,9 +115,9 @@ int runBenchRenderer(const std::vector<std::string>& args) {
             "  over disoccluded pixels (splat density < 0.5), then each renderer's frame time at --timing (default\n"
             "  1280x720; 0x0 skips it). --picture: reference | real | fast | neural for the most disoccluded pair.\n") +
         kPairOptions;
-    CliArgs cli(
-        {"--from", "--to", "--picture", "--timing", "--device", "--precision", "--max-side", "--gaps", "--pairs"},
-        {"--help"});
+    CliArgs cli({"--from", "--to", "--picture", "--timing", "--device", "--precision", "--max-side", "--gaps",
+                 "--pairs", "--flow"},
+                {"--help"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
     if (cli.positionals().size() < 2) return usageError("need RENDERER and at least one VIDEO", usage.c_str());

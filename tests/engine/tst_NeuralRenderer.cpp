@@ -181,9 +181,37 @@ TEST(NeuralRenderer, TrainingBeatsPixelSplattingOnItsPairs) {
     EXPECT_GT(all.psnrNeural, all.psnrFast + 0.5);
 }
 
+// The pairs a run trains on are the same every time they are cut from a clip (exact resume and data-parallel
+// ranks cut them again): the refined flow, its weights and the fast renderer's frame are bit-identical.
+TEST(NeuralRenderer, PairsAreReproducible) {
+    const std::string dir = waft::test::tempDir("renderer-pairs");
+    const std::string clip = writeGlidingSquareClip(dir, "a", 24, 3.0f, 4);
+    ASSERT_FALSE(clip.empty());
+    const RendererPairParams params = tinyRun(12).pairs;
+    ASSERT_EQ(params.flow, FlowMethod::Accurate);
+    Progress progress;
+    auto first = rendererPairsFromVideo(clip, params, progress, 0.0f, 1.0f, CancelToken());
+    auto second = rendererPairsFromVideo(clip, params, progress, 0.0f, 1.0f, CancelToken());
+    ASSERT_TRUE(first.hasValue() && second.hasValue());
+    ASSERT_EQ(first->size(), second->size());
+    for (size_t i = 0; i < first->size(); ++i) {
+        EXPECT_EQ(maxDiff((*first)[i].flow, (*second)[i].flow), 0.0f) << i;
+        EXPECT_EQ(maxDiff((*first)[i].weights, (*second)[i].weights), 0.0f) << i;
+        EXPECT_EQ(maxDiff((*first)[i].baseline, (*second)[i].baseline), 0.0f) << i;
+    }
+}
+
 // Stopped and resumed, a run ends where an uninterrupted one does (the training state holds the live weights and
 // AdamW's moments; the crop draws are replayed).
 TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
+    // On one intra-op thread: with two, the splat's scatter-adds sum in a varying order, and on the refined flow's
+    // pairs AdamW turns that into a whole step (2e-4) on a weight whose gradient is near zero.
+    const int threads = torch::get_num_threads();
+    torch::set_num_threads(1);
+    struct Restore {
+        int n;
+        ~Restore() { torch::set_num_threads(n); }
+    } restore{threads};
     const std::string dir = waft::test::tempDir("renderer-resume");
     ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 4).empty());
     Progress progress;
@@ -199,8 +227,7 @@ TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
     auto b = loadNeuralRenderer(dir + "/resumed.safetensors");
     ASSERT_TRUE(a.hasValue() && b.hasValue());
     const auto pa = (*a)->named_parameters(), pb = (*b)->named_parameters();
-    // Equal up to the float reordering of multi-threaded reductions (1.7e-6 seen under a parallel ctest); a resume
-    // that lost AdamW's moments or replayed other crops differs by about the learning rate (2e-4) per step.
+    // A resume that lost AdamW's moments or replayed other crops differs by about the learning rate (2e-4) per step.
     for (const auto& p : pa) EXPECT_LT(maxDiff(p.value(), pb[p.key()]), 2e-5f) << p.key();
     // Without the training state (EMA weights, fresh moments) the same resume ends elsewhere: the check can fail.
     TrainRendererJob cut(dir, dir + "/cut.safetensors", tinyRun(6));
@@ -216,13 +243,17 @@ TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
     // The journal's spec rebuilds the same run.
     const auto spec = second.resumeSpec();
     ASSERT_TRUE(spec.has_value());
+    EXPECT_NE(spec->paramsJson.find("\"flow\":\"accurate\""), std::string::npos) << spec->paramsJson;
     auto rebuilt = jobFromSpec(*spec);
     ASSERT_TRUE(rebuilt.hasValue()) << rebuilt.status().message();
     EXPECT_EQ((*rebuilt)->name(), "train neural renderer");
 }
 
 // Data parallel (ml/dist/, ranks as threads over Gloo on loopback): 2 ranks of 2 crops equal one process of 4
-// (||w2 - w1|| / ||w1|| < 1e-6 over every weight), and only rank 0 writes.
+// (||w2 - w1|| / ||w1|| < 1e-5 over every weight: two half-batch means averaged are the full batch's mean up to
+// float reordering, which AdamW's normalised steps lift to 3.5e-6 on the refined flow's pairs; four steps at 2e-4
+// move the weights by about 1e-3 of their norm, so a rank that trained on other crops is far above), and only
+// rank 0 writes.
 TEST(NeuralRenderer, TwoRanksOfTwoCropsEqualOneProcessOfFour) {
     const std::string dir = waft::test::tempDir("renderer-ranks");
     ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 5).empty());
@@ -274,7 +305,7 @@ TEST(NeuralRenderer, TwoRanksOfTwoCropsEqualOneProcessOfFour) {
         norm += p.value().to(torch::kFloat64).pow(2).sum().item<double>();
         moved = std::max(moved, double(maxDiff(p.value(), pf[p.key()])));
     }
-    EXPECT_LT(std::sqrt(diff / norm), 1e-6);
+    EXPECT_LT(std::sqrt(diff / norm), 1e-5);
     EXPECT_GT(moved, 1e-4);  // training moved the weights: the comparison can fail
 }
 

@@ -88,7 +88,7 @@ Expected<std::vector<RendererPair>> rendererPairsFromVideo(const std::string& pa
     const cv::Size size(clip->frames[0].cols / 16 * 16, clip->frames[0].rows / 16 * 16);
     if (size.width < 16 || size.height < 16) return Status::invalid(path + ": frames too small for the renderer");
     const auto frame = [&](int i) { return clip->frames[size_t(i)](cv::Rect(0, 0, size.width, size.height)); };
-    FlowEstimator estimator(FlowMethod::Dis);
+    FlowEstimator estimator(params.flow);
     std::vector<RendererPair> pairs;
     const int gaps = params.maxGap - params.minGap + 1;
     // 12 floats per pixel a pair (reference, target, baseline, flow, weights).

@@ -1,5 +1,5 @@
 #pragma once
-// Training and test pairs of the neural renderer, cut from real clips: a reference frame, the DIS flow from it to
+// Training and test pairs of the neural renderer, cut from real clips: a reference frame, the flow from it to
 // a later frame, the softmax weights from that flow's magnitude (SoftmaxSplatter::splatWeights), the fast
 // renderer's frame (pixel splatting + push-pull) and the real later frame. Engine-internal (pulls in torch).
 

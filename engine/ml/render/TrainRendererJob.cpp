@@ -243,8 +243,13 @@ std::string TrainRendererJob::summary() const {
 namespace {
 
 Json pairsJson(const RendererPairParams& p) {
-    return {{"from", p.from},      {"to", p.to},          {"max_long_side", p.maxLongSide},
-            {"min_gap", p.minGap}, {"max_gap", p.maxGap}, {"pairs_per_clip", p.pairsPerClip}};
+    return {{"from", p.from},
+            {"to", p.to},
+            {"max_long_side", p.maxLongSide},
+            {"min_gap", p.minGap},
+            {"max_gap", p.maxGap},
+            {"pairs_per_clip", p.pairsPerClip},
+            {"flow", flowMethodName(p.flow)}};
 }
 
 RendererPairParams pairsFromJson(JsonFields& f) {
@@ -255,6 +260,8 @@ RendererPairParams pairsFromJson(JsonFields& f) {
     p.minGap = f.integer("min_gap", p.minGap, 1, 64);
     p.maxGap = f.integer("max_gap", p.maxGap, 1, 64);
     p.pairsPerClip = f.integer("pairs_per_clip", p.pairsPerClip, 1, 4096);
+    // Specs written before the choice existed were of DIS pairs.
+    parseFlowMethod(f.choice("flow", "dis", {"dis", "accurate"}), p.flow);
     return p;
 }
 
