@@ -204,8 +204,9 @@ TEST(NeuralRenderer, PairsAreReproducible) {
 // Stopped and resumed, a run ends where an uninterrupted one does (the training state holds the live weights and
 // AdamW's moments; the crop draws are replayed).
 TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
-    // On one intra-op thread: with two, the splat's scatter-adds sum in a varying order, and on the refined flow's
-    // pairs AdamW turns that into a whole step (2e-4) on a weight whose gradient is near zero.
+    // On one intra-op thread, where the resume is exact: on two, some reduction sums in a varying order, and on the
+    // refined flow's pairs AdamW turns that into up to a whole step (2.2e-4 seen) on a weight whose gradient is
+    // near zero.
     const int threads = torch::get_num_threads();
     torch::set_num_threads(1);
     struct Restore {
