@@ -59,7 +59,9 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "                        keep --steps to continue exactly)\n"
             "  --train-to F          pairs from the first fraction F of each clip (default 0.7; the rest is for\n"
             "                        bench-renderer --from F)\n"
-            "  --loss l2|l1          the pixel term: 10 x MSE (default) or L1 (which did not learn on real clips)\n"
+            "  --loss log-l2|l2|l1   log-l2 (default): the mean over crops of ln(each crop's l2 loss), which weighs\n"
+            "                        every crop as the mean PSNR over frames does; l2: 10 x MSE over the batch;\n"
+            "                        l1: L1 over the batch (which did not learn on real clips)\n"
             "  --vgg VGG16.safetensors [--perceptual-weight W]   adds W (default 0.1) x the VGG16 perceptual loss\n"
             "                        (relu1_2, relu2_2, relu3_3; torchvision's tensor names; none ship)\n") +
         kPairOptions + kTrainOptions +
@@ -83,9 +85,9 @@ int runTrainRenderer(const std::vector<std::string>& args) {
     if (auto s = parsePairs(cli, p.pairs); !s) return fail(s);
     if (auto s = parseRange(cli, "--train-to", 0.7, p.pairs.to); !s) return fail(s);
     if (p.pairs.to <= 0.0) return fail(engine::Status::invalid("--train-to must be above 0"));
-    const std::string loss = cli.string("--loss", "l2");
-    if (loss != "l1" && loss != "l2") return fail(engine::Status::invalid("--loss must be l1 or l2"));
-    p.loss = loss == "l1" ? render::RendererLoss::L1 : render::RendererLoss::L2;
+    const std::string loss = cli.string("--loss", render::rendererLossName(defaults.loss));
+    if (!render::parseRendererLoss(loss, p.loss))
+        return fail(engine::Status::invalid("--loss must be l1, l2 or log-l2"));
     const std::string schedule = cli.string("--lr-schedule", "constant");
     if (schedule != "constant" && schedule != "cosine")
         return fail(engine::Status::invalid("--lr-schedule must be constant or cosine"));

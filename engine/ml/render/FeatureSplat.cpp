@@ -8,7 +8,7 @@ Splatted softmaxSplat(const torch::Tensor& values, const torch::Tensor& flow, co
     TORCH_CHECK(weights.size(0) == b && weights.size(1) == 1 && weights.size(2) == h && weights.size(3) == w,
                 "weights shape");
     const auto o = values.options().dtype(torch::kFloat32);
-    const torch::Tensor f = flow.detach().to(o), wt = weights.detach().to(o).reshape({b, 1, h * w});
+    const torch::Tensor f = flow.detach().to(o), wt = weights.to(o).reshape({b, 1, h * w});
     const torch::Tensor xs = torch::arange(w, o).view({1, 1, w}).expand({b, h, w});
     const torch::Tensor ys = torch::arange(h, o).view({1, h, 1}).expand({b, h, w});
     const torch::Tensor tx = (xs + f.select(1, 0)).reshape({b, h * w}), ty = (ys + f.select(1, 1)).reshape({b, h * w});

@@ -35,9 +35,14 @@ NeuralRendererImpl::NeuralRendererImpl(NeuralRendererConfig cfg) : config(std::m
         m_synthesis->push_back(conv3(config.synthesis[size_t(l)], config.synthesis[size_t(l)]));
     }
     m_out = register_module("out", conv3(config.synthesis[0], 3));
+    if (config.learnedImportance) m_importance = register_module("importance", conv3(3 + config.features[0], 1));
     torch::NoGradGuard noGrad;
-    m_out->weight.zero_();
-    m_out->bias.zero_();
+    const auto zero = [](nn::Conv2d& conv) {
+        conv->weight.zero_();
+        conv->bias.zero_();
+    };
+    zero(m_out);
+    if (m_importance) zero(m_importance);
 }
 
 torch::Tensor NeuralRendererImpl::forward(const torch::Tensor& reference, const torch::Tensor& flow,
@@ -48,11 +53,13 @@ torch::Tensor NeuralRendererImpl::forward(const torch::Tensor& reference, const 
     };
     // The pyramid, each level splatted (GID §5: the same softmax weights at every level).
     std::vector<torch::Tensor> splatted(static_cast<size_t>(levels));
-    torch::Tensor h = reference;
+    torch::Tensor h = reference, w = weights;
     for (int l = 0; l < levels; ++l) {
         h = act(convAt(m_extract, 2 * l + 1, act(convAt(m_extract, 2 * l, h))));
         const torch::Tensor source = l == 0 ? torch::cat({reference, h}, 1) : h;
-        const Splatted s = softmaxSplat(source, flowAtLevel(flow, l), weightsAtLevel(weights, l));
+        // Bounded to a factor of e^±4, so no learned term can overflow the softmax's weights.
+        if (l == 0 && m_importance) w = weights * torch::exp(4.0 * torch::tanh(m_importance(source) / 4.0));
+        const Splatted s = softmaxSplat(source, flowAtLevel(flow, l), weightsAtLevel(w, l));
         splatted[size_t(l)] = torch::cat({s.values, s.density.clamp_max(4.0)}, 1);
     }
     torch::Tensor x;

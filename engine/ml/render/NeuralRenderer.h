@@ -4,8 +4,10 @@
 // synthesis network (a U-Net-like decoder, coarsest level first) turns the splatted pyramid into the frame.
 // It predicts a residual over the pixel-splatted, push-pull-filled frame (the fast renderer's output), and its
 // last layer starts at zero, so an untrained renderer is exactly the fast one and training can only add what
-// the fast one misses: disocclusions and stretching. A module instance: one thread at a time (inference under
-// NoGradGuard from several threads reads it only). Engine-internal (pulls in torch).
+// the fast one misses: disocclusions and stretching. With config.learnedImportance it also learns a term of the
+// splat's importance from the reference (which source wins where several land), starting at zero as well. A module
+// instance: one thread at a time (inference under NoGradGuard from several threads reads it only). Engine-internal
+// (pulls in torch).
 
 #include <torch/torch.h>
 
@@ -25,7 +27,7 @@ struct NeuralRendererImpl : torch::nn::Module {
 
 private:
     torch::nn::ModuleList m_extract, m_synthesis;
-    torch::nn::Conv2d m_out{nullptr};
+    torch::nn::Conv2d m_out{nullptr}, m_importance{nullptr};
 };
 TORCH_MODULE(NeuralRenderer);
 

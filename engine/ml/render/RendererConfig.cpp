@@ -33,7 +33,9 @@ Status checkRendererConfig(const NeuralRendererConfig& c) {
 }
 
 std::string rendererConfigJson(const NeuralRendererConfig& c) {
-    return nlohmann::json{{"features", c.features}, {"synthesis", c.synthesis}}.dump();
+    return nlohmann::json{
+        {"features", c.features}, {"synthesis", c.synthesis}, {"learned_importance", c.learnedImportance}}
+        .dump();
 }
 
 Expected<NeuralRendererConfig> readRendererConfig(const prior::ModelMetadata& metadata, const std::string& path) {
@@ -42,13 +44,14 @@ Expected<NeuralRendererConfig> readRendererConfig(const prior::ModelMetadata& me
     NeuralRendererConfig c;
     c.features = json->integers("features", c.features, 5, 1, 512);
     c.synthesis = json->integers("synthesis", c.synthesis, 5, 1, 512);
+    c.learnedImportance = json->boolean("learned_importance", false);
     WAFT_RETURN_IF_ERROR(json->status());
     WAFT_RETURN_IF_ERROR(checkRendererConfig(c).withContext(path));
     return c;
 }
 
 // The layers NeuralRenderer builds (NeuralRenderer.cpp): per level two 3×3 convs of the extractor and two of the
-// synthesis network, then one 3×3 conv to RGB.
+// synthesis network, then one 3×3 conv to RGB (and the importance's 3×3 conv to one channel).
 int64_t rendererParameterCount(const NeuralRendererConfig& c) {
     const int levels = int(c.features.size());
     int64_t n = 0;
@@ -60,18 +63,19 @@ int64_t rendererParameterCount(const NeuralRendererConfig& c) {
         const int64_t s = c.synthesis[size_t(l)];
         n += conv3(synthIn, s) + conv3(s, s);
     }
+    if (c.learnedImportance) n += conv3(3 + c.features[0], 1);
     return n + conv3(c.synthesis[0], 3);
 }
 
 // Per level: the extractor's two feature maps, the splat's C + 2 channels, the synthesis network's input and two
-// outputs, at 2^-2l of the frame's pixels.
+// outputs, at 2^-2l of the frame's pixels (and at level 0 the importance and its weights).
 int64_t rendererActivationBytes(const NeuralRendererConfig& c, int width, int height) {
     int64_t bytes = 0;
     for (size_t l = 0; l < c.features.size(); ++l) {
         const int64_t pixels = (int64_t(width) >> l) * (int64_t(height) >> l) + 1;
         const int64_t f = c.features[l], s = c.synthesis[l];
         const int64_t up = l + 1 < c.synthesis.size() ? c.synthesis[l + 1] : 0;
-        bytes += pixels * 4 * (2 * f + (f + 6) + (f + 4 + up + 3) + 2 * s);
+        bytes += pixels * 4 * (2 * f + (f + 6) + (f + 4 + up + 3) + 2 * s + (l == 0 && c.learnedImportance ? 2 : 0));
     }
     return bytes;
 }

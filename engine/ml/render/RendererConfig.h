@@ -18,6 +18,10 @@ struct NeuralRendererConfig {
     std::vector<int> features = {32, 64, 96};
     // Widths of the synthesis network per level (level l at 2^-l of the frame), as many as features.
     std::vector<int> synthesis = {32, 64, 96};
+    // A learned term of the splat's importance Z (Niklaus & Liu's refined metric): one 3×3 conv over the reference
+    // and its first features gives z, and every level splats with W·exp(4·tanh(z/4)) instead of W. It starts at
+    // z = 0 (the given weights). Files written before it existed read as false.
+    bool learnedImportance = true;
     int factor() const { return 1 << (int(features.size()) - 1); }
 };
 

@@ -76,13 +76,34 @@ private:
 // The renderer's loss (GID §5 without the optional perceptual term): a pixel term + 0.2 × multi-scale gradient L1.
 // The pixel term is L1 or 10 × MSE (RendererLoss): with L1 the network stayed at the fast renderer's output on
 // real clips, since where the flow is wrong the median target is the warped frame itself (docs/BENCHMARKS.md).
+// LogL2 is the mean over the batch's crops of ln(each crop's L2 loss + 1e-4): the mean PSNR over frames counts
+// every frame's dB alike, but a plain MSE is ruled by the worst crops (where the flow is wrong: 40× the error of
+// a well-flowed clip), so it weighs each crop by one over its own loss, as the mean of dB does.
 torch::Tensor rendererLoss(const torch::Tensor& frame, const torch::Tensor& target, RendererLoss kind) {
+    if (kind == RendererLoss::LogL2) {
+        std::vector<torch::Tensor> logs;
+        logs.reserve(size_t(frame.size(0)));
+        for (int64_t i = 0; i < frame.size(0); ++i)
+            logs.push_back(
+                torch::log(rendererLoss(frame.narrow(0, i, 1), target.narrow(0, i, 1), RendererLoss::L2) + 1e-4));
+        return torch::stack(logs).mean();
+    }
     const torch::Tensor pixel =
         kind == RendererLoss::L1 ? (frame - target).abs().mean() : 10.0 * (frame - target).pow(2).mean();
     return pixel + 0.2 * prior::multiScaleGradientL1(frame, target);
 }
 
 }  // namespace
+
+const char* rendererLossName(RendererLoss loss) {
+    return loss == RendererLoss::L1 ? "l1" : loss == RendererLoss::L2 ? "l2" : "log-l2";
+}
+
+bool parseRendererLoss(const std::string& name, RendererLoss& out) {
+    for (RendererLoss loss : {RendererLoss::L1, RendererLoss::L2, RendererLoss::LogL2})
+        if (name == rendererLossName(loss)) return out = loss, true;
+    return false;
+}
 
 Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
     const prior::TrainingRunParams& run = m_params.run;
@@ -276,7 +297,7 @@ std::optional<JobSpec> TrainRendererJob::resumeSpec() const {
         {"out", fs::absolute(m_outPath, ec).string()},
         {"run", Json::parse(prior::trainingRunToJson(m_params.run))},
         {"pairs", pairsJson(m_params.pairs)},
-        {"loss", m_params.loss == RendererLoss::L1 ? "l1" : "l2"},
+        {"loss", rendererLossName(m_params.loss)},
         {"lr_schedule", m_params.cosineDecay ? "cosine" : "constant"},
         {"vgg", m_params.vggPath.empty() ? std::string() : fs::absolute(m_params.vggPath, ec).string()},
         {"perceptual_weight", m_params.perceptualWeight}};
@@ -293,7 +314,7 @@ Expected<std::unique_ptr<Job>> trainRendererJobFromSpec(const std::string& param
     TrainRendererParams p;
     p.run = prior::trainingRunFromJson(run);
     p.pairs = pairsFromJson(pairs);
-    p.loss = fields->choice("loss", "l2", {"l1", "l2"}) == "l1" ? RendererLoss::L1 : RendererLoss::L2;
+    parseRendererLoss(fields->choice("loss", "l2", {"l1", "l2", "log-l2"}), p.loss);
     p.cosineDecay = fields->choice("lr_schedule", "constant", {"constant", "cosine"}) == "cosine";
     p.vggPath = fields->string("vgg", "", 4096);
     p.perceptualWeight = float(fields->real("perceptual_weight", p.perceptualWeight, 0.0, 100.0));

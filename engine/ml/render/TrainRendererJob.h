@@ -14,14 +14,18 @@ class Communicator;
 
 namespace waft::engine::render {
 
-// The pixel term of the training loss (beside 0.2 × multi-scale gradient L1).
-enum class RendererLoss { L1, L2 };
+// The pixel term of the training loss (beside 0.2 × multi-scale gradient L1), or LogL2: the mean over crops of
+// the log of each crop's L2 loss (the loss the mean PSNR over frames asks for).
+enum class RendererLoss { L1, L2, LogL2 };
+// "l1", "l2", "log-l2"; parse returns false (and leaves `out`) for anything else.
+const char* rendererLossName(RendererLoss loss);
+bool parseRendererLoss(const std::string& name, RendererLoss& out);
 
 struct TrainRendererParams {
     prior::TrainingRunParams run;  // steps, batch, lr, checkpoints, resume, seed, preset, compute; width x height:
                                    // the training crop (multiples of 16)
     RendererPairParams pairs;
-    RendererLoss loss = RendererLoss::L2;
+    RendererLoss loss = RendererLoss::LogL2;
     // Cosine decay of the learning rate to a tenth over run.steps (else constant). The schedule depends on the
     // run's length: resuming with another --steps follows another curve.
     bool cosineDecay = false;
