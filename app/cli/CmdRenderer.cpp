@@ -54,7 +54,8 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "waft-cli train-renderer VIDEO_DIR -o RENDERER.safetensors [options]\n"
             "  trains GID's neural renderer (feature pyramid, softmax splatting per level, synthesis network) on\n"
             "  pairs of every clip in VIDEO_DIR: a frame, the flow to a later frame, that frame. Pixel loss\n"
-            "  + 0.2 x multi-scale gradient L1, AdamW, EMA weights saved; --resume continues exactly.\n"
+            "  + W x multi-scale gradient L1 (--gradient-weight W, default 0.05), AdamW, EMA weights saved;\n"
+            "  --resume continues exactly.\n"
             "  --lr-schedule constant|cosine   cosine: the rate decays to a tenth over --steps (a resume must\n"
             "                        keep --steps to continue exactly)\n"
             "  --train-to F          pairs from the first fraction F of each clip (default 0.7; the rest is for\n"
@@ -66,9 +67,26 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "                        (relu1_2, relu2_2, relu3_3; torchvision's tensor names; none ship)\n") +
         kPairOptions + kTrainOptions +
         "\n  defaults here: --steps 2000 --batch 4 --lr 2e-4 --checkpoint-every 250 --size 128x128";
-    CliArgs cli({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size", "--device",
-                 "--precision", "--train-to", "--max-side", "--gaps", "--pairs", "--flow", "--loss", "--vgg",
-                 "--perceptual-weight", "--lr-schedule"},
+    CliArgs cli({"-o",
+                 "--preset",
+                 "--steps",
+                 "--batch",
+                 "--lr",
+                 "--seed",
+                 "--checkpoint-every",
+                 "--size",
+                 "--device",
+                 "--precision",
+                 "--train-to",
+                 "--max-side",
+                 "--gaps",
+                 "--pairs",
+                 "--flow",
+                 "--loss",
+                 "--vgg",
+                 "--perceptual-weight",
+                 "--lr-schedule",
+                 "--gradient-weight"},
                 {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
@@ -96,6 +114,9 @@ int runTrainRenderer(const std::vector<std::string>& args) {
     const auto weight = cli.real("--perceptual-weight", p.perceptualWeight, 0.0f, 100.0f);
     if (!weight) return fail(weight.status());
     p.perceptualWeight = *weight;
+    const auto gradient = cli.real("--gradient-weight", p.gradientWeight, 0.0f, 10.0f);
+    if (!gradient) return fail(gradient.status());
+    p.gradientWeight = *gradient;
     auto process = joinTrainingRun(p.run.compute);
     if (!process) return fail(process.status());
     render::TrainRendererJob job(cli.positionals()[0], cli.string("-o", ""), p);

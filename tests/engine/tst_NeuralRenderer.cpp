@@ -289,6 +289,15 @@ TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {
     auto refusedLoss = jobFromSpec(badLoss);
     ASSERT_FALSE(refusedLoss.hasValue());
     EXPECT_NE(refusedLoss.status().message().find("loss"), std::string::npos) << refusedLoss.status().message();
+    // The structural term's weight travels too, range-checked (0..10): "0.05…" made "10.05…" is refused.
+    auto badWeight = *spec;
+    const size_t weight = badWeight.paramsJson.find("\"gradient_weight\":0.05");
+    ASSERT_NE(weight, std::string::npos) << spec->paramsJson;
+    badWeight.paramsJson.insert(weight + 18, "1");
+    auto refusedWeight = jobFromSpec(badWeight);
+    ASSERT_FALSE(refusedWeight.hasValue()) << badWeight.paramsJson;
+    EXPECT_NE(refusedWeight.status().message().find("gradient_weight"), std::string::npos)
+        << refusedWeight.status().message();
 }
 
 // Data parallel (ml/dist/, ranks as threads over Gloo on loopback): 2 ranks of 2 crops equal one process of 4

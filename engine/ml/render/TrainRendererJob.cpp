@@ -73,24 +73,25 @@ private:
     std::mt19937 m_rng;
 };
 
-// The renderer's loss (GID §5 without the optional perceptual term): a pixel term + 0.2 × multi-scale gradient L1.
+// The renderer's loss (GID §5 without the optional perceptual term): a pixel term + `gradient` × multi-scale
+// gradient L1.
 // The pixel term is L1 or 10 × MSE (RendererLoss): with L1 the network stayed at the fast renderer's output on
 // real clips, since where the flow is wrong the median target is the warped frame itself (docs/BENCHMARKS.md).
 // LogL2 is the mean over the batch's crops of ln(each crop's L2 loss + 1e-4): the mean PSNR over frames counts
 // every frame's dB alike, but a plain MSE is ruled by the worst crops (where the flow is wrong: 40× the error of
 // a well-flowed clip), so it weighs each crop by one over its own loss, as the mean of dB does.
-torch::Tensor rendererLoss(const torch::Tensor& frame, const torch::Tensor& target, RendererLoss kind) {
+torch::Tensor rendererLoss(const torch::Tensor& frame, const torch::Tensor& target, RendererLoss kind, float gradient) {
     if (kind == RendererLoss::LogL2) {
         std::vector<torch::Tensor> logs;
         logs.reserve(size_t(frame.size(0)));
         for (int64_t i = 0; i < frame.size(0); ++i)
-            logs.push_back(
-                torch::log(rendererLoss(frame.narrow(0, i, 1), target.narrow(0, i, 1), RendererLoss::L2) + 1e-4));
+            logs.push_back(torch::log(
+                rendererLoss(frame.narrow(0, i, 1), target.narrow(0, i, 1), RendererLoss::L2, gradient) + 1e-4));
         return torch::stack(logs).mean();
     }
     const torch::Tensor pixel =
         kind == RendererLoss::L1 ? (frame - target).abs().mean() : 10.0 * (frame - target).pow(2).mean();
-    return pixel + 0.2 * prior::multiScaleGradientL1(frame, target);
+    return gradient > 0.0f ? pixel + gradient * prior::multiScaleGradientL1(frame, target) : pixel;
 }
 
 }  // namespace
@@ -154,7 +155,7 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
         vgg = *loaded;
     }
     const auto totalLoss = [&](const torch::Tensor& frame, const torch::Tensor& target) {
-        torch::Tensor l = rendererLoss(frame, target, m_params.loss);
+        torch::Tensor l = rendererLoss(frame, target, m_params.loss, m_params.gradientWeight);
         return vgg ? l + m_params.perceptualWeight * vgg->perceptualLoss(frame, target) : l;
     };
     // The EMA's copy has the (possibly resumed) model's config; built under the default generator's lock too.
@@ -298,6 +299,7 @@ std::optional<JobSpec> TrainRendererJob::resumeSpec() const {
         {"run", Json::parse(prior::trainingRunToJson(m_params.run))},
         {"pairs", pairsJson(m_params.pairs)},
         {"loss", rendererLossName(m_params.loss)},
+        {"gradient_weight", m_params.gradientWeight},
         {"lr_schedule", m_params.cosineDecay ? "cosine" : "constant"},
         {"vgg", m_params.vggPath.empty() ? std::string() : fs::absolute(m_params.vggPath, ec).string()},
         {"perceptual_weight", m_params.perceptualWeight}};
@@ -315,6 +317,7 @@ Expected<std::unique_ptr<Job>> trainRendererJobFromSpec(const std::string& param
     p.run = prior::trainingRunFromJson(run);
     p.pairs = pairsFromJson(pairs);
     parseRendererLoss(fields->choice("loss", "l2", {"l1", "l2", "log-l2"}), p.loss);
+    p.gradientWeight = float(fields->real("gradient_weight", 0.2, 0.0, 10.0));  // what runs before it used
     p.cosineDecay = fields->choice("lr_schedule", "constant", {"constant", "cosine"}) == "cosine";
     p.vggPath = fields->string("vgg", "", 4096);
     p.perceptualWeight = float(fields->real("perceptual_weight", p.perceptualWeight, 0.0, 100.0));
