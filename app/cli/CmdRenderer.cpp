@@ -1,5 +1,6 @@
 // The neural renderer's commands (GID §5): train-renderer and bench-renderer.
 #include <cstdio>
+#include <set>
 #include <string>
 
 #include "CliArgs.h"
@@ -19,6 +20,13 @@ constexpr const char* kPairOptions =
     "  --pairs N             pairs per clip, spread over the range (default 48)\n"
     "  --flow accurate|dis   the pairs' flow: DIS at full resolution with variational refinement (default,\n"
     "                        the nearest to a true flow) or the extractor's fast DIS\n";
+
+// The value options both renderer commands take (kPairOptions, the device), plus a command's own.
+std::set<std::string> pairOptions(std::initializer_list<const char*> own) {
+    std::set<std::string> all = {"--max-side", "--gaps", "--pairs", "--flow", "--device", "--precision"};
+    all.insert(own.begin(), own.end());
+    return all;
+}
 
 engine::Status parsePairs(const CliArgs& cli, render::RendererPairParams& p) {
     const auto side = cli.integer("--max-side", p.maxLongSide, 32, 1024);
@@ -67,27 +75,10 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "                        (relu1_2, relu2_2, relu3_3; torchvision's tensor names; none ship)\n") +
         kPairOptions + kTrainOptions +
         "\n  defaults here: --steps 2000 --batch 4 --lr 2e-4 --checkpoint-every 250 --size 128x128";
-    CliArgs cli({"-o",
-                 "--preset",
-                 "--steps",
-                 "--batch",
-                 "--lr",
-                 "--seed",
-                 "--checkpoint-every",
-                 "--size",
-                 "--device",
-                 "--precision",
-                 "--train-to",
-                 "--max-side",
-                 "--gaps",
-                 "--pairs",
-                 "--flow",
-                 "--loss",
-                 "--vgg",
-                 "--perceptual-weight",
-                 "--lr-schedule",
-                 "--gradient-weight"},
-                {"--resume"});
+    CliArgs cli(
+        pairOptions({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size",
+                     "--train-to", "--loss", "--gradient-weight", "--vgg", "--perceptual-weight", "--lr-schedule"}),
+        {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o"))
@@ -138,9 +129,7 @@ int runBenchRenderer(const std::vector<std::string>& args) {
             "  over disoccluded pixels (splat density < 0.5), then each renderer's frame time at --timing (default\n"
             "  1280x720; 0x0 skips it). --picture: reference | real | fast | neural for the most disoccluded pair.\n") +
         kPairOptions;
-    CliArgs cli({"--from", "--to", "--picture", "--timing", "--device", "--precision", "--max-side", "--gaps",
-                 "--pairs", "--flow"},
-                {"--help"});
+    CliArgs cli(pairOptions({"--from", "--to", "--picture", "--timing"}), {"--help"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::fputs(usage.c_str(), stdout), 0;
     if (cli.positionals().size() < 2) return usageError("need RENDERER and at least one VIDEO", usage.c_str());
