@@ -71,14 +71,16 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "  --loss log-l2|l2|l1   log-l2 (default): the mean over crops of ln(each crop's l2 loss), which weighs\n"
             "                        every crop as the mean PSNR over frames does; l2: 10 x MSE over the batch;\n"
             "                        l1: L1 over the batch (which did not learn on real clips)\n"
+            "  --synthetic F         adds F (0..4) x as many synthetic layered pairs: a patch of one frame moving in\n"
+            "                        front of a real pair, with exact flow and real disocclusions (default 0)\n"
             "  --vgg VGG16.safetensors [--perceptual-weight W]   adds W (default 0.1) x the VGG16 perceptual loss\n"
             "                        (relu1_2, relu2_2, relu3_3; torchvision's tensor names; none ship)\n") +
         kPairOptions + kTrainOptions +
         "\n  defaults here: --steps 2000 --batch 4 --lr 2e-4 --checkpoint-every 250 --size 128x128";
-    CliArgs cli(
-        pairOptions({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size",
-                     "--train-to", "--loss", "--gradient-weight", "--vgg", "--perceptual-weight", "--lr-schedule"}),
-        {"--resume"});
+    CliArgs cli(pairOptions({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size",
+                             "--train-to", "--loss", "--gradient-weight", "--synthetic", "--vgg", "--perceptual-weight",
+                             "--lr-schedule"}),
+                {"--resume"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o"))
@@ -108,6 +110,9 @@ int runTrainRenderer(const std::vector<std::string>& args) {
     const auto gradient = cli.real("--gradient-weight", p.gradientWeight, 0.0f, 10.0f);
     if (!gradient) return fail(gradient.status());
     p.gradientWeight = *gradient;
+    const auto synthetic = cli.real("--synthetic", 0.0f, 0.0f, 4.0f);
+    if (!synthetic) return fail(synthetic.status());
+    p.synthetic = *synthetic;
     auto process = joinTrainingRun(p.run.compute);
     if (!process) return fail(process.status());
     render::TrainRendererJob job(cli.positionals()[0], cli.string("-o", ""), p);

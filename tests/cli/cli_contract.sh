@@ -65,6 +65,7 @@ expect fail "train-renderer: no videos" -- "$CLI" train-renderer "$WORK/state" -
 expect fail "train-renderer: bad gaps" -- "$CLI" train-renderer "$RES/samples" -o "$WORK/r.safetensors" --gaps 3-1
 expect fail "train-renderer: bad loss" -- "$CLI" train-renderer "$RES/samples" -o "$WORK/r.safetensors" --loss l3
 expect fail "train-renderer: absurd gradient weight" -- "$CLI" train-renderer "$RES/samples" -o "$WORK/r.safetensors" --gradient-weight 11
+expect fail "train-renderer: absurd synthetic share" -- "$CLI" train-renderer "$RES/samples" -o "$WORK/r.safetensors" --synthetic 5
 expect fail "bench-renderer: garbage renderer" -- "$CLI" bench-renderer "$WORK/corrupt-model.safetensors" "$RES/samples/tree.avi"
 expect fail "bench-renderer: from after to" -- "$CLI" bench-renderer "$WORK/corrupt-model.safetensors" "$RES/samples/tree.avi" --from 0.9 --to 0.5
 

@@ -229,6 +229,84 @@ TEST(NeuralRenderer, PairsAreReproducible) {
     }
 }
 
+// Synthetic layered pairs: the patch moves by one whole-pixel displacement, its flow says so exactly, the target
+// is the patch moved over the real target, it uncovers background the reference does not show, and its splat
+// weight puts it in front: the fast renderer rebuilds the moved patch exactly. The same seed cuts the same pairs,
+// and a clip too fast for a patch to outrun is one line after a bounded number of draws.
+TEST(NeuralRenderer, SyntheticLayeredPairsAreExactAndInFront) {
+    torch::manual_seed(3);
+    RendererPair still;
+    still.reference = torch::rand({3, 64, 80});
+    still.target = still.reference.clone();
+    still.flow = torch::zeros({2, 64, 80});
+    ASSERT_TRUE(splatBaseline(still).isOk());
+    auto pairs = syntheticLayeredPairs({still}, 6, 7, CancelToken());
+    ASSERT_TRUE(pairs.hasValue()) << pairs.status().message();
+    ASSERT_EQ(pairs->size(), 6u);
+    for (const RendererPair& p : *pairs) {
+        const torch::Tensor before = (p.flow.abs().sum(0, true) > 0).to(torch::kFloat32);
+        const float area = before.mean().item<float>();
+        EXPECT_GT(area, 0.005f);
+        EXPECT_LT(area, 0.5f);
+        const torch::Tensor inside = before[0].nonzero()[0];
+        const int dx = int(p.flow[0][inside[0]][inside[1]].item<float>());
+        const int dy = int(p.flow[1][inside[0]][inside[1]].item<float>());
+        EXPECT_GE(std::hypot(dx, dy), 1.5);
+        EXPECT_LE(std::hypot(dx, dy), 24.0);
+        const torch::Tensor d = torch::tensor({float(dx), float(dy)}).view({2, 1, 1});
+        EXPECT_EQ(maxDiff(p.flow, d * before), 0.0f);
+        const torch::Tensor after = torch::roll(before, {dy, dx}, {1, 2});
+        EXPECT_EQ(after.sum().item<float>(), before.sum().item<float>());  // the moved blob is inside the frame
+        EXPECT_EQ(maxDiff(p.target * after, torch::roll(p.reference, {dy, dx}, {1, 2}) * after), 0.0f);
+        EXPECT_EQ(maxDiff(p.target * (1 - after), still.target * (1 - after)), 0.0f);
+        EXPECT_EQ(maxDiff(p.reference * (1 - before), still.reference * (1 - before)), 0.0f);
+        EXPECT_GT((before * (1 - after)).sum().item<float>(), 0.0f);  // uncovered background
+        // The fast renderer puts the patch in front: inside the moved blob (1 px in from its edge) it is exact.
+        const torch::Tensor core = 1 - torch::max_pool2d(1 - after.unsqueeze(0), 3, 1, 1).squeeze(0);
+        EXPECT_LT(maxDiff(p.baseline * core, p.target * core), 1e-3f);
+    }
+    auto again = syntheticLayeredPairs({still}, 6, 7, CancelToken());
+    auto other = syntheticLayeredPairs({still}, 6, 8, CancelToken());
+    ASSERT_TRUE(again.hasValue() && other.hasValue());
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(maxDiff((*pairs)[i].target, (*again)[i].target), 0.0f) << i;
+    EXPECT_GT(maxDiff((*pairs)[0].target, (*other)[0].target), 0.0f);
+    // Clips of other sizes lend their frames, resized, to each other's patches.
+    RendererPair small;
+    small.reference = torch::rand({3, 48, 64});
+    small.target = small.reference.clone();
+    small.flow = torch::zeros({2, 48, 64});
+    ASSERT_TRUE(splatBaseline(small).isOk());
+    auto mixed = syntheticLayeredPairs({still, small}, 8, 7, CancelToken());
+    ASSERT_TRUE(mixed.hasValue()) << mixed.status().message();
+    for (const RendererPair& p : *mixed) {
+        EXPECT_EQ(p.target.sizes(), p.reference.sizes());
+        EXPECT_EQ(p.baseline.sizes(), p.reference.sizes());
+        EXPECT_EQ(p.flow.size(2), p.reference.size(2));
+    }
+    // Motion of 30 px everywhere: a patch would need 46 px, beyond the 24 allowed.
+    RendererPair fast = still;
+    fast.flow = torch::full({2, 64, 80}, 21.2f);
+    auto refused = syntheticLayeredPairs({fast}, 4, 7, CancelToken());
+    ASSERT_FALSE(refused.hasValue());
+    EXPECT_NE(refused.status().message().find("too fast"), std::string::npos) << refused.status().message();
+    EXPECT_FALSE(syntheticLayeredPairs({still}, kMaxSyntheticPairs + 1, 7, CancelToken()).hasValue());
+    EXPECT_FALSE(syntheticLayeredPairs({}, 1, 7, CancelToken()).hasValue());
+    // A run adds them to the clip's pairs: 12 from the clip, half as many again.
+    const std::string dir = waft::test::tempDir("renderer-synthetic");
+    ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 1).empty());
+    TrainRendererParams run = tinyRun(2);
+    run.pairs.to = 1.0;
+    run.pairs.pairsPerClip = 12;
+    run.synthetic = 0.5;
+    TrainRendererJob job(dir, dir + "/r.safetensors", run);
+    Progress progress;
+    ASSERT_TRUE(job.run(progress, CancelToken()).isOk());
+    EXPECT_EQ(job.pairCount(), 18);
+    const auto spec = job.resumeSpec();
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_NE(spec->paramsJson.find("\"synthetic\":0.5"), std::string::npos) << spec->paramsJson;
+}
+
 // Stopped and resumed, a run ends where an uninterrupted one does (the training state holds the live weights and
 // AdamW's moments; the crop draws are replayed).
 TEST(NeuralRenderer, ResumedTrainingEqualsUninterrupted) {

@@ -27,6 +27,10 @@ struct RendererPair {
 torch::Tensor bgrToTensor(const cv::Mat& bgr8);
 cv::Mat tensorToBgr8(const torch::Tensor& rgb);
 
+// Fills pair.weights and pair.baseline from pair.reference and pair.flow: the softmax weights of the flow's
+// magnitude (SoftmaxSplatter::splatWeights) and the fast renderer's frame.
+Status splatBaseline(RendererPair& pair);
+
 // One pair from two frames of the same size (sides multiples of 16).
 Expected<RendererPair> makeRendererPair(const cv::Mat& reference, const cv::Mat& target, FlowEstimator& flow);
 
@@ -35,6 +39,14 @@ Expected<RendererPair> makeRendererPair(const cv::Mat& reference, const cv::Mat&
 Expected<std::vector<RendererPair>> rendererPairsFromVideo(const std::string& path, const RendererPairParams& params,
                                                            Progress& progress, float begin, float end,
                                                            const CancelToken& cancel);
+
+// Synthetic layered pairs, `count` of them: over a real pair (drawn by `seed`), a blob-shaped patch of another
+// pair's reference frame moves by its own whole-pixel displacement, faster than the pair's own motion and so in
+// front of it. The patch's flow is exact and the background it uncovers is the real target's: disocclusions with
+// a known answer, which real clips only give where their flow is right.
+constexpr int kMaxSyntheticPairs = 16384;
+Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<RendererPair>& real, int count,
+                                                          uint64_t seed, const CancelToken& cancel);
 
 // What one run's pairs may take in memory, all clips together.
 constexpr int64_t kMaxPairBytes = int64_t(6) << 30;

@@ -128,6 +128,18 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
         }
     }
     if (pairs.empty()) return Status::invalid("no pair is at least as large as the training crop");
+    if (m_params.synthetic > 0.0) {
+        progress.report(0.2f, "synthetic layered pairs");
+        const int count = int(std::lround(m_params.synthetic * double(pairs.size())));
+        auto synthetic = syntheticLayeredPairs(pairs, count, run.seed, cancel);
+        if (!synthetic) return synthetic.status();
+        for (RendererPair& p : *synthetic) {
+            bytes += pairBytes(p);
+            if (bytes > kMaxPairBytes)
+                return Status::invalid("the pairs with the synthetic ones need more than 6 GiB; use fewer");
+            pairs.push_back(std::move(p));
+        }
+    }
     m_pairs = int(pairs.size());
 
     NeuralRenderer model = dist::seededModel(run.seed, [&] { return NeuralRenderer(rendererPreset(run.preset)); });
@@ -300,6 +312,7 @@ std::optional<JobSpec> TrainRendererJob::resumeSpec() const {
         {"pairs", pairsJson(m_params.pairs)},
         {"loss", rendererLossName(m_params.loss)},
         {"gradient_weight", m_params.gradientWeight},
+        {"synthetic", m_params.synthetic},
         {"lr_schedule", m_params.cosineDecay ? "cosine" : "constant"},
         {"vgg", m_params.vggPath.empty() ? std::string() : fs::absolute(m_params.vggPath, ec).string()},
         {"perceptual_weight", m_params.perceptualWeight}};
@@ -318,6 +331,7 @@ Expected<std::unique_ptr<Job>> trainRendererJobFromSpec(const std::string& param
     p.pairs = pairsFromJson(pairs);
     parseRendererLoss(fields->choice("loss", "l2", {"l1", "l2", "log-l2"}), p.loss);
     p.gradientWeight = float(fields->real("gradient_weight", 0.2, 0.0, 10.0));  // what runs before it used
+    p.synthetic = fields->real("synthetic", 0.0, 0.0, 4.0);
     p.cosineDecay = fields->choice("lr_schedule", "constant", {"constant", "cosine"}) == "cosine";
     p.vggPath = fields->string("vgg", "", 4096);
     p.perceptualWeight = float(fields->real("perceptual_weight", p.perceptualWeight, 0.0, 100.0));

@@ -29,6 +29,9 @@ struct TrainRendererParams {
     // The weight of the structural term: multi-scale gradient L1 beside the pixel term (0..10). Held out, 0.05
     // scored 31.44 and 31.47 dB on two seeds against 0.2's 31.39 (docs/BENCHMARKS.md); specs from before read 0.2.
     float gradientWeight = 0.05f;
+    // Synthetic layered pairs (syntheticLayeredPairs) added to the clips' pairs, as a fraction of their count
+    // (0..4; 0: none, as specs from before read).
+    double synthetic = 0.0;
     // Cosine decay of the learning rate to a tenth over run.steps (else constant). The schedule depends on the
     // run's length: resuming with another --steps follows another curve.
     bool cosineDecay = false;
