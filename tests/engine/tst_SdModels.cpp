@@ -314,6 +314,7 @@ TEST(SdModels, GradientCheckpointingGivesTheSameGradients) {
             if (p.value().grad().defined()) out[p.key()] = p.value().grad().clone();
         return out;
     };
+    const auto fp32 = gradients(plain, false, false);
     for (const auto& [onlyQueries, bf16] : {std::pair{false, false}, {true, false}, {false, true}}) {
         const auto a = gradients(plain, onlyQueries, bf16), b = gradients(checkpointed, onlyQueries, bf16);
         EXPECT_EQ(a.size(), b.size()) << "queries only " << onlyQueries;
@@ -324,7 +325,11 @@ TEST(SdModels, GradientCheckpointingGivesTheSameGradients) {
                 continue;
             }
             const float scale = std::max(1e-8f, g.abs().max().item<float>());
-            EXPECT_LT(maxDiff(g, b.at(name)) / scale, bf16 ? 2e-2f : 1e-4f) << name << " queries only " << onlyQueries;
+            // In bf16 the two backwards round differently: within 2e-2, or half of what bf16 itself moves the
+            // gradient from fp32's where that is more (CPUs without bf16 instructions accumulate in bf16: there
+            // it moves 10-25% and the two differ by 2-3%). A recompute outside autocast would differ by all of it.
+            const float bound = bf16 ? std::max(2e-2f, 0.5f * maxDiff(g, fp32.at(name)) / scale) : 1e-4f;
+            EXPECT_LT(maxDiff(g, b.at(name)) / scale, bound) << name << " queries only " << onlyQueries;
         }
     }
     // Sampling (no grad) and eval mode take the plain path and agree too.
