@@ -32,6 +32,13 @@ cv::Mat tensorToBgr8(const torch::Tensor& rgb) {
 }
 
 Status splatBaseline(RendererPair& p) {
+    const auto is = [](const torch::Tensor& t, int64_t channels) {
+        return t.defined() && t.dim() == 3 && t.size(0) == channels && t.scalar_type() == torch::kFloat32 &&
+               t.device().is_cpu();
+    };
+    if (!is(p.reference, 3) || !is(p.flow, 2) || p.flow.size(1) != p.reference.size(1) ||
+        p.flow.size(2) != p.reference.size(2))
+        return Status::invalid("a renderer pair needs a [3, H, W] frame and a [2, H, W] flow (float, CPU)");
     const int h = int(p.reference.size(1)), w = int(p.reference.size(2));
     const torch::Tensor flow = p.flow.contiguous();
     DisplacementField field;
@@ -91,14 +98,17 @@ torch::Tensor blobMask(int w, int h, const float (&centre)[2][2], const float (&
 Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<RendererPair>& real, int count,
                                                           uint64_t seed, const CancelToken& cancel) {
     if (count < 0 || count > kMaxSyntheticPairs)
-        return Status::invalid("synthetic pairs: 0.." + std::to_string(kMaxSyntheticPairs));
+        return Status::invalid("synthetic pairs: at most " + std::to_string(kMaxSyntheticPairs) + ", asked for " +
+                               std::to_string(count) + " (use a smaller --synthetic)");
     std::vector<RendererPair> out;
     if (count == 0) return out;
     if (real.empty()) return Status::invalid("synthetic pairs need real pairs to cut them from");
     std::mt19937_64 rng(seed);
     const auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
     const auto index = [&](size_t n) { return size_t(std::uniform_int_distribution<uint64_t>(0, n - 1)(rng)); };
-    // A bounded number of draws: a draw is dropped when the pair's own motion is too fast for a patch to outrun it.
+    // A bounded number of draws: a draw is dropped when the pair's own motion is too fast for a patch to outrun it,
+    // or the blob and its move do not fit the frame.
+    int tooFast = 0, tooBig = 0;
     for (int attempt = 0; int(out.size()) < count && attempt < 8 * count; ++attempt) {
         if (cancel.isCancelled()) return Status::cancelled();
         const RendererPair& base = real[index(real.size())];
@@ -113,13 +123,17 @@ Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<Rend
         }
         texture = torch::roll(texture, {int64_t(index(size_t(h))), int64_t(index(size_t(w)))}, {1, 2});
         // In front of everything the pair moves: the patch outruns the 99th percentile of the pair's motion
-        // (SoftmaxSplatter::splatWeights' reference) by half again, so its splat weight is e^3.3 times any other.
+        // (SoftmaxSplatter::splatWeights' reference) by half again, so its splat weight is e^3.3 times that of any
+        // pixel below the percentile (the fastest 1% may still splat in front of it).
         const torch::Tensor speed = base.flow.pow(2).sum(0).sqrt().flatten();
         const float fastest =
             std::get<0>(speed.kthvalue(std::max<int64_t>(1, int64_t(0.99 * double(speed.numel()))))).item<float>();
         const double angle = uniform(0.0, 2.0 * M_PI), length = std::max(uniform(2.0, 12.0), 1.5 * fastest + 1.5);
         const int dx = int(std::lround(length * std::cos(angle))), dy = int(std::lround(length * std::sin(angle)));
-        if (std::hypot(dx, dy) < 1.5 * fastest + 1.0 || std::hypot(dx, dy) > 24.0) continue;
+        if (std::hypot(dx, dy) < 1.5 * fastest + 1.0 || std::hypot(dx, dy) > 24.0) {
+            ++tooFast;
+            continue;
+        }
         // Two ellipses of 6-20% of the frame's sides each, the second's centre within the first; the blob's box
         // and its box moved by (dx, dy) stay 2 px inside the frame.
         float centre[2][2], axes[2][2], angles[2];
@@ -132,12 +146,18 @@ Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<Rend
         const float reachY = reachX;  // a rotated ellipse's box is within its longest axis
         const float loX = 2 + reachX + float(std::max(0, -dx)), hiX = float(w) - 2 - reachX - float(std::max(0, dx));
         const float loY = 2 + reachY + float(std::max(0, -dy)), hiY = float(h) - 2 - reachY - float(std::max(0, dy));
-        if (loX >= hiX || loY >= hiY) continue;
+        if (loX >= hiX || loY >= hiY) {
+            ++tooBig;
+            continue;
+        }
         centre[0][0] = float(uniform(loX, hiX));
         centre[0][1] = float(uniform(loY, hiY));
+        // A point of the first ellipse, in its own axes (u, v), turned by its angle into the frame's.
         const double r = uniform(0.0, 1.0), phi = uniform(0.0, 2.0 * M_PI);
-        centre[1][0] = centre[0][0] + float(r * axes[0][0] * std::cos(phi));
-        centre[1][1] = centre[0][1] + float(r * axes[0][1] * std::sin(phi));
+        const double u = r * axes[0][0] * std::cos(phi), v = r * axes[0][1] * std::sin(phi);
+        const double c = std::cos(angles[0]), s = std::sin(angles[0]);
+        centre[1][0] = centre[0][0] + float(u * c - v * s);
+        centre[1][1] = centre[0][1] + float(u * s + v * c);
         const torch::Tensor before = blobMask(w, h, centre, axes, angles);
         const torch::Tensor after = torch::roll(before, {dy, dx}, {1, 2});
         RendererPair p;
@@ -151,7 +171,10 @@ Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<Rend
         out.push_back(std::move(p));
     }
     if (int(out.size()) < count)
-        return Status::invalid("synthetic pairs: the clips move too fast for a patch to move in front of them");
+        return Status::invalid("synthetic pairs: " + std::to_string(out.size()) + " of " + std::to_string(count) +
+                               " placed in " + std::to_string(8 * count) + " draws (" + std::to_string(tooFast) +
+                               " where the clips move too fast for a patch to move in front of them, " +
+                               std::to_string(tooBig) + " where the frame is too small for the patch's move)");
     return out;
 }
 

@@ -131,14 +131,15 @@ Status TrainRendererJob::run(Progress& progress, const CancelToken& cancel) {
     if (m_params.synthetic > 0.0) {
         progress.report(0.2f, "synthetic layered pairs");
         const int count = int(std::lround(m_params.synthetic * double(pairs.size())));
+        // Each is the size of a real pair: refused before any is built when they would not fit the budget.
+        int64_t largest = 0;
+        for (const RendererPair& p : pairs) largest = std::max(largest, pairBytes(p));
+        if (bytes + int64_t(count) * largest > kMaxPairBytes)
+            return Status::invalid("the pairs with " + std::to_string(count) +
+                                   " synthetic ones need more than 6 GiB; use a smaller --synthetic");
         auto synthetic = syntheticLayeredPairs(pairs, count, run.seed, cancel);
         if (!synthetic) return synthetic.status();
-        for (RendererPair& p : *synthetic) {
-            bytes += pairBytes(p);
-            if (bytes > kMaxPairBytes)
-                return Status::invalid("the pairs with the synthetic ones need more than 6 GiB; use fewer");
-            pairs.push_back(std::move(p));
-        }
+        for (RendererPair& p : *synthetic) pairs.push_back(std::move(p));
     }
     m_pairs = int(pairs.size());
 
