@@ -300,6 +300,9 @@ TEST(NeuralRenderer, SyntheticLayeredPairsAreExactAndInFront) {
     EXPECT_EQ(refused.status().message().find('\n'), std::string::npos);
     EXPECT_FALSE(syntheticLayeredPairs({still}, kMaxSyntheticPairs + 1, 7, CancelToken()).hasValue());
     EXPECT_FALSE(syntheticLayeredPairs({}, 1, 7, CancelToken()).hasValue());
+    RendererPair mismatched = still;  // a flow of another size: refused, not read past its end
+    mismatched.flow = torch::zeros({2, 32, 80});
+    EXPECT_EQ(splatBaseline(mismatched).code(), StatusCode::InvalidArgument);
     // A run adds them to the clip's pairs: 12 from the clip, half as many again.
     const std::string dir = waft::test::tempDir("renderer-synthetic");
     ASSERT_FALSE(writeGlidingSquareClip(dir, "a", 24, 3.0f, 1).empty());
@@ -314,6 +317,13 @@ TEST(NeuralRenderer, SyntheticLayeredPairsAreExactAndInFront) {
     const auto spec = job.resumeSpec();
     ASSERT_TRUE(spec.has_value());
     EXPECT_NE(spec->paramsJson.find("\"synthetic\":0.5"), std::string::npos) << spec->paramsJson;
+    // The spec's share is range-checked (0..4): "0.5" made "9.5" is one line naming the field.
+    auto hostile = *spec;
+    hostile.paramsJson.replace(hostile.paramsJson.find("\"synthetic\":0.5"), 15, "\"synthetic\":9.5");
+    auto refusedSpec = jobFromSpec(hostile);
+    ASSERT_FALSE(refusedSpec.hasValue()) << hostile.paramsJson;
+    EXPECT_NE(refusedSpec.status().message().find("synthetic"), std::string::npos) << refusedSpec.status().message();
+    EXPECT_EQ(refusedSpec.status().message().find('\n'), std::string::npos);
 }
 
 // Stopped and resumed, a run ends where an uninterrupted one does (the training state holds the live weights and

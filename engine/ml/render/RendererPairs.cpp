@@ -109,6 +109,7 @@ Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<Rend
     // A bounded number of draws: a draw is dropped when the pair's own motion is too fast for a patch to outrun it,
     // or the blob and its move do not fit the frame.
     int tooFast = 0, tooBig = 0;
+    std::vector<float> fastestOf(real.size(), -1.0f);  // each pair's 99th percentile speed, once
     for (int attempt = 0; int(out.size()) < count && attempt < 8 * count; ++attempt) {
         if (cancel.isCancelled()) return Status::cancelled();
         const RendererPair& base = real[index(real.size())];
@@ -125,9 +126,12 @@ Expected<std::vector<RendererPair>> syntheticLayeredPairs(const std::vector<Rend
         // In front of everything the pair moves: the patch outruns the 99th percentile of the pair's motion
         // (SoftmaxSplatter::splatWeights' reference) by half again, so its splat weight is e^3.3 times that of any
         // pixel below the percentile (the fastest 1% may still splat in front of it).
-        const torch::Tensor speed = base.flow.pow(2).sum(0).sqrt().flatten();
-        const float fastest =
-            std::get<0>(speed.kthvalue(std::max<int64_t>(1, int64_t(0.99 * double(speed.numel()))))).item<float>();
+        float& fastest = fastestOf[size_t(&base - real.data())];
+        if (fastest < 0.0f) {
+            const torch::Tensor speed = base.flow.pow(2).sum(0).sqrt().flatten();
+            fastest =
+                std::get<0>(speed.kthvalue(std::max<int64_t>(1, int64_t(0.99 * double(speed.numel()))))).item<float>();
+        }
         const double angle = uniform(0.0, 2.0 * M_PI), length = std::max(uniform(2.0, 12.0), 1.5 * fastest + 1.5);
         const int dx = int(std::lround(length * std::cos(angle))), dy = int(std::lround(length * std::sin(angle)));
         if (std::hypot(dx, dy) < 1.5 * fastest + 1.0 || std::hypot(dx, dy) > 24.0) {
