@@ -71,6 +71,7 @@ int runTrainRenderer(const std::vector<std::string>& args) {
             "  --loss log-l2|l2|l1   log-l2 (default): the mean over crops of ln(each crop's l2 loss), which weighs\n"
             "                        every crop as the mean PSNR over frames does; l2: 10 x MSE over the batch;\n"
             "                        l1: L1 over the batch (which did not learn on real clips)\n"
+            "  --backward            every second pair runs backward in time (the later frame is the reference)\n"
             "  --synthetic F         adds F (0..4) x as many synthetic layered pairs: a patch of one frame moving in\n"
             "                        front of a real pair, with exact flow and real disocclusions (default 0)\n"
             "  --vgg VGG16.safetensors [--perceptual-weight W]   adds W (default 0.1) x the VGG16 perceptual loss\n"
@@ -80,7 +81,7 @@ int runTrainRenderer(const std::vector<std::string>& args) {
     CliArgs cli(pairOptions({"-o", "--preset", "--steps", "--batch", "--lr", "--seed", "--checkpoint-every", "--size",
                              "--train-to", "--loss", "--gradient-weight", "--synthetic", "--vgg", "--perceptual-weight",
                              "--lr-schedule"}),
-                {"--resume"});
+                {"--resume", "--backward"});
     if (auto s = cli.parse(args); !s) return usageError(s.message(), usage.c_str());
     if (cli.helpRequested()) return std::puts(usage.c_str()), 0;
     if (cli.positionals().size() != 1 || !cli.has("-o"))
@@ -96,6 +97,7 @@ int runTrainRenderer(const std::vector<std::string>& args) {
     if (auto s = parsePairs(cli, p.pairs); !s) return fail(s);
     if (auto s = parseRange(cli, "--train-to", 0.7, p.pairs.to); !s) return fail(s);
     if (p.pairs.to <= 0.0) return fail(engine::Status::invalid("--train-to must be above 0"));
+    p.pairs.backward = cli.has("--backward");
     const std::string loss = cli.string("--loss", render::rendererLossName(defaults.loss));
     if (!render::parseRendererLoss(loss, p.loss))
         return fail(engine::Status::invalid("--loss must be l1, l2 or log-l2"));

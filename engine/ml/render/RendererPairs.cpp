@@ -219,11 +219,13 @@ Expected<std::vector<RendererPair>> rendererPairsFromVideo(const std::string& pa
         gap = std::min(gap, end - begin - 1);
         const int from = begin + int(int64_t(k) * (end - begin - gap) / params.pairsPerClip);
         if (from + gap >= end) continue;
-        auto pair = makeRendererPair(frame(from), frame(from + gap), estimator);
+        const bool back = params.backward && k % 2 == 1;
+        const int reference = back ? from + gap : from, target = back ? from : from + gap;
+        auto pair = makeRendererPair(frame(reference), frame(target), estimator);
         if (!pair) return pair.status().withContext(path);
         pair->clip = std::filesystem::path(path).filename().string();
-        pair->from = from;
-        pair->to = from + gap;
+        pair->from = reference;
+        pair->to = target;
         pairs.push_back(std::move(*pair));
         flowProgress.report(float(k + 1) / float(params.pairsPerClip), "flow of renderer pairs");
     }

@@ -20,7 +20,7 @@ struct RendererPair {
     torch::Tensor flow;                         // [2, H, W] pixels, reference -> target
     torch::Tensor weights;                      // [1, H, W] softmax weights
     std::string clip;
-    int from = 0, to = 0;  // frame indices in the clip
+    int from = 0, to = 0;  // frame indices in the clip: the reference's and the target's
 };
 
 // 8-bit BGR <-> [3, H, W] RGB in [0, 1].
@@ -35,7 +35,8 @@ Status splatBaseline(RendererPair& pair);
 Expected<RendererPair> makeRendererPair(const cv::Mat& reference, const cv::Mat& target, FlowEstimator& flow);
 
 // The pairs of one clip: decoded at most maxLongSide, cut to multiples of 16, `pairsPerClip` spread evenly over
-// [from, to) of its frames with gaps cycling minGap..maxGap, both frames inside the range.
+// [from, to) of its frames with gaps cycling minGap..maxGap, both frames inside the range (with `backward`, every
+// second pair from the later frame to the earlier one).
 Expected<std::vector<RendererPair>> rendererPairsFromVideo(const std::string& path, const RendererPairParams& params,
                                                            Progress& progress, float begin, float end,
                                                            const CancelToken& cancel);

@@ -284,6 +284,7 @@ Json pairsJson(const RendererPairParams& p) {
             {"min_gap", p.minGap},
             {"max_gap", p.maxGap},
             {"pairs_per_clip", p.pairsPerClip},
+            {"backward", p.backward},
             {"flow", flowMethodName(p.flow)}};
 }
 
@@ -295,6 +296,7 @@ RendererPairParams pairsFromJson(JsonFields& f) {
     p.minGap = f.integer("min_gap", p.minGap, 1, 64);
     p.maxGap = f.integer("max_gap", p.maxGap, 1, 64);
     p.pairsPerClip = f.integer("pairs_per_clip", p.pairsPerClip, 1, 4096);
+    p.backward = f.boolean("backward", false);
     // Specs written before the choice existed were of DIS pairs.
     parseFlowMethod(f.choice("flow", "dis", {"dis", "accurate"}), p.flow);
     return p;
