@@ -230,8 +230,8 @@ TEST(NeuralRenderer, PairsAreReproducible) {
 }
 
 // Backward pairs: every second pair is the forward run's pair turned round in time (its target is the reference,
-// its reference the target, the flow about the negative of the forward one); the others are the forward run's,
-// bit for bit. The choice is in the job's spec, so a resume cuts the same pairs.
+// its reference the target, its flow pointing the other way); the others are the forward run's, bit for bit. The
+// choice is in the job's spec, so a resume cuts the same pairs, and a spec's non-boolean value is one line.
 TEST(NeuralRenderer, BackwardPairsRunFromTheLaterFrame) {
     const std::string dir = waft::test::tempDir("renderer-backward");
     const std::string clip = writeGlidingSquareClip(dir, "a", 24, 3.0f, 4);
@@ -275,6 +275,12 @@ TEST(NeuralRenderer, BackwardPairsRunFromTheLaterFrame) {
     auto resumed = trainRendererJobFromSpec(spec->paramsJson);
     ASSERT_TRUE(resumed.hasValue()) << resumed.status().message();
     EXPECT_NE((*resumed)->resumeSpec()->paramsJson.find("\"backward\":true"), std::string::npos);
+    std::string hostile = spec->paramsJson;
+    hostile.replace(hostile.find("\"backward\":true"), 15, "\"backward\":1e308");
+    auto refused = trainRendererJobFromSpec(hostile);
+    ASSERT_FALSE(refused.hasValue());
+    EXPECT_NE(refused.status().message().find("backward"), std::string::npos) << refused.status().message();
+    EXPECT_EQ(refused.status().message().find('\n'), std::string::npos) << refused.status().message();
 }
 
 // Synthetic layered pairs: the patch moves by one whole-pixel displacement, its flow says so exactly, the target
